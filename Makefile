@@ -1,0 +1,47 @@
+# Two commands do all set-up on a fresh machine:
+#   make run   - Casebook with an embedded SQLite database and synthetic demo data
+#   make test  - ruff and the whole test suite, against PostgreSQL
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+VAR := $(CURDIR)/var
+
+RUN_ENV := DATABASE_URL=sqlite:///$(VAR)/casebook.sqlite3 \
+	CASEBOOK_SECRET_KEY_FILE=$(VAR)/secret_key \
+	CASEBOOK_ALLOWED_HOSTS=127.0.0.1,localhost \
+	CASEBOOK_INSECURE_LOCAL_HTTP=1 \
+	CASEBOOK_STATIC_ROOT=$(VAR)/static \
+	CASEBOOK_DEMO=1
+
+.PHONY: run test lint install
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Local secrets, generated once and never committed (var/ is ignored).
+$(VAR)/%:
+	mkdir -p $(VAR)
+	umask 077 && $(PY) -c 'import secrets; print(secrets.token_urlsafe(32))' > $@
+
+run: install $(VAR)/secret_key $(VAR)/demo-password
+	$(RUN_ENV) $(PY) manage.py migrate --noinput
+	$(RUN_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
+	$(RUN_ENV) CASEBOOK_DEMO_PASSWORD="$$(cat $(VAR)/demo-password)" $(PY) manage.py seed_demo
+	@echo "Password of every demo account: $$(cat $(VAR)/demo-password)"
+	@echo "Casebook: http://127.0.0.1:8000/"
+	$(RUN_ENV) $(PY) manage.py runserver --noreload 127.0.0.1:8000
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# pytest exits 5 when it collects no test: that is a failure here, never a pass.
+test: lint
+	$(PY) -m pytest; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing." >&2; exit 1; fi; \
+	exit $$status

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CasebookConfig(AppConfig):
+    name = "casebook"
+    verbose_name = _("Casebook")
+    default_auto_field = "django.db.models.BigAutoField"

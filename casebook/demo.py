@@ -1,0 +1,82 @@
+"""Synthetic, obviously fictional demo data: teams, one account per role, coded cases.
+
+The cases are random draws from the taxonomy. They describe nobody.
+"""
+
+import random
+
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from casebook import taxonomy
+from casebook.accounts import account_create
+from casebook.models import CasePattern
+from casebook.roles import Role
+from casebook.services import Pattern, case_create, case_share
+from casebook.teams import team_get_or_create
+
+DEMO_TEAMS = ("Demo Team Aster", "Demo Team Birch")
+DEMO_ACCOUNTS = (
+    ("demo-caseworker", Role.CASEWORKER, DEMO_TEAMS[0]),
+    ("demo-caseworker-2", Role.CASEWORKER, DEMO_TEAMS[0]),
+    ("demo-caseworker-birch", Role.CASEWORKER, DEMO_TEAMS[1]),
+    ("demo-supervisor", Role.SUPERVISOR, DEMO_TEAMS[0]),
+    ("demo-supervisor-2", Role.SUPERVISOR, DEMO_TEAMS[0]),
+    ("demo-auditor", Role.AUDITOR, None),
+    ("demo-administrator", Role.ADMINISTRATOR, None),
+)
+DEMO_CASE_COUNT = 300
+
+
+def random_pattern(rng: random.Random) -> Pattern:
+    category = rng.choice(list(taxonomy.Category))
+    own = taxonomy.SUB_PATTERNS_BY_CATEGORY[category]
+    others = [code for code in taxonomy.SubPattern if code not in own]
+    subs = set(rng.sample(own, rng.randint(1, 3)))
+    if rng.random() < 0.4:
+        subs.add(rng.choice(others))
+    return Pattern(
+        primary_category=category,
+        sub_patterns=frozenset(subs),
+        perpetrators=frozenset(rng.sample(list(taxonomy.Perpetrator), rng.randint(1, 2))),
+        year=rng.randint(2005, taxonomy.last_year()),
+        province_china=rng.choice(list(taxonomy.ProvinceChina)),
+        province_origin=rng.choice(list(taxonomy.ProvinceOrigin)),
+        gender=rng.choices(list(taxonomy.Gender), weights=[8, 2, 0.2, 0.5])[0],
+        age_band=rng.choice(list(taxonomy.AgeBand)),
+        time_in_china=rng.choice(list(taxonomy.TimeInChina)),
+        current_status=rng.choice(list(taxonomy.CurrentStatus)),
+        source_proximity=rng.choice(list(taxonomy.SourceProximity)),
+        consent_scope=rng.choices(list(taxonomy.ConsentScope), weights=[8, 2, 1])[0],
+    )
+
+
+def demo_seed(*, password: str, case_count: int = DEMO_CASE_COUNT, seed: int = 7) -> dict:
+    """Create what is missing of the demo data; running it twice adds nothing."""
+    created = {"accounts": 0, "cases": 0}
+    with transaction.atomic():
+        for name in DEMO_TEAMS:
+            team_get_or_create(name=name)
+        for username, role, team in DEMO_ACCOUNTS:
+            if not User.objects.filter(username=username).exists():
+                account_create(username=username, role=role, password=password, team_name=team)
+                created["accounts"] += 1
+        authors = list(User.objects.filter(username__startswith="demo-caseworker"))
+        if CasePattern.objects.filter(author__in=authors).exists():
+            return created
+        rng = random.Random(seed)  # noqa: S311 -- synthetic demo data, not security
+        supervisors = {u.username: u for u in User.objects.filter(supervised_teams__isnull=False)}
+        for index in range(case_count):
+            author = rng.choice(authors)
+            team = author.groups.get(team__isnull=False).team
+            case = case_create(author=author, team=team, pattern=random_pattern(rng))
+            created["cases"] += 1
+            if team.name == DEMO_TEAMS[0] and index % 5 == 0:
+                case_share(supervisor=supervisors["demo-supervisor-2"], case=case, team=team)
+            if team.name == DEMO_TEAMS[0] and index % 7 == 0:
+                case_share(
+                    supervisor=supervisors["demo-supervisor-2"],
+                    case=case,
+                    user=supervisors["demo-supervisor"],
+                )
+    return created

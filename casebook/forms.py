@@ -1,0 +1,151 @@
+"""Forms that validate every input against the taxonomy before a service sees it."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from casebook import taxonomy
+from casebook.models import Team
+from casebook.services import Pattern
+
+
+class CasePatternForm(forms.Form):
+    """The coded dimensions of a case. `version` guards against stale edits."""
+
+    primary_category = forms.ChoiceField(
+        label=_("Primary category"), choices=taxonomy.Category.choices
+    )
+    sub_patterns = forms.MultipleChoiceField(
+        label=_("Sub-patterns"),
+        choices=[
+            (
+                taxonomy.Category(category).label,
+                [(c, taxonomy.SubPattern(c).label) for c in codes],
+            )
+            for category, codes in taxonomy.SUB_PATTERNS_BY_CATEGORY.items()
+        ],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Any number, from any category."),
+    )
+    perpetrators = forms.MultipleChoiceField(
+        label=_("Perpetrator types"),
+        choices=taxonomy.Perpetrator.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    year = forms.TypedChoiceField(
+        label=_("Year of the pattern"),
+        coerce=int,
+        choices=lambda: [("", "---------"), *taxonomy.year_choices()],
+        help_text=_("The year only, never a date."),
+    )
+    province_china = forms.ChoiceField(
+        label=_("Province in China"), choices=taxonomy.ProvinceChina.choices
+    )
+    province_origin = forms.ChoiceField(
+        label=_("Province of origin in North Korea"), choices=taxonomy.ProvinceOrigin.choices
+    )
+    gender = forms.ChoiceField(label=_("Gender"), choices=taxonomy.Gender.choices)
+    age_band = forms.ChoiceField(label=_("Age at the time"), choices=taxonomy.AgeBand.choices)
+    time_in_china = forms.ChoiceField(
+        label=_("Time spent in China"), choices=taxonomy.TimeInChina.choices
+    )
+    current_status = forms.ChoiceField(
+        label=_("Current status"), choices=taxonomy.CurrentStatus.choices
+    )
+    source_proximity = forms.ChoiceField(
+        label=_("Source of the account"), choices=taxonomy.SourceProximity.choices
+    )
+    consent_scope = forms.ChoiceField(
+        label=_("Consent scope"), choices=taxonomy.ConsentScope.choices
+    )
+
+    def pattern(self) -> Pattern:
+        data = self.cleaned_data
+        return Pattern(
+            primary_category=data["primary_category"],
+            sub_patterns=frozenset(data["sub_patterns"]),
+            perpetrators=frozenset(data["perpetrators"]),
+            year=data["year"],
+            province_china=data["province_china"],
+            province_origin=data["province_origin"],
+            gender=data["gender"],
+            age_band=data["age_band"],
+            time_in_china=data["time_in_china"],
+            current_status=data["current_status"],
+            source_proximity=data["source_proximity"],
+            consent_scope=data["consent_scope"],
+        )
+
+    @classmethod
+    def initial_from(cls, case) -> dict:
+        initial = {name: getattr(case, name) for name in cls.base_fields if hasattr(case, name)}
+        initial["sub_patterns"] = [row.code for row in case.sub_patterns.all()]
+        initial["perpetrators"] = [row.code for row in case.perpetrators.all()]
+        return initial
+
+
+class CaseCreateForm(CasePatternForm):
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), empty_label=None)
+
+    def __init__(self, *args, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+
+
+class CaseEditForm(CasePatternForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
+
+
+class CaseFilterForm(forms.Form):
+    """Filters of the case list. Invalid filters are reported and ignored."""
+
+    category = forms.ChoiceField(
+        label=_("Category"),
+        choices=[("", _("All categories")), *taxonomy.Category.choices],
+        required=False,
+    )
+    year = forms.TypedChoiceField(
+        label=_("Year"),
+        coerce=int,
+        empty_value=None,
+        choices=lambda: [("", _("All years")), *taxonomy.year_choices()],
+        required=False,
+    )
+    status = forms.ChoiceField(
+        label=_("Current status"),
+        choices=[("", _("All statuses")), *taxonomy.CurrentStatus.choices],
+        required=False,
+    )
+
+    def filters(self) -> dict:
+        if not self.is_valid():
+            return {}
+        data = self.cleaned_data
+        lookups = {
+            "primary_category": data.get("category"),
+            "year": data.get("year"),
+            "current_status": data.get("status"),
+        }
+        return {key: value for key, value in lookups.items() if value not in ("", None)}
+
+
+class HolderForm(forms.Form):
+    """One person or one team, chosen from the given ones: whom to share with or revoke."""
+
+    holder = forms.ChoiceField(label=_("Person or team"))
+
+    def __init__(self, *args, people, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.people = {f"user:{u.pk}": u for u in people}
+        self.teams = {f"team:{t.pk}": t for t in teams}
+        self.fields["holder"].choices = [
+            (_("Teams"), [(key, _("Team %(name)s") % {"name": t.name}) for key, t in self.teams.items()]),
+            (_("People"), [(key, u.username) for key, u in self.people.items()]),
+        ]
+
+    def holder_kwargs(self) -> dict:
+        key = self.cleaned_data["holder"]
+        if key in self.people:
+            return {"user": self.people[key]}
+        return {"team": self.teams[key]}

@@ -1,0 +1,27 @@
+import os
+
+from django.core.management.base import BaseCommand, CommandError
+
+from casebook.demo import DEMO_ACCOUNTS, demo_seed
+
+
+class Command(BaseCommand):
+    help = (
+        "Seed synthetic demo data and one demo account per role. Refuses to run unless "
+        "CASEBOOK_DEMO=1, so that fictional cases never reach a real database by accident."
+    )
+
+    def handle(self, *args, **options):
+        if os.environ.get("CASEBOOK_DEMO") != "1":
+            raise CommandError("Refusing to seed demo data: set CASEBOOK_DEMO=1 on a demo database.")
+        password = os.environ.get("CASEBOOK_DEMO_PASSWORD")
+        if not password:
+            raise CommandError("Set CASEBOOK_DEMO_PASSWORD to the demo accounts' password.")
+        created = demo_seed(password=password)
+        self.stdout.write(
+            f"Demo data: {created['accounts']} accounts and {created['cases']} cases created."
+        )
+        self.stdout.write("Demo sign-ins (password as in CASEBOOK_DEMO_PASSWORD):")
+        for username, role, team in DEMO_ACCOUNTS:
+            where = f", {team}" if team else ""
+            self.stdout.write(f"  {username:24} {role}{where}")

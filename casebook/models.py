@@ -1,0 +1,133 @@
+"""Case patterns, teams and the per-object grants that decide who sees a case.
+
+A case pattern holds coded, coarse dimensions only: no names, no exact dates and
+no exact places. Nothing here decides visibility: that is casebook.permissions.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from casebook import taxonomy
+from casebook.references import new_reference
+
+
+class Team(models.Model):
+    """A team of caseworkers and the supervisors who oversee them.
+
+    The team's caseworkers are the members of `group`, so a case shared with the
+    team is shared with them. Supervisors are listed apart: sharing with a team
+    does not open its cases to the supervisors.
+    """
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="team")
+    supervisors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="supervised_teams", blank=True
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CasePattern(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(
+        _("reference"), max_length=12, unique=True, default=new_reference, editable=False
+    )
+    primary_category = models.CharField(
+        _("primary category"), max_length=32, choices=taxonomy.Category.choices
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    province_china = models.CharField(
+        _("province in China"), max_length=32, choices=taxonomy.ProvinceChina.choices
+    )
+    province_origin = models.CharField(
+        _("province of origin"), max_length=32, choices=taxonomy.ProvinceOrigin.choices
+    )
+    gender = models.CharField(_("gender"), max_length=16, choices=taxonomy.Gender.choices)
+    age_band = models.CharField(_("age band"), max_length=16, choices=taxonomy.AgeBand.choices)
+    time_in_china = models.CharField(
+        _("time in China"), max_length=16, choices=taxonomy.TimeInChina.choices
+    )
+    current_status = models.CharField(
+        _("current status"), max_length=32, choices=taxonomy.CurrentStatus.choices
+    )
+    source_proximity = models.CharField(
+        _("source proximity"), max_length=32, choices=taxonomy.SourceProximity.choices
+    )
+    consent_scope = models.CharField(
+        _("consent scope"), max_length=16, choices=taxonomy.ConsentScope.choices
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_cases"
+    )
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="cases")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("case pattern")
+        verbose_name_plural = _("case patterns")
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="case_newest_first"),
+            models.Index(fields=["team", "-created_at", "-id"], name="case_team_newest_first"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class CaseSubPattern(models.Model):
+    case = models.ForeignKey(CasePattern, on_delete=models.CASCADE, related_name="sub_patterns")
+    code = models.CharField(max_length=48, choices=taxonomy.SubPattern.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "code"], name="unique_sub_pattern_per_case")
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class CasePerpetrator(models.Model):
+    case = models.ForeignKey(CasePattern, on_delete=models.CASCADE, related_name="perpetrators")
+    code = models.CharField(max_length=48, choices=taxonomy.Perpetrator.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "code"], name="unique_perpetrator_per_case")
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class CaseUserGrant(UserObjectPermissionBase):
+    """A permission on one case for one user (guardian, direct foreign key)."""
+
+    content_object = models.ForeignKey(CasePattern, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        pass
+
+
+class CaseGroupGrant(GroupObjectPermissionBase):
+    """A permission on one case for one team's group (guardian, direct foreign key)."""
+
+    content_object = models.ForeignKey(CasePattern, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        pass

@@ -1,0 +1,27 @@
+from django.urls import path, register_converter
+
+from casebook.references import REFERENCE_PATTERN
+from casebook.views import cases, sharing
+
+
+class ReferenceConverter:
+    regex = REFERENCE_PATTERN
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(ReferenceConverter, "ref")
+
+app_name = "casebook"
+urlpatterns = [
+    path("cases/", cases.case_list, name="case_list"),
+    path("cases/new/", cases.case_create, name="case_create"),
+    path("cases/<ref:reference>/", cases.case_detail, name="case_detail"),
+    path("cases/<ref:reference>/edit/", cases.case_edit, name="case_edit"),
+    path("cases/<ref:reference>/sharing/", sharing.case_sharing, name="case_sharing"),
+    path("cases/<ref:reference>/sharing/revoke/", sharing.case_revoke, name="case_revoke"),
+]
