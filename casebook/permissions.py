@@ -11,6 +11,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
 
 from casebook.models import CaseGroupGrant, CasePattern, CaseUserGrant, Team
+from casebook.roles import Role, role_of
 
 
 class Access(StrEnum):
@@ -48,7 +49,8 @@ def visible_cases(user: User | AnonymousUser, access: Access = Access.VIEW) -> Q
 
 
 def supervised_teams(user: User | AnonymousUser) -> QuerySet:
-    if not user.is_authenticated or not user.is_active:
+    """The teams this user oversees: none unless their role is supervisor."""
+    if role_of(user) != Role.SUPERVISOR:
         return Team.objects.none()
     return Team.objects.filter(supervisors=user)
 

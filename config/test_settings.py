@@ -8,6 +8,7 @@ CASEBOOK_REQUIRE_POSTGRES=1, in which case it stops.
 import os
 import secrets
 import sys
+import tempfile
 
 import psycopg
 
@@ -48,6 +49,7 @@ from config.settings import *  # noqa: E402,F403
 
 # Fast hashing for throwaway test accounts only.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STATIC_ROOT = tempfile.mkdtemp(prefix="casebook-static-")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

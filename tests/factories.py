@@ -1,0 +1,65 @@
+"""Fictional accounts and cases for tests. Nothing here describes a real person."""
+
+from dataclasses import replace
+
+from django.contrib.auth.models import User
+
+from casebook.accounts import account_create
+from casebook.models import CasePattern, Team
+from casebook.roles import Role
+from casebook.services import Pattern, case_create
+from casebook.teams import team_get_or_create
+
+PASSWORD = "fictional-test-password-7"
+
+BASE_PATTERN = Pattern(
+    primary_category="trafficking",
+    sub_patterns=frozenset({"sold_by_broker", "debt_bondage"}),
+    perpetrators=frozenset({"broker"}),
+    year=2019,
+    province_china="jilin",
+    province_origin="north_hamgyong",
+    gender="female",
+    age_band="18-24",
+    time_in_china="1-3y",
+    current_status="in_china",
+    source_proximity="victim",
+    consent_scope="aggregate",
+)
+
+
+def team(name: str = "Test Team Alpha") -> Team:
+    return team_get_or_create(name=name)[0]
+
+
+def user(username: str, role: Role, team_name: str | None = None) -> User:
+    return account_create(username=username, role=role, password=PASSWORD, team_name=team_name)
+
+
+def pattern(**overrides) -> Pattern:
+    return replace(BASE_PATTERN, **overrides)
+
+
+def case(author: User, **overrides) -> CasePattern:
+    author_team = Team.objects.get(group__user=author)
+    return case_create(author=author, team=author_team, pattern=pattern(**overrides))
+
+
+def form_data(**overrides) -> dict:
+    """POST data for the case form, valid unless overridden."""
+    data = {
+        "primary_category": "trafficking",
+        "sub_patterns": ["sold_by_broker"],
+        "perpetrators": ["broker"],
+        "year": "2019",
+        "province_china": "jilin",
+        "province_origin": "north_hamgyong",
+        "gender": "female",
+        "age_band": "18-24",
+        "time_in_china": "1-3y",
+        "current_status": "in_china",
+        "source_proximity": "victim",
+        "consent_scope": "aggregate",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}

@@ -1,0 +1,123 @@
+"""Every case URL, for every role: allowed, forbidden (404), missing (404), shared and revoked."""
+
+import re
+
+from django.contrib.auth.models import User
+from django.test import TestCase
+from django.urls import reverse
+
+from casebook.roles import Role
+from casebook.services import case_share, case_unshare
+from tests import factories
+
+MISSING = "CB-0000-0000"
+
+
+def without_csrf(content: bytes) -> bytes:
+    """The page without its per-response CSRF token, which always differs."""
+    return re.sub(rb'name="csrfmiddlewaretoken" value="[^"]+"', b"", content)
+
+# (name of url, method) for every URL that names a case.
+CASE_URLS = [
+    ("casebook:case_detail", "get"),
+    ("casebook:case_edit", "get"),
+    ("casebook:case_edit", "post"),
+    ("casebook:case_sharing", "get"),
+    ("casebook:case_sharing", "post"),
+    ("casebook:case_revoke", "post"),
+]
+CONTENT_URLS = CASE_URLS[:3]
+SHARING_URLS = CASE_URLS[3:]
+
+
+class CaseAccessMatrix(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.alpha = factories.team("Test Team Alpha")
+        factories.team("Test Team Beta")
+        cls.author = factories.user("cw-author", Role.CASEWORKER, "Test Team Alpha")
+        cls.colleague = factories.user("cw-colleague", Role.CASEWORKER, "Test Team Alpha")
+        cls.outsider = factories.user("cw-outsider", Role.CASEWORKER, "Test Team Beta")
+        cls.supervisor = factories.user("sup-alpha", Role.SUPERVISOR, "Test Team Alpha")
+        cls.supervisor_2 = factories.user("sup-alpha-2", Role.SUPERVISOR, "Test Team Alpha")
+        cls.other_supervisor = factories.user("sup-beta", Role.SUPERVISOR, "Test Team Beta")
+        cls.auditor = factories.user("auditor-1", Role.AUDITOR)
+        cls.administrator = factories.user("admin-1", Role.ADMINISTRATOR)
+        cls.superuser = User.objects.create_superuser("root-1", password=factories.PASSWORD)
+        cls.case = factories.case(cls.author)
+
+    def request(self, user, url_name, method, reference=None):
+        self.client.logout()
+        if user is not None:
+            self.client.force_login(user)
+        url = reverse(url_name, args=[reference or self.case.reference])
+        data = {}
+        if method == "post":
+            data = factories.form_data(version="1")
+            data["holder"] = f"user:{self.colleague.pk}"
+        return getattr(self.client, method)(url, data)
+
+    def assert_status(self, user, urls, expected):
+        for url_name, method in urls:
+            response = self.request(user, url_name, method)
+            label = f"{user} {method.upper()} {url_name}"
+            assert response.status_code in expected, (label, response.status_code)
+
+    def test_author_opens_and_edits_but_does_not_manage_sharing(self):
+        self.assert_status(self.author, CONTENT_URLS, {200, 302})
+        self.assert_status(self.author, SHARING_URLS, {404})
+
+    def test_supervisor_of_the_team_manages_sharing_but_cannot_open_content(self):
+        self.assert_status(self.supervisor, SHARING_URLS, {200, 302})
+        self.assert_status(self.supervisor, CONTENT_URLS, {404})
+
+    def test_everyone_else_gets_404_on_every_case_url(self):
+        for user in (
+            self.colleague,
+            self.outsider,
+            self.other_supervisor,
+            self.auditor,
+            self.administrator,
+            self.superuser,
+        ):
+            self.assert_status(user, CASE_URLS, {404})
+
+    def test_missing_case_is_404_for_everyone(self):
+        for user in (self.author, self.supervisor, self.auditor, self.administrator, self.superuser):
+            for url_name, method in CASE_URLS:
+                response = self.request(user, url_name, method, reference=MISSING)
+                assert response.status_code == 404, (user, url_name, method)
+
+    def test_forbidden_case_looks_exactly_like_a_missing_one(self):
+        for url_name, method in CASE_URLS:
+            forbidden = self.request(self.outsider, url_name, method)
+            missing = self.request(self.outsider, url_name, method, reference=MISSING)
+            assert forbidden.status_code == missing.status_code == 404
+            assert without_csrf(forbidden.content) == without_csrf(missing.content)
+            assert self.case.reference.encode() not in forbidden.content
+
+    def test_anonymous_users_are_sent_to_sign_in(self):
+        for url_name, method in CASE_URLS:
+            response = self.request(None, url_name, method)
+            assert response.status_code == 302, url_name
+            assert response["Location"].startswith(reverse("login"))
+
+    def test_sharing_opens_content_and_revoking_closes_it(self):
+        case_share(supervisor=self.supervisor_2, case=self.case, user=self.supervisor)
+        case_share(supervisor=self.supervisor, case=self.case, user=self.colleague)
+        for user in (self.supervisor, self.colleague):
+            self.assert_status(user, CONTENT_URLS[:2], {200})
+        case_unshare(supervisor=self.supervisor, case=self.case, user=self.colleague)
+        self.assert_status(self.colleague, CONTENT_URLS, {404})
+        self.assert_status(self.supervisor, CONTENT_URLS[:2], {200})
+
+    def test_team_share_opens_content_to_team_caseworkers_only(self):
+        case_share(supervisor=self.supervisor, case=self.case, team=self.alpha)
+        self.assert_status(self.colleague, CONTENT_URLS[:2], {200})
+        self.assert_status(self.outsider, CONTENT_URLS, {404})
+        self.assert_status(self.supervisor_2, CONTENT_URLS, {404})
+
+    def test_unknown_reference_shapes_are_404_not_errors(self):
+        self.client.force_login(self.author)
+        for path in ("/cases/CB-XXXX/", "/cases/%00/", "/cases/CB-0000-000I/edit/"):
+            assert self.client.get(path).status_code == 404, path
