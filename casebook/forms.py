@@ -91,6 +91,14 @@ class CaseCreateForm(CasePatternForm):
     def __init__(self, *args, teams, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = teams
+        self.only_team = teams.first() if teams.count() == 1 else None
+        if self.only_team is not None:
+            # One team: no choice to make, so the field is neither shown nor required.
+            self.fields["team"].required = False
+            self.fields["team"].widget = forms.HiddenInput()
+
+    def clean_team(self):
+        return self.cleaned_data.get("team") or self.only_team
 
 
 class CaseEditForm(CasePatternForm):
@@ -140,7 +148,10 @@ class HolderForm(forms.Form):
         self.people = {f"user:{u.pk}": u for u in people}
         self.teams = {f"team:{t.pk}": t for t in teams}
         self.fields["holder"].choices = [
-            (_("Teams"), [(key, _("Team %(name)s") % {"name": t.name}) for key, t in self.teams.items()]),
+            (
+                _("Teams"),
+                [(key, _("Team %(name)s") % {"name": t.name}) for key, t in self.teams.items()],
+            ),
             (_("People"), [(key, u.username) for key, u in self.people.items()]),
         ]
 

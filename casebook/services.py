@@ -102,7 +102,7 @@ def case_update(*, case: CasePattern, editor: User, expected_version: int, patte
 
 
 def sharing_targets(supervisor: User) -> tuple[list[User], list[Team]]:
-    """Whom this supervisor may share with: members of their teams (not themselves), and the teams."""
+    """Whom a supervisor may share with: their teams, and their members except themselves."""
     teams = list(supervised_teams(supervisor))
     members = (
         User.objects.filter(is_active=True)

@@ -22,8 +22,9 @@ class SubPattern(models.TextChoices):
     SOLD_BY_BROKER = "sold_by_broker", _("Sold by a broker")
     RESOLD = "resold", _("Resold")
     FORCED_PROSTITUTION = "forced_prostitution", _("Forced prostitution")
-    ONLINE_SEXUAL_EXPLOITATION = "online_sexual_exploitation", _(
-        "Online sexual exploitation (cybersex studio)"
+    ONLINE_SEXUAL_EXPLOITATION = (
+        "online_sexual_exploitation",
+        _("Online sexual exploitation (cybersex studio)"),
     )
     CONFINEMENT_BY_TRAFFICKERS = "confinement_by_traffickers", _("Confinement by traffickers")
     DEBT_BONDAGE = "debt_bondage", _("Debt bondage")
@@ -34,22 +35,22 @@ class SubPattern(models.TextChoices):
     ABUSE_BY_SPOUSES_FAMILY = "abuse_by_spouses_family", _("Abuse by the spouse's family")
     FORCED_ABORTION = "forced_abortion", _("Forced or unsafe abortion")
     CHILD_UNREGISTERED = "child_unregistered", _("Child born and left unregistered (stateless)")
-    MARRIAGE_NOT_RECOGNISED = "marriage_not_recognised", _(
-        "Marriage not legally recognised, exposed to deportation"
+    MARRIAGE_NOT_RECOGNISED = (
+        "marriage_not_recognised",
+        _("Marriage not legally recognised, exposed to deportation"),
     )
     # Detention
     ARREST_BY_PUBLIC_SECURITY = "arrest_by_public_security", _("Arrest by Chinese public security")
     DETENTION_IN_CHINA = "detention_in_china", _("Detention in China")
-    LABOUR_EXPLOITATION = "labour_exploitation", _(
-        "Labour exploitation of an undocumented worker"
-    )
+    LABOUR_EXPLOITATION = "labour_exploitation", _("Labour exploitation of an undocumented worker")
     EXTORTION = "extortion", _("Extortion by officials or brokers")
     INTERROGATION = "interrogation", _("Interrogation")
     # Forcible repatriation
     FORCIBLE_RETURN = "forcible_return", _("Forcible return to North Korea")
     INTERROGATION_AFTER_RETURN = "interrogation_after_return", _("Interrogation after return")
-    IMPRISONMENT_AFTER_RETURN = "imprisonment_after_return", _(
-        "Imprisonment after return (detention centre, labour camp, political prison camp)"
+    IMPRISONMENT_AFTER_RETURN = (
+        "imprisonment_after_return",
+        _("Imprisonment after return (detention centre, labour camp, political prison camp)"),
     )
     TORTURE = "torture", _("Torture or ill-treatment")
     DEATH_IN_CUSTODY = "death_in_custody", _("Death in custody")

@@ -4,7 +4,13 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CASE_MODELS = {"CasePattern", "CaseSubPattern", "CasePerpetrator", "CaseUserGrant", "CaseGroupGrant"}
+CASE_MODELS = {
+    "CasePattern",
+    "CaseSubPattern",
+    "CasePerpetrator",
+    "CaseUserGrant",
+    "CaseGroupGrant",
+}
 
 
 def _model_manager_uses(source: str, label: str) -> list[str]:

@@ -17,6 +17,7 @@ def without_csrf(content: bytes) -> bytes:
     """The page without its per-response CSRF token, which always differs."""
     return re.sub(rb'name="csrfmiddlewaretoken" value="[^"]+"', b"", content)
 
+
 # (name of url, method) for every URL that names a case.
 CASE_URLS = [
     ("casebook:case_detail", "get"),
@@ -83,7 +84,13 @@ class CaseAccessMatrix(TestCase):
             self.assert_status(user, CASE_URLS, {404})
 
     def test_missing_case_is_404_for_everyone(self):
-        for user in (self.author, self.supervisor, self.auditor, self.administrator, self.superuser):
+        for user in (
+            self.author,
+            self.supervisor,
+            self.auditor,
+            self.administrator,
+            self.superuser,
+        ):
             for url_name, method in CASE_URLS:
                 response = self.request(user, url_name, method, reference=MISSING)
                 assert response.status_code == 404, (user, url_name, method)

@@ -11,9 +11,17 @@ def test_every_sub_pattern_belongs_to_exactly_one_category():
 
 def test_codes_are_unique_lowercase_identifiers_within_each_vocabulary():
     vocabularies = [
-        taxonomy.Category, taxonomy.SubPattern, taxonomy.Perpetrator, taxonomy.ProvinceChina,
-        taxonomy.ProvinceOrigin, taxonomy.Gender, taxonomy.AgeBand, taxonomy.TimeInChina,
-        taxonomy.CurrentStatus, taxonomy.SourceProximity, taxonomy.ConsentScope,
+        taxonomy.Category,
+        taxonomy.SubPattern,
+        taxonomy.Perpetrator,
+        taxonomy.ProvinceChina,
+        taxonomy.ProvinceOrigin,
+        taxonomy.Gender,
+        taxonomy.AgeBand,
+        taxonomy.TimeInChina,
+        taxonomy.CurrentStatus,
+        taxonomy.SourceProximity,
+        taxonomy.ConsentScope,
     ]
     for vocabulary in vocabularies:
         codes = vocabulary.values
@@ -23,11 +31,22 @@ def test_codes_are_unique_lowercase_identifiers_within_each_vocabulary():
 
 def test_domain_vocabularies_match_domain_md():
     assert taxonomy.ProvinceChina.values == [
-        "jilin", "liaoning", "heilongjiang", "shandong", "inner_mongolia", "beijing",
-        "yunnan", "other", "unknown",
+        "jilin",
+        "liaoning",
+        "heilongjiang",
+        "shandong",
+        "inner_mongolia",
+        "beijing",
+        "yunnan",
+        "other",
+        "unknown",
     ]
     assert taxonomy.CurrentStatus.values == [
-        "in_china", "third_country", "south_korea", "repatriated", "unknown",
+        "in_china",
+        "third_country",
+        "south_korea",
+        "repatriated",
+        "unknown",
     ]
     assert taxonomy.ConsentScope.values == ["aggregate", "internal", "withdrawn"]
     assert len(taxonomy.Perpetrator.values) == 8

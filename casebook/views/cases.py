@@ -6,11 +6,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from casebook import services
 from casebook.forms import CaseCreateForm, CaseEditForm, CaseFilterForm
 from casebook.models import Team
 from casebook.permissions import Access, grant_holders, listed_cases, visible_cases
 from casebook.roles import Role, role_of, role_required
-from casebook.services import StaleCase, case_create as create_case, case_update
 from casebook.views import case_or_404
 
 
@@ -57,12 +57,14 @@ def case_create(request):
         return redirect("casebook:case_list")
     form = CaseCreateForm(request.POST or None, teams=teams)
     if request.method == "POST" and form.is_valid():
-        case = create_case(
+        case = services.case_create(
             author=request.user, team=form.cleaned_data["team"], pattern=form.pattern()
         )
         messages.success(request, _("Case %(reference)s recorded.") % {"reference": case.reference})
         return redirect("casebook:case_detail", reference=case.reference)
-    return render(request, "casebook/case_form.html", {"form": form, "case": None}, status=_status(form))
+    return render(
+        request, "casebook/case_form.html", {"form": form, "case": None}, status=_status(form)
+    )
 
 
 @login_required
@@ -88,13 +90,13 @@ def case_edit(request, reference):
     form = CaseEditForm(request.POST)
     if form.is_valid():
         try:
-            case_update(
+            services.case_update(
                 case=case,
                 editor=request.user,
                 expected_version=form.cleaned_data["version"],
                 pattern=form.pattern(),
             )
-        except StaleCase:
+        except services.StaleCase:
             form.add_error(
                 None,
                 _(
@@ -102,7 +104,9 @@ def case_edit(request, reference):
                     "not saved. Open the case again to see the current version."
                 ),
             )
-            return render(request, "casebook/case_form.html", {"form": form, "case": case}, status=409)
+            return render(
+                request, "casebook/case_form.html", {"form": form, "case": case}, status=409
+            )
         messages.success(request, _("Case %(reference)s saved.") % {"reference": case.reference})
         return redirect("casebook:case_detail", reference=case.reference)
     return render(request, "casebook/case_form.html", {"form": form, "case": case}, status=400)

@@ -9,8 +9,7 @@ from casebook.roles import Role
 
 class Command(BaseCommand):
     help = (
-        "Create an account with one role. The password comes from CASEBOOK_PASSWORD, "
-        "else a prompt."
+        "Create an account with one role. The password comes from CASEBOOK_PASSWORD, else a prompt."
     )
 
     def add_arguments(self, parser):

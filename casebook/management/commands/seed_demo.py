@@ -13,7 +13,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if os.environ.get("CASEBOOK_DEMO") != "1":
-            raise CommandError("Refusing to seed demo data: set CASEBOOK_DEMO=1 on a demo database.")
+            raise CommandError(
+                "Refusing to seed demo data: set CASEBOOK_DEMO=1 on a demo database."
+            )
         password = os.environ.get("CASEBOOK_DEMO_PASSWORD")
         if not password:
             raise CommandError("Set CASEBOOK_DEMO_PASSWORD to the demo accounts' password.")

@@ -1,0 +1,119 @@
+from django.db import connection
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from casebook.roles import Role
+from casebook.services import case_share
+from tests import factories
+
+LIST = reverse("casebook:case_list")
+
+
+class CaseListTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.alpha = factories.team("Test Team Alpha")
+        factories.team("Test Team Beta")
+        cls.author = factories.user("cw-author", Role.CASEWORKER, "Test Team Alpha")
+        cls.colleague = factories.user("cw-colleague", Role.CASEWORKER, "Test Team Alpha")
+        cls.outsider = factories.user("cw-outsider", Role.CASEWORKER, "Test Team Beta")
+        cls.supervisor = factories.user("sup-alpha", Role.SUPERVISOR, "Test Team Alpha")
+        cls.own = [
+            factories.case(cls.author, primary_category="trafficking", year=2019),
+            factories.case(cls.author, primary_category="detention", year=2020),
+            factories.case(
+                cls.author, primary_category="detention", year=2021, current_status="repatriated"
+            ),
+        ]
+        cls.foreign = factories.case(cls.outsider)
+        cls.shared = factories.case(cls.colleague, primary_category="forced_marriage")
+        case_share(supervisor=cls.supervisor, case=cls.shared, user=cls.author)
+
+    def references(self, response) -> set[str]:
+        return {entry["case"].reference for entry in response.context["entries"]}
+
+    def test_list_shows_exactly_the_visible_cases(self):
+        self.client.force_login(self.author)
+        response = self.client.get(LIST)
+        assert response.status_code == 200
+        assert self.references(response) == {c.reference for c in [*self.own, self.shared]}
+        assert self.foreign.reference.encode() not in response.content
+
+    def test_filters_by_category_year_and_status(self):
+        self.client.force_login(self.author)
+        by_category = self.client.get(LIST, {"category": "detention"})
+        assert self.references(by_category) == {self.own[1].reference, self.own[2].reference}
+        by_year = self.client.get(LIST, {"year": "2019"})
+        assert self.own[0].reference in self.references(by_year)
+        assert self.own[1].reference not in self.references(by_year)
+        by_status = self.client.get(LIST, {"status": "repatriated"})
+        assert self.references(by_status) == {self.own[2].reference}
+
+    def test_invalid_filters_are_reported_and_ignored_never_500(self):
+        self.client.force_login(self.author)
+        for params in (
+            {"category": "nonsense"},
+            {"year": "1700"},
+            {"year": "x" * 5000},
+            {"status": ["a", "b"]},
+            {"page": "-1"},
+            {"page": "9999"},
+        ):
+            response = self.client.get(LIST, params)
+            assert response.status_code == 200, params
+        response = self.client.get(LIST, {"category": "nonsense"})
+        assert "Select a valid choice" in response.content.decode()
+        assert len(self.references(response)) == 4
+
+    def test_supervisor_sees_team_cases_with_grants_but_opens_only_shared_ones(self):
+        self.client.force_login(self.supervisor)
+        response = self.client.get(LIST)
+        entries = {e["case"].reference: e for e in response.context["entries"]}
+        assert set(entries) == {c.reference for c in [*self.own, self.shared]}
+        assert not any(e["openable"] for e in entries.values())
+        assert [u.username for u in entries[self.shared.reference]["holders"]["users"]] == [
+            "cw-author",
+            "cw-colleague",
+        ]
+        detail = reverse("casebook:case_detail", args=[self.own[0].reference])
+        assert f'href="{detail}"'.encode() not in response.content
+
+    def test_auditor_and_administrator_have_no_case_list(self):
+        for username, role in (("auditor-1", Role.AUDITOR), ("admin-1", Role.ADMINISTRATOR)):
+            self.client.force_login(factories.user(username, role))
+            assert self.client.get(LIST).status_code == 403
+
+    def test_list_is_paginated(self):
+        with self.settings(CASEBOOK_PAGE_SIZE=2):
+            self.client.force_login(self.author)
+            first = self.client.get(LIST)
+            second = self.client.get(LIST, {"page": "2"})
+        assert len(first.context["entries"]) == 2 and len(second.context["entries"]) == 2
+        assert not self.references(first) & self.references(second)
+
+
+class CaseListQueryCountTests(TestCase):
+    """The list's query count does not grow with the number of cases."""
+
+    @classmethod
+    def setUpTestData(cls):
+        factories.team("Test Team Alpha")
+        cls.author = factories.user("cw-author", Role.CASEWORKER, "Test Team Alpha")
+        cls.supervisor = factories.user("sup-alpha", Role.SUPERVISOR, "Test Team Alpha")
+
+    def count_queries(self, user) -> int:
+        self.client.force_login(user)
+        with CaptureQueriesContext(connection) as queries:
+            assert self.client.get(LIST).status_code == 200
+        return len(queries)
+
+    def test_query_count_is_constant_for_caseworker_and_supervisor(self):
+        factories.case(self.author)
+        few = {u.username: self.count_queries(u) for u in (self.author, self.supervisor)}
+        for _ in range(12):
+            factories.case(self.author)
+        for user in (self.author, self.supervisor):
+            self.client.force_login(user)
+            with self.assertNumQueries(few[user.username]):
+                self.client.get(LIST)

@@ -1,0 +1,82 @@
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from casebook.models import CasePattern, Team
+from casebook.roles import Role, role_of
+
+pytestmark = pytest.mark.django_db
+GOOD_PASSWORD = "fictional-password-for-tests-9"
+
+
+def test_add_user_creates_a_caseworker_on_a_team(monkeypatch):
+    monkeypatch.setenv("CASEBOOK_PASSWORD", GOOD_PASSWORD)
+    call_command("add_user", "cw-new", "--role", "caseworker", "--team", "Test Team New")
+    user = User.objects.get(username="cw-new")
+    assert role_of(user) == Role.CASEWORKER
+    assert user.check_password(GOOD_PASSWORD)
+    assert not user.is_superuser and not user.is_staff
+    assert Team.objects.get(name="Test Team New").group.user_set.filter(pk=user.pk).exists()
+
+
+def test_add_user_makes_supervisors_oversee_and_administrators_staff(monkeypatch):
+    monkeypatch.setenv("CASEBOOK_PASSWORD", GOOD_PASSWORD)
+    call_command("add_user", "sup-new", "--role", "supervisor", "--team", "Test Team New")
+    call_command("add_user", "adm-new", "--role", "administrator")
+    supervisor = User.objects.get(username="sup-new")
+    assert list(supervisor.supervised_teams.values_list("name", flat=True)) == ["Test Team New"]
+    assert not Team.objects.get(name="Test Team New").group.user_set.exists()
+    admin = User.objects.get(username="adm-new")
+    assert admin.is_staff and not admin.is_superuser
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["x1", "--role", "superuser"], "Unknown role 'superuser'"),
+        (["x2", "--role", "caseworker"], "needs a team"),
+        (["x3", "--role", "auditor", "--team", "T"], "does not belong to a team"),
+    ],
+)
+def test_add_user_refuses_clearly_and_creates_nothing(monkeypatch, arguments, message):
+    monkeypatch.setenv("CASEBOOK_PASSWORD", GOOD_PASSWORD)
+    with pytest.raises(CommandError, match=message):
+        call_command("add_user", *arguments)
+    assert not User.objects.exists()
+    assert not Team.objects.exists()
+
+
+def test_add_user_refuses_weak_password_and_taken_username(monkeypatch):
+    monkeypatch.setenv("CASEBOOK_PASSWORD", "short")
+    with pytest.raises(CommandError, match="Password refused"):
+        call_command("add_user", "weak", "--role", "auditor")
+    monkeypatch.setenv("CASEBOOK_PASSWORD", GOOD_PASSWORD)
+    call_command("add_user", "taken", "--role", "auditor")
+    with pytest.raises(CommandError, match="is taken"):
+        call_command("add_user", "taken", "--role", "auditor")
+    assert list(User.objects.values_list("username", flat=True)) == ["taken"]
+
+
+def test_seed_demo_refuses_without_demo_flag(monkeypatch):
+    monkeypatch.delenv("CASEBOOK_DEMO", raising=False)
+    monkeypatch.setenv("CASEBOOK_DEMO_PASSWORD", GOOD_PASSWORD)
+    with pytest.raises(CommandError, match="CASEBOOK_DEMO=1"):
+        call_command("seed_demo")
+    assert not CasePattern.objects.exists()
+
+
+def test_seed_demo_creates_every_role_and_cases_once(monkeypatch):
+    monkeypatch.setenv("CASEBOOK_DEMO", "1")
+    monkeypatch.setenv("CASEBOOK_DEMO_PASSWORD", GOOD_PASSWORD)
+    call_command("seed_demo")
+    users = User.objects.count()
+    cases = CasePattern.objects.count()
+    call_command("seed_demo")
+    assert (User.objects.count(), CasePattern.objects.count()) == (users, cases)
+    assert cases >= 200
+    roles = {role_of(u) for u in User.objects.all()}
+    assert roles == set(Role)
+    categories = set(CasePattern.objects.values_list("primary_category", flat=True))
+    assert categories == {"trafficking", "forced_marriage", "detention", "forcible_repatriation"}
+    assert all(u.username.startswith("demo-") for u in User.objects.all())

@@ -1,0 +1,84 @@
+from django.test import TestCase
+from django.urls import reverse
+
+from casebook.permissions import grant_holders, visible_cases
+from casebook.roles import Role
+from casebook.services import SharingRefused, case_share
+from tests import factories
+
+
+class SharingPageTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.alpha = factories.team("Test Team Alpha")
+        cls.beta = factories.team("Test Team Beta")
+        cls.author = factories.user("cw-author", Role.CASEWORKER, "Test Team Alpha")
+        cls.colleague = factories.user("cw-colleague", Role.CASEWORKER, "Test Team Alpha")
+        cls.outsider = factories.user("cw-outsider", Role.CASEWORKER, "Test Team Beta")
+        cls.supervisor = factories.user("sup-alpha", Role.SUPERVISOR, "Test Team Alpha")
+        cls.case = factories.case(cls.author)
+        cls.url = reverse("casebook:case_sharing", args=[cls.case.reference])
+        cls.revoke = reverse("casebook:case_revoke", args=[cls.case.reference])
+
+    def setUp(self):
+        self.client.force_login(self.supervisor)
+
+    def test_page_lists_holders_and_offers_own_team_only(self):
+        response = self.client.get(self.url)
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert "cw-author" in page and "(author)" in page
+        choices = dict(response.context["share_form"].fields["holder"].choices)
+        offered = [key for group in choices.values() for key, _ in group]
+        assert f"user:{self.colleague.pk}" in offered
+        assert f"team:{self.alpha.pk}" in offered
+        assert f"user:{self.outsider.pk}" not in offered
+        assert f"team:{self.beta.pk}" not in offered
+        assert f"user:{self.supervisor.pk}" not in offered
+
+    def test_share_with_a_colleague_then_revoke(self):
+        response = self.client.post(self.url, {"holder": f"user:{self.colleague.pk}"})
+        assert response.status_code == 302
+        assert visible_cases(self.colleague).filter(pk=self.case.pk).exists()
+        response = self.client.post(self.revoke, {"holder": f"user:{self.colleague.pk}"})
+        assert response.status_code == 302
+        assert not visible_cases(self.colleague).exists()
+
+    def test_share_with_the_team_then_revoke(self):
+        self.client.post(self.url, {"holder": f"team:{self.alpha.pk}"})
+        assert grant_holders([self.case.pk])[self.case.pk]["teams"] == [self.alpha]
+        self.client.post(self.revoke, {"holder": f"team:{self.alpha.pk}"})
+        assert grant_holders([self.case.pk])[self.case.pk]["teams"] == []
+
+    def test_sharing_outside_the_team_is_refused_and_changes_nothing(self):
+        for holder in (
+            f"user:{self.outsider.pk}",
+            f"team:{self.beta.pk}",
+            f"user:{self.supervisor.pk}",
+            "user:999999",
+            "team:abc",
+            "",
+            "x" * 10_000,
+        ):
+            response = self.client.post(self.url, {"holder": holder})
+            assert response.status_code == 400, holder
+        assert not visible_cases(self.outsider).exists()
+        assert not visible_cases(self.supervisor).exists()
+        holders = grant_holders([self.case.pk])[self.case.pk]
+        assert [u.username for u in holders["users"]] == ["cw-author"] and holders["teams"] == []
+
+    def test_revoking_a_non_holder_is_refused_and_changes_nothing(self):
+        for holder in (f"user:{self.colleague.pk}", "user:abc", ""):
+            response = self.client.post(self.revoke, {"holder": holder}, follow=True)
+            assert "does not hold this case" in response.content.decode(), holder
+        assert visible_cases(self.author).filter(pk=self.case.pk).exists()
+
+    def test_service_refuses_a_supervisor_of_another_team(self):
+        other = factories.user("sup-beta", Role.SUPERVISOR, "Test Team Beta")
+        with self.assertRaises(SharingRefused):
+            case_share(supervisor=other, case=self.case, user=self.outsider)
+        assert not visible_cases(self.outsider).exists()
+
+    def test_service_refuses_a_caseworker(self):
+        with self.assertRaises(SharingRefused):
+            case_share(supervisor=self.author, case=self.case, user=self.colleague)
