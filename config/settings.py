@@ -43,13 +43,13 @@ if not SECRET_KEY:
 DEBUG = env_flag("CASEBOOK_DEBUG")
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("CASEBOOK_ALLOWED_HOSTS", "").split(",") if h]
 
-if not os.environ.get("DATABASE_URL"):
+DATABASE_URL = env_secret("DATABASE_URL")
+if not DATABASE_URL:
     raise ImproperlyConfigured(
-        "DATABASE_URL is not set. Use a PostgreSQL URL in production; "
+        "DATABASE_URL (or DATABASE_URL_FILE) is not set. Use a PostgreSQL URL in production; "
         "`make run` sets an embedded SQLite database under var/."
     )
-DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -131,10 +131,19 @@ STORAGES = {
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# HTTPS everywhere, unless `make run` asks for plain HTTP on the loopback address.
+# In production a TLS-terminating proxy sets X-Forwarded-Proto (see docs/operations.md).
+LOCAL_HTTP = env_flag("CASEBOOK_INSECURE_LOCAL_HTTP")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = not LOCAL_HTTP
+SECURE_HSTS_SECONDS = 0 if LOCAL_HTTP else 31_536_000
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not LOCAL_HTTP
+SECURE_HSTS_PRELOAD = not LOCAL_HTTP
+SESSION_COOKIE_SECURE = not LOCAL_HTTP
+CSRF_COOKIE_SECURE = not LOCAL_HTTP
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = not env_flag("CASEBOOK_INSECURE_LOCAL_HTTP")
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -54,3 +54,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# The test client speaks plain HTTP. Production's HTTPS redirect and headers are
+# tested through the real entrypoint in tests/test_deployment.py.
+SECURE_SSL_REDIRECT = False

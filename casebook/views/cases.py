@@ -27,7 +27,10 @@ def case_list(request):
     page = Paginator(cases, settings.CASEBOOK_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     ids = [case.pk for case in rows]
-    openable = set(visible_cases(request.user).filter(pk__in=ids).values_list("pk", flat=True))
+    # A caseworker's list holds only visible cases; a supervisor's also holds closed ones.
+    openable = set(ids)
+    if is_supervisor:
+        openable = set(visible_cases(request.user).filter(pk__in=ids).values_list("pk", flat=True))
     holders = grant_holders(ids) if is_supervisor else {}
     entries = [
         {"case": case, "openable": case.pk in openable, "holders": holders.get(case.pk)}

@@ -1,0 +1,12 @@
+#!/bin/sh
+# Casebook's web entrypoint: migrate, run the deploy checks, then serve with gunicorn.
+# The same script runs in the container and in the test suite (against local PostgreSQL).
+set -eu
+
+python manage.py migrate --noinput
+python manage.py check --deploy --fail-level WARNING
+exec gunicorn config.wsgi:application \
+  --bind "${CASEBOOK_BIND:-0.0.0.0:8000}" \
+  --workers "${CASEBOOK_WORKERS:-3}" \
+  --access-logfile - \
+  --forwarded-allow-ips "${CASEBOOK_FORWARDED_ALLOW_IPS:-127.0.0.1}"
