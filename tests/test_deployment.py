@@ -74,7 +74,7 @@ def test_entrypoint_migrates_checks_and_serves_securely(production_database, tmp
         check=True,
     )
     server = subprocess.Popen(
-        ["sh", "docker/entrypoint.sh"],
+        ["/bin/sh", "docker/entrypoint.sh"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
