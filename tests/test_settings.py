@@ -34,7 +34,7 @@ def test_settings_refuse_to_load_without_a_secret_key():
 def test_settings_refuse_to_load_without_a_database():
     result = load_settings(CASEBOOK_SECRET_KEY="fictional-key-for-a-test")
     assert result.returncode != 0
-    assert "DATABASE_URL is not set" in result.stderr
+    assert "DATABASE_URL (or DATABASE_URL_FILE) is not set" in result.stderr
 
 
 def test_settings_read_the_secret_key_from_a_file(tmp_path):
