@@ -9,6 +9,7 @@ VAR := $(CURDIR)/var
 
 RUN_ENV := DATABASE_URL=sqlite:///$(VAR)/casebook.sqlite3 \
 	CASEBOOK_SECRET_KEY_FILE=$(VAR)/secret_key \
+	CASEBOOK_KEK_FILE=$(VAR)/kek \
 	CASEBOOK_ALLOWED_HOSTS=127.0.0.1,localhost \
 	CASEBOOK_INSECURE_LOCAL_HTTP=1 \
 	CASEBOOK_STATIC_ROOT=$(VAR)/static \
@@ -28,7 +29,13 @@ $(VAR)/%:
 	mkdir -p $(VAR)
 	umask 077 && $(PY) -c 'import secrets; print(secrets.token_urlsafe(32))' > $@
 
-run: install $(VAR)/secret_key $(VAR)/demo-password
+# A local development key-encryption key, made once (never committed).
+$(VAR)/kek:
+	mkdir -p $(VAR)
+	umask 077 && CASEBOOK_SECRET_KEY=unused DATABASE_URL=sqlite:// \
+		$(PY) manage.py generate_key --version 1 > $@
+
+run: install $(VAR)/secret_key $(VAR)/demo-password $(VAR)/kek
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
 	$(RUN_ENV) CASEBOOK_DEMO_PASSWORD="$$(cat $(VAR)/demo-password)" $(PY) manage.py seed_demo

@@ -6,3 +6,6 @@ class CasebookConfig(AppConfig):
     name = "casebook"
     verbose_name = _("Casebook")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from casebook import checks  # noqa: F401 -- registers the system checks

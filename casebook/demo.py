@@ -12,7 +12,7 @@ from casebook import taxonomy
 from casebook.accounts import account_create
 from casebook.models import CasePattern
 from casebook.roles import Role
-from casebook.services import Pattern, case_create, case_share
+from casebook.services import Pattern, Testimony, case_create, case_share
 from casebook.teams import team_get_or_create
 
 DEMO_TEAMS = ("Demo Team Aster", "Demo Team Birch")
@@ -51,6 +51,21 @@ def random_pattern(rng: random.Random) -> Pattern:
     )
 
 
+def random_testimony(rng: random.Random, pattern: Pattern) -> Testimony:
+    """Plainly fictional text: it says it is synthetic and names no one."""
+    category = taxonomy.Category(pattern.primary_category).label
+    return Testimony(
+        narrative=(
+            f"[SYNTHETIC DEMO TESTIMONY] A fictional account of a {category} pattern in "
+            f"{pattern.year}, generated for the Casebook demo. It describes no real person."
+        ),
+        interviewer_notes=rng.choice(
+            ["[DEMO] Fictional note: follow-up interview planned.", "[DEMO] Fictional note."]
+        ),
+        precise_details="",
+    )
+
+
 def demo_seed(*, password: str, case_count: int = DEMO_CASE_COUNT, seed: int = 7) -> dict:
     """Create what is missing of the demo data; running it twice adds nothing."""
     created = {"accounts": 0, "cases": 0}
@@ -69,7 +84,13 @@ def demo_seed(*, password: str, case_count: int = DEMO_CASE_COUNT, seed: int = 7
         for index in range(case_count):
             author = rng.choice(authors)
             team = author.groups.get(team__isnull=False).team
-            case = case_create(author=author, team=team, pattern=random_pattern(rng))
+            pattern = random_pattern(rng)
+            case = case_create(
+                author=author,
+                team=team,
+                pattern=pattern,
+                testimony=random_testimony(rng, pattern),
+            )
             created["cases"] += 1
             if team.name == DEMO_TEAMS[0] and index % 5 == 0:
                 case_share(supervisor=supervisors["demo-supervisor-2"], case=case, team=team)

@@ -4,8 +4,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from casebook import taxonomy
+from casebook.identifiers import find_identifiers
 from casebook.models import Team
-from casebook.services import Pattern
+from casebook.services import Pattern, Testimony
+
+NARRATIVE_MAX = 20_000
+NOTES_MAX = 10_000
+DETAILS_MAX = 5_000
 
 
 class CasePatternForm(forms.Form):
@@ -60,6 +65,52 @@ class CasePatternForm(forms.Form):
         label=_("Consent scope"), choices=taxonomy.ConsentScope.choices
     )
 
+    narrative = forms.CharField(
+        label=_("Narrative summary"),
+        widget=forms.Textarea(attrs={"rows": 10}),
+        max_length=NARRATIVE_MAX,
+        required=False,
+        strip=False,
+        help_text=_("Encrypted at rest. Describe the pattern; leave out names and contacts."),
+    )
+    interviewer_notes = forms.CharField(
+        label=_("Interviewer notes"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=NOTES_MAX,
+        required=False,
+        strip=False,
+    )
+    precise_details = forms.CharField(
+        label=_("Precise details"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=DETAILS_MAX,
+        required=False,
+        strip=False,
+        help_text=_("Exact dates or places, only where you need to keep them. Encrypted."),
+    )
+    confirm_identifiers = forms.BooleanField(
+        label=_("I have checked the possible identifiers listed above and they must stay."),
+        required=False,
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        self.identifier_findings = find_identifiers(
+            {name: cleaned.get(name, "") for name in Testimony.FIELDS}
+        )
+        if self.identifier_findings and not cleaned.get("confirm_identifiers"):
+            raise forms.ValidationError(
+                _(
+                    "The testimony may contain direct identifiers (listed below). Remove "
+                    "them, or confirm that they must stay."
+                ),
+                code="identifiers",
+            )
+        return cleaned
+
+    def testimony(self) -> Testimony:
+        return Testimony(**{name: self.cleaned_data[name] for name in Testimony.FIELDS})
+
     def pattern(self) -> Pattern:
         data = self.cleaned_data
         return Pattern(
@@ -78,10 +129,13 @@ class CasePatternForm(forms.Form):
         )
 
     @classmethod
-    def initial_from(cls, case) -> dict:
+    def initial_from(cls, record) -> dict:
+        """Initial values from a CaseRecord (casebook.access)."""
+        case = record.case
         initial = {name: getattr(case, name) for name in cls.base_fields if hasattr(case, name)}
-        initial["sub_patterns"] = [row.code for row in case.sub_patterns.all()]
-        initial["perpetrators"] = [row.code for row in case.perpetrators.all()]
+        initial["sub_patterns"] = list(record.sub_patterns)
+        initial["perpetrators"] = list(record.perpetrators)
+        initial.update(record.testimony.as_fields())
         return initial
 
 
@@ -103,6 +157,21 @@ class CaseCreateForm(CasePatternForm):
 
 class CaseEditForm(CasePatternForm):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
+
+
+class CaseDeleteForm(forms.Form):
+    reference = forms.CharField(
+        label=_("Type the case reference to confirm"), max_length=20, strip=True
+    )
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case = case
+
+    def clean_reference(self):
+        if self.cleaned_data["reference"] != self.case.reference:
+            raise forms.ValidationError(_("That is not this case's reference."))
+        return self.cleaned_data["reference"]
 
 
 class CaseFilterForm(forms.Form):

@@ -131,3 +131,45 @@ class CaseGroupGrant(GroupObjectPermissionBase):
 
     class Meta(GroupObjectPermissionBase.Meta):
         pass
+
+
+class CaseKey(models.Model):
+    """A case's data key, wrapped by a key-encryption key held outside the database.
+
+    Deleting the case deletes this row: crypto-shredding.
+    """
+
+    case = models.OneToOneField(
+        CasePattern, on_delete=models.CASCADE, primary_key=True, related_name="key"
+    )
+    kek_version = models.PositiveIntegerField(db_index=True)
+    wrapped = models.BinaryField()
+    generation = models.PositiveSmallIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"data key of {self.case_id} (KEK v{self.kek_version})"
+
+
+class CaseTestimony(models.Model):
+    """Testimony, as AES-GCM ciphertext only. Loading it never yields plaintext."""
+
+    case = models.OneToOneField(
+        CasePattern, on_delete=models.CASCADE, primary_key=True, related_name="testimony"
+    )
+    narrative = models.BinaryField()
+    interviewer_notes = models.BinaryField()
+    precise_details = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"testimony of {self.case_id} (encrypted)"
+
+
+class KeyCheck(models.Model):
+    """The key-check value of each KEK version, to detect a wrong key before any use."""
+
+    kek_version = models.PositiveIntegerField(primary_key=True)
+    check_value = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"KEK v{self.kek_version}"

@@ -17,6 +17,7 @@ from casebook.roles import Role, role_of
 class Access(StrEnum):
     VIEW = "view_casepattern"
     CHANGE = "change_casepattern"
+    DELETE = "delete_casepattern"
 
 
 # What sharing a case gives: caseworkers both read and edit the cases shared with them.
@@ -62,6 +63,15 @@ def overseen_cases(supervisor: User) -> QuerySet:
     content opens through visible_cases alone.
     """
     return CasePattern.objects.filter(team__in=supervised_teams(supervisor))
+
+
+def deletable_cases(user: User) -> QuerySet:
+    """Cases this user may delete: those granted for deletion (their own), or overseen."""
+    if not user.is_authenticated or not user.is_active:
+        return CasePattern.objects.none()
+    return CasePattern.objects.filter(
+        Q(pk__in=granted_case_ids(user, Access.DELETE)) | Q(team__in=supervised_teams(user))
+    )
 
 
 def listed_cases(user: User, *, include_overseen: bool) -> QuerySet:

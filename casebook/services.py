@@ -10,10 +10,19 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 from guardian.shortcuts import assign_perm, remove_perm
 
-from casebook.models import CasePattern, CasePerpetrator, CaseSubPattern, Team
-from casebook.permissions import SHARED_ACCESS, supervised_teams
+from casebook import crypto, keys
+from casebook.models import (
+    CaseKey,
+    CasePattern,
+    CasePerpetrator,
+    CaseSubPattern,
+    CaseTestimony,
+    Team,
+)
+from casebook.permissions import SHARED_ACCESS, Access, supervised_teams
 from casebook.roles import Role, role_of
 
 
@@ -60,6 +69,34 @@ class Pattern:
         }
 
 
+@dataclass(frozen=True)
+class Testimony:
+    """Free-text testimony, in plaintext: held in memory only, stored only encrypted."""
+
+    narrative: str = ""
+    interviewer_notes: str = ""
+    precise_details: str = ""
+
+    FIELDS = ("narrative", "interviewer_notes", "precise_details")
+
+    def __repr__(self) -> str:  # never let testimony reach a log or traceback by repr()
+        return "Testimony(<redacted>)"
+
+    def as_fields(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in self.FIELDS}
+
+
+TESTIMONY_TABLE = CaseTestimony._meta.db_table
+
+
+@sensitive_variables()
+def _store_testimony(case: CasePattern, key: crypto.WrappedKey, testimony: Testimony) -> None:
+    sealed = crypto.seal_fields(
+        keys.keyring(), key, table=TESTIMONY_TABLE, fields=testimony.as_fields()
+    )
+    CaseTestimony.objects.update_or_create(case=case, defaults=sealed)
+
+
 def _store_codes(case: CasePattern, pattern: Pattern) -> None:
     case.sub_patterns.all().delete()
     case.perpetrators.all().delete()
@@ -76,16 +113,27 @@ def _grant(case: CasePattern, holder: User | object) -> None:
         assign_perm(access.value, holder, case)
 
 
-def case_create(*, author: User, team: Team, pattern: Pattern) -> CasePattern:
-    """Record a new case. Its author gets view and change on it."""
+@sensitive_variables()
+def case_create(*, author: User, team: Team, pattern: Pattern, testimony: Testimony) -> CasePattern:
+    """Record a new case with its own data key. Its author gets view, change and delete."""
     with transaction.atomic():
         case = CasePattern.objects.create(author=author, team=team, **pattern.scalar_fields())
         _store_codes(case, pattern)
+        _store_testimony(case, keys.case_key_create(case), testimony)
         _grant(case, author)
+        assign_perm(Access.DELETE.value, author, case)
     return case
 
 
-def case_update(*, case: CasePattern, editor: User, expected_version: int, pattern: Pattern) -> int:
+@sensitive_variables()
+def case_update(
+    *,
+    case: CasePattern,
+    editor: User,
+    expected_version: int,
+    pattern: Pattern,
+    testimony: Testimony,
+) -> int:
     """Save new codes if nobody saved since `expected_version`; returns the new version.
 
     A stale edit raises StaleCase and overwrites nothing. The caller must have
@@ -98,7 +146,18 @@ def case_update(*, case: CasePattern, editor: User, expected_version: int, patte
         if updated != 1:
             raise StaleCase
         _store_codes(case, pattern)
+        _store_testimony(case, keys.wrapped_key(CaseKey.objects.get(case=case)), testimony)
     return expected_version + 1
+
+
+def case_delete(*, actor: User, case: CasePattern) -> None:
+    """Delete a case and, with it, its data key: its testimony is gone from the live database.
+
+    The caller must have fetched `case` through deletable_cases(actor). A backup taken
+    earlier still holds the wrapped key until its KEK version is rotated out and retired.
+    """
+    with transaction.atomic():
+        CasePattern.objects.filter(pk=case.pk).delete()
 
 
 def sharing_targets(supervisor: User) -> tuple[list[User], list[Team]]:

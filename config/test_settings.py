@@ -5,6 +5,7 @@ answers, the suite falls back to SQLite with a loud warning, unless
 CASEBOOK_REQUIRE_POSTGRES=1, in which case it stops.
 """
 
+import base64
 import os
 import secrets
 import sys
@@ -44,6 +45,8 @@ def choose_test_database(environ: dict[str, str]) -> str:
 
 os.environ["DATABASE_URL"] = choose_test_database(dict(os.environ))
 os.environ.setdefault("CASEBOOK_SECRET_KEY", secrets.token_urlsafe(50))
+# A throwaway key-encryption key for this run only.
+os.environ.setdefault("CASEBOOK_KEK", "1:" + base64.urlsafe_b64encode(os.urandom(32)).decode())
 
 from config.settings import *  # noqa: E402,F403
 

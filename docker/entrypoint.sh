@@ -4,7 +4,8 @@
 set -eu
 
 python manage.py migrate --noinput
-python manage.py check --deploy --fail-level WARNING
+# --database also checks that the key-encryption key is the one the data was encrypted with.
+python manage.py check --deploy --database default --fail-level WARNING
 exec gunicorn config.wsgi:application \
   --bind "${CASEBOOK_BIND:-0.0.0.0:8000}" \
   --workers "${CASEBOOK_WORKERS:-3}" \

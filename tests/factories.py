@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from casebook.accounts import account_create
 from casebook.models import CasePattern, Team
 from casebook.roles import Role
-from casebook.services import Pattern, case_create
+from casebook.services import Pattern, Testimony, case_create
 from casebook.teams import team_get_or_create
 
 PASSWORD = "fictional-test-password-7"
@@ -40,9 +40,18 @@ def pattern(**overrides) -> Pattern:
     return replace(BASE_PATTERN, **overrides)
 
 
-def case(author: User, **overrides) -> CasePattern:
+FICTIONAL_TESTIMONY = Testimony(
+    narrative="FICTIONAL-NARRATIVE: an invented account for a test; nobody real.",
+    interviewer_notes="FICTIONAL-NOTES: invented interviewer note.",
+    precise_details="FICTIONAL-DETAILS: an invented place and day.",
+)
+
+
+def case(author: User, testimony: Testimony = FICTIONAL_TESTIMONY, **overrides) -> CasePattern:
     author_team = Team.objects.get(group__user=author)
-    return case_create(author=author, team=author_team, pattern=pattern(**overrides))
+    return case_create(
+        author=author, team=author_team, pattern=pattern(**overrides), testimony=testimony
+    )
 
 
 def form_data(**overrides) -> dict:

@@ -61,6 +61,7 @@ def test_entrypoint_migrates_checks_and_serves_securely(production_database, tmp
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "CASEBOOK_SECRET_KEY": secrets.token_urlsafe(50),
+        "CASEBOOK_KEK": os.environ["CASEBOOK_KEK"],
         "DATABASE_URL": production_database,
         "CASEBOOK_ALLOWED_HOSTS": "casebook.example",
         "CASEBOOK_STATIC_ROOT": str(tmp_path / "static"),
@@ -113,5 +114,6 @@ def test_entrypoint_migrates_checks_and_serves_securely(production_database, tmp
         bad_host, _, _ = fetch(f"{base}/accounts/login/", {"Host": "evil.example"})
         assert bad_host == 400
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=20)
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=20)

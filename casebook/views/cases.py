@@ -2,16 +2,27 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods
 
-from casebook import services
-from casebook.forms import CaseCreateForm, CaseEditForm, CaseFilterForm
+from casebook import access, services
+from casebook.forms import CaseCreateForm, CaseDeleteForm, CaseEditForm, CaseFilterForm
 from casebook.models import Team
-from casebook.permissions import Access, grant_holders, listed_cases, visible_cases
+from casebook.permissions import (
+    Access,
+    deletable_cases,
+    grant_holders,
+    listed_cases,
+    visible_cases,
+)
 from casebook.roles import Role, role_of, role_required
+from casebook.services import Testimony
 from casebook.views import case_or_404
+
+TESTIMONY_FIELDS = Testimony.FIELDS
 
 
 @role_required(Role.CASEWORKER, Role.SUPERVISOR)
@@ -51,6 +62,8 @@ def case_list(request):
     )
 
 
+@sensitive_post_parameters(*TESTIMONY_FIELDS)
+@sensitive_variables()
 @role_required(Role.CASEWORKER)
 @require_http_methods(["GET", "POST"])
 def case_create(request):
@@ -61,59 +74,85 @@ def case_create(request):
     form = CaseCreateForm(request.POST or None, teams=teams)
     if request.method == "POST" and form.is_valid():
         case = services.case_create(
-            author=request.user, team=form.cleaned_data["team"], pattern=form.pattern()
+            author=request.user,
+            team=form.cleaned_data["team"],
+            pattern=form.pattern(),
+            testimony=form.testimony(),
         )
         messages.success(request, _("Case %(reference)s recorded.") % {"reference": case.reference})
         return redirect("casebook:case_detail", reference=case.reference)
-    return render(
-        request, "casebook/case_form.html", {"form": form, "case": None}, status=_status(form)
-    )
+    status = 400 if form.is_bound else 200
+    return render(request, "casebook/case_form.html", {"form": form, "case": None}, status=status)
 
 
+@sensitive_variables()
 @login_required
 def case_detail(request, reference):
-    case = case_or_404(
-        visible_cases(request.user).prefetch_related("sub_patterns", "perpetrators"), reference
+    try:
+        record = access.case_read(user=request.user, reference=reference)
+    except access.CaseNotFound:
+        raise Http404 from None
+    can_edit = visible_cases(request.user, Access.CHANGE).filter(pk=record.case.pk).exists()
+    can_delete = deletable_cases(request.user).filter(pk=record.case.pk).exists()
+    return render(
+        request,
+        "casebook/case_detail.html",
+        {"record": record, "case": record.case, "can_edit": can_edit, "can_delete": can_delete},
     )
-    can_edit = visible_cases(request.user, Access.CHANGE).filter(pk=case.pk).exists()
-    return render(request, "casebook/case_detail.html", {"case": case, "can_edit": can_edit})
+
+
+@sensitive_post_parameters(*TESTIMONY_FIELDS)
+@sensitive_variables()
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_edit(request, reference):
+    if request.method == "GET":
+        try:
+            record = access.case_read(user=request.user, reference=reference, access=Access.CHANGE)
+        except access.CaseNotFound:
+            raise Http404 from None
+        initial = {**CaseEditForm.initial_from(record), "version": record.case.version}
+        form = CaseEditForm(initial=initial)
+        return render(request, "casebook/case_form.html", {"form": form, "case": record.case})
+    case = case_or_404(visible_cases(request.user, Access.CHANGE), reference)
+    form = CaseEditForm(request.POST)
+    if not form.is_valid():
+        return render(request, "casebook/case_form.html", {"form": form, "case": case}, status=400)
+    try:
+        services.case_update(
+            case=case,
+            editor=request.user,
+            expected_version=form.cleaned_data["version"],
+            pattern=form.pattern(),
+            testimony=form.testimony(),
+        )
+    except services.StaleCase:
+        form.add_error(
+            None,
+            _(
+                "Someone else saved this case after you opened it, so your changes were "
+                "not saved. Open the case again to see the current version."
+            ),
+        )
+        return render(request, "casebook/case_form.html", {"form": form, "case": case}, status=409)
+    messages.success(request, _("Case %(reference)s saved.") % {"reference": case.reference})
+    return redirect("casebook:case_detail", reference=case.reference)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def case_edit(request, reference):
-    case = case_or_404(
-        visible_cases(request.user, Access.CHANGE).prefetch_related("sub_patterns", "perpetrators"),
-        reference,
-    )
-    if request.method == "GET":
-        initial = {**CaseEditForm.initial_from(case), "version": case.version}
-        form = CaseEditForm(initial=initial)
-        return render(request, "casebook/case_form.html", {"form": form, "case": case})
-    form = CaseEditForm(request.POST)
-    if form.is_valid():
-        try:
-            services.case_update(
-                case=case,
-                editor=request.user,
-                expected_version=form.cleaned_data["version"],
-                pattern=form.pattern(),
+def case_delete(request, reference):
+    """Delete after the reference is typed again. Shows no testimony."""
+    case = case_or_404(deletable_cases(request.user), reference)
+    form = CaseDeleteForm(request.POST or None, case=case)
+    if request.method == "POST":
+        if form.is_valid():
+            services.case_delete(actor=request.user, case=case)
+            messages.success(
+                request,
+                _("Case %(reference)s and its testimony were destroyed.")
+                % {"reference": reference},
             )
-        except services.StaleCase:
-            form.add_error(
-                None,
-                _(
-                    "Someone else saved this case after you opened it, so your changes were "
-                    "not saved. Open the case again to see the current version."
-                ),
-            )
-            return render(
-                request, "casebook/case_form.html", {"form": form, "case": case}, status=409
-            )
-        messages.success(request, _("Case %(reference)s saved.") % {"reference": case.reference})
-        return redirect("casebook:case_detail", reference=case.reference)
-    return render(request, "casebook/case_form.html", {"form": form, "case": case}, status=400)
-
-
-def _status(form) -> int:
-    return 400 if form.is_bound and form.errors else 200
+            return redirect("casebook:case_list")
+        return render(request, "casebook/case_delete.html", {"form": form, "case": case}, 400)
+    return render(request, "casebook/case_delete.html", {"form": form, "case": case})

@@ -1,0 +1,33 @@
+"""System checks: Casebook does not start without its key-encryption key."""
+
+from django.core.checks import Error, Tags, register
+
+from casebook import crypto
+
+
+@register()
+def kek_configured(app_configs, **kwargs):
+    try:
+        crypto.load_keyring()
+    except crypto.CryptoError as error:
+        return [Error(str(error), id="casebook.E001")]
+    return []
+
+
+@register(Tags.database)
+def kek_matches_database(app_configs, databases=None, **kwargs):
+    """Run by `check --database default` and by migrate: a wrong key stops start-up."""
+    if not databases:
+        return []
+    from django.db.utils import DatabaseError
+
+    from casebook import keys
+
+    try:
+        keys.forget_verified_keyrings()
+        keys.keyring()
+    except crypto.CryptoError as error:
+        return [Error(str(error), id="casebook.E002")]
+    except DatabaseError:
+        return []  # not migrated yet: migrate runs this check again afterwards
+    return []

@@ -1,0 +1,21 @@
+from django.core.management.base import BaseCommand
+
+from casebook import crypto
+
+
+class Command(BaseCommand):
+    help = (
+        "Print a new random 256-bit key-encryption key as VERSION:KEY, ready to add to "
+        "CASEBOOK_KEK. Store it apart from the database and its backups."
+    )
+
+    requires_system_checks = []  # it runs before any key exists
+
+    def add_arguments(self, parser):
+        parser.add_argument("--version", dest="key_version", type=int, default=1)
+
+    def handle(self, *args, key_version, **options):
+        if key_version < 1:
+            self.stderr.write("--version must be 1 or more.")
+            raise SystemExit(2)
+        self.stdout.write(f"{key_version}:{crypto.generate_key()}")

@@ -1,0 +1,36 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from casebook import crypto, keys
+
+
+class Command(BaseCommand):
+    help = (
+        "Re-wrap every case's data key under the newest key-encryption key version, in "
+        "batches, online. Safe to interrupt and run again: it resumes."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--batch-size", type=int, default=1000)
+
+    def handle(self, *args, batch_size, **options):
+        if batch_size < 1:
+            raise CommandError("--batch-size must be 1 or more.")
+        try:
+            keys.forget_verified_keyrings()
+            report = keys.rotate_data_keys(batch_size=batch_size)
+        except crypto.CryptoError as error:
+            raise CommandError(str(error)) from None
+        self.stdout.write(
+            f"Re-wrapped {report.rotated} data keys under key version {report.current_version}."
+        )
+        in_use = ", ".join(str(v) for v in report.versions_in_use) or "none"
+        self.stdout.write(f"Key versions still wrapping data keys: {in_use}.")
+        if report.remaining:
+            raise CommandError(f"{report.remaining} data keys are not rotated yet: run again.")
+        retired = sorted(set(keys.keyring().keys) - set(report.versions_in_use))
+        if retired:
+            versions = ", ".join(str(v) for v in retired)
+            self.stdout.write(
+                f"No data key uses version {versions} any more: remove it from CASEBOOK_KEK, "
+                "destroy every copy, and take a fresh backup (see docs/operations.md)."
+            )
