@@ -33,7 +33,7 @@ $(VAR)/%:
 $(VAR)/kek:
 	mkdir -p $(VAR)
 	umask 077 && CASEBOOK_SECRET_KEY=unused DATABASE_URL=sqlite:// \
-		$(PY) manage.py generate_key --version 1 > $@
+		$(PY) manage.py generate_key --key-version 1 > $@
 
 run: install $(VAR)/secret_key $(VAR)/demo-password $(VAR)/kek
 	$(RUN_ENV) $(PY) manage.py migrate --noinput

@@ -24,7 +24,6 @@ def kek_matches_database(app_configs, databases=None, **kwargs):
     from casebook import keys
 
     try:
-        keys.forget_verified_keyrings()
         keys.keyring()
     except crypto.CryptoError as error:
         return [Error(str(error), id="casebook.E002")]

@@ -3,14 +3,13 @@
 Holds no cipher code: it calls casebook.crypto, and never sees testimony.
 """
 
+import uuid
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from casebook import crypto
 from casebook.models import CaseKey, CasePattern, KeyCheck
-
-_verified: set[tuple[bytes, ...]] = set()
 
 
 def keyring() -> crypto.Keyring:
@@ -18,12 +17,10 @@ def keyring() -> crypto.Keyring:
 
     Raises KeyMissing when no key is configured and WrongKey when a configured version
     differs from the one the database was encrypted with. A version seen for the first
-    time has its key-check value recorded.
+    time has its key-check value recorded. Checked on every call (one small query), so
+    a key changed under a running process is caught at once.
     """
     ring = crypto.load_keyring()
-    fingerprint = tuple(crypto.key_check_value(ring.keys[v]) for v in sorted(ring.keys))
-    if fingerprint in _verified:
-        return ring
     stored = dict(KeyCheck.objects.values_list("kek_version", "check_value"))
     for version, kek in ring.keys.items():
         if version in stored:
@@ -32,14 +29,7 @@ def keyring() -> crypto.Keyring:
             KeyCheck.objects.get_or_create(
                 kek_version=version, defaults={"check_value": crypto.key_check_value(kek)}
             )
-    if stored.keys() >= ring.keys.keys():
-        _verified.add(fingerprint)
     return ring
-
-
-def forget_verified_keyrings() -> None:
-    """Make the next keyring() call check the database again (tests, key changes)."""
-    _verified.clear()
 
 
 def wrapped_key(row: CaseKey) -> crypto.WrappedKey:
@@ -57,6 +47,17 @@ def case_key_create(case: CasePattern) -> crypto.WrappedKey:
         case=case, kek_version=key.kek_version, wrapped=key.wrapped, generation=key.generation
     )
     return key
+
+
+def _store_rewrapped(rewrapped: list[crypto.WrappedKey]) -> None:
+    # One parameterised UPDATE per key, sent as a batch: far faster than bulk_update's
+    # CASE expression, and the same on PostgreSQL and SQLite.
+    table = connection.ops.quote_name(CaseKey._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET kek_version = %s, wrapped = %s WHERE case_id = %s",  # noqa: S608
+            [(k.kek_version, k.wrapped, uuid.UUID(k.case_id).hex) for k in rewrapped],
+        )
 
 
 @dataclass(frozen=True)
@@ -85,10 +86,8 @@ def rotate_data_keys(*, batch_size: int = 1000, max_batches: int | None = None) 
             )
             if not rows:
                 break
-            for row in rows:
-                new = crypto.rewrap(ring, wrapped_key(row))
-                row.kek_version, row.wrapped = new.kek_version, new.wrapped
-            CaseKey.objects.bulk_update(rows, ["kek_version", "wrapped"])
+            rewrapped = [crypto.rewrap(ring, wrapped_key(row)) for row in rows]
+            _store_rewrapped(rewrapped)
         rotated += len(rows)
         batches += 1
     versions = tuple(

@@ -26,9 +26,13 @@ CASE_URLS = [
     ("casebook:case_sharing", "get"),
     ("casebook:case_sharing", "post"),
     ("casebook:case_revoke", "post"),
+    ("casebook:case_delete", "get"),
+    ("casebook:case_delete", "post"),
 ]
 CONTENT_URLS = CASE_URLS[:3]
-SHARING_URLS = CASE_URLS[3:]
+SHARING_URLS = CASE_URLS[3:6]
+DELETE_URLS = CASE_URLS[6:]
+ALLOWED = {200, 302, 400}  # 400: the request reached the form and was refused as input
 
 
 class CaseAccessMatrix(TestCase):
@@ -64,12 +68,14 @@ class CaseAccessMatrix(TestCase):
             label = f"{user} {method.upper()} {url_name}"
             assert response.status_code in expected, (label, response.status_code)
 
-    def test_author_opens_and_edits_but_does_not_manage_sharing(self):
+    def test_author_opens_edits_and_deletes_but_does_not_manage_sharing(self):
         self.assert_status(self.author, CONTENT_URLS, {200, 302})
+        self.assert_status(self.author, DELETE_URLS, ALLOWED)
         self.assert_status(self.author, SHARING_URLS, {404})
 
-    def test_supervisor_of_the_team_manages_sharing_but_cannot_open_content(self):
+    def test_supervisor_of_the_team_manages_sharing_and_deletion_but_cannot_open_content(self):
         self.assert_status(self.supervisor, SHARING_URLS, {200, 302})
+        self.assert_status(self.supervisor, DELETE_URLS, ALLOWED)
         self.assert_status(self.supervisor, CONTENT_URLS, {404})
 
     def test_everyone_else_gets_404_on_every_case_url(self):
@@ -114,6 +120,7 @@ class CaseAccessMatrix(TestCase):
         case_share(supervisor=self.supervisor, case=self.case, user=self.colleague)
         for user in (self.supervisor, self.colleague):
             self.assert_status(user, CONTENT_URLS[:2], {200})
+        self.assert_status(self.colleague, DELETE_URLS, {404})  # sharing never gives deletion
         case_unshare(supervisor=self.supervisor, case=self.case, user=self.colleague)
         self.assert_status(self.colleague, CONTENT_URLS, {404})
         self.assert_status(self.supervisor, CONTENT_URLS[:2], {200})

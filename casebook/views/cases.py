@@ -154,5 +154,7 @@ def case_delete(request, reference):
                 % {"reference": reference},
             )
             return redirect("casebook:case_list")
-        return render(request, "casebook/case_delete.html", {"form": form, "case": case}, 400)
+        return render(
+            request, "casebook/case_delete.html", {"form": form, "case": case}, status=400
+        )
     return render(request, "casebook/case_delete.html", {"form": form, "case": case})

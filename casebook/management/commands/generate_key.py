@@ -12,10 +12,10 @@ class Command(BaseCommand):
     requires_system_checks = []  # it runs before any key exists
 
     def add_arguments(self, parser):
-        parser.add_argument("--version", dest="key_version", type=int, default=1)
+        parser.add_argument("--key-version", type=int, default=1)
 
     def handle(self, *args, key_version, **options):
         if key_version < 1:
-            self.stderr.write("--version must be 1 or more.")
+            self.stderr.write("--key-version must be 1 or more.")
             raise SystemExit(2)
         self.stdout.write(f"{key_version}:{crypto.generate_key()}")

@@ -16,7 +16,6 @@ class Command(BaseCommand):
         if batch_size < 1:
             raise CommandError("--batch-size must be 1 or more.")
         try:
-            keys.forget_verified_keyrings()
             report = keys.rotate_data_keys(batch_size=batch_size)
         except crypto.CryptoError as error:
             raise CommandError(str(error)) from None

@@ -1,0 +1,30 @@
+"""Shared set-up for the benchmarks: a bench database on the local PostgreSQL."""
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def django_on_bench_database(name: str) -> str:
+    """Create database `name` if needed, point Django at it, set up and migrate."""
+    base = os.environ.get("BENCH_DATABASE_BASE", "postgres://postgres@127.0.0.1:5432")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            admin.execute(f'CREATE DATABASE "{name}"')
+    url = f"{base}/{name}"
+    sys.path.insert(0, str(ROOT))
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("CASEBOOK_SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return url
