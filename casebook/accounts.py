@@ -5,6 +5,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from casebook import audit
 from casebook.roles import Role
 from casebook.teams import team_add_member, team_get_or_create
 
@@ -23,7 +24,14 @@ def parse_role(value: str) -> Role:
         raise AccountRefused(f"Unknown role '{value}'. Choose one of: {choices}.") from None
 
 
-def account_create(*, username: str, role: Role, password: str, team_name: str | None) -> User:
+def account_create(
+    *,
+    username: str,
+    role: Role,
+    password: str,
+    team_name: str | None,
+    created_by: User | None = None,
+) -> User:
     """Create an active account with one role (and team, for caseworkers and supervisors).
 
     Never a superuser: superusers get no view of cases anyway, and no account needs it.
@@ -47,4 +55,12 @@ def account_create(*, username: str, role: Role, password: str, team_name: str |
         if team_name:
             team, _ = team_get_or_create(name=team_name)
             team_add_member(team=team, user=user, role=role)
+        audit.record(
+            audit.Action.ACCOUNT_CREATE,
+            actor=audit.Actor.system("add_user")
+            if created_by is None
+            else audit.Actor.of(created_by),
+            target=username,
+            details={"result": role.value},
+        )
     return user

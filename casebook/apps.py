@@ -8,4 +8,4 @@ class CasebookConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from casebook import checks  # noqa: F401 -- registers the system checks
+        from casebook import checks, signals  # noqa: F401 -- registers checks and receivers

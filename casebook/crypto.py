@@ -20,8 +20,10 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.exceptions import InvalidTag
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -193,6 +195,23 @@ def seal_fields(
     }
 
 
+def field_digests(
+    keyring: Keyring, key: WrappedKey, *, table: str, fields: dict[str, str]
+) -> dict[str, str]:
+    """Keyed digests (HMAC under the case's data key) that tell whether a field changed.
+
+    Without the data key they reveal nothing; they let an update name the fields it
+    changed without decrypting the old testimony.
+    """
+    data_key = _unwrap(keyring, key)
+    return {
+        name: hmac.new(
+            data_key, _field_aad(table, key, name) + b"|" + text.encode("utf-8"), hashlib.sha256
+        ).hexdigest()[:32]
+        for name, text in fields.items()
+    }
+
+
 def open_fields(
     keyring: Keyring, key: WrappedKey, *, table: str, sealed: dict[str, bytes]
 ) -> dict[str, str]:
@@ -208,3 +227,53 @@ def open_fields(
         except UnicodeDecodeError:
             raise CryptoError(f"Field {name} did not decrypt to text.") from None
     return opened
+
+
+# Signing keys for access-log checkpoints (Ed25519), kept outside the database:
+# CASEBOOK_AUDIT_SIGNING_KEY or CASEBOOK_AUDIT_SIGNING_KEY_FILE (base64 of 32 bytes).
+
+
+def generate_signing_key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def load_signing_key(environ: dict[str, str] | None = None) -> Ed25519PrivateKey:
+    env = os.environ if environ is None else environ
+    text = env.get("CASEBOOK_AUDIT_SIGNING_KEY")
+    if not text and env.get("CASEBOOK_AUDIT_SIGNING_KEY_FILE"):
+        try:
+            text = Path(env["CASEBOOK_AUDIT_SIGNING_KEY_FILE"]).read_text(encoding="utf-8")
+        except OSError as error:
+            raise KeyMissing(
+                f"CASEBOOK_AUDIT_SIGNING_KEY_FILE cannot be read: {error.strerror}"
+            ) from None
+    if not text:
+        raise KeyMissing(
+            "No audit signing key: set CASEBOOK_AUDIT_SIGNING_KEY or "
+            "CASEBOOK_AUDIT_SIGNING_KEY_FILE (python manage.py generate_key --signing)."
+        )
+    try:
+        raw = base64.urlsafe_b64decode(text.strip().encode())
+    except ValueError:
+        raise KeyMissing("The audit signing key is not valid base64.") from None
+    if len(raw) != 32:
+        raise KeyMissing("The audit signing key is not 32 bytes.")
+    return Ed25519PrivateKey.from_private_bytes(raw)
+
+
+def public_key_text(private: Ed25519PrivateKey) -> str:
+    raw = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def sign(private: Ed25519PrivateKey, message: bytes) -> str:
+    return base64.urlsafe_b64encode(private.sign(message)).decode()
+
+
+def signature_valid(public_key: str, message: bytes, signature: str) -> bool:
+    try:
+        key = Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(public_key.encode()))
+        key.verify(base64.urlsafe_b64decode(signature.encode()), message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True

@@ -12,7 +12,8 @@ from casebook import taxonomy
 from casebook.accounts import account_create
 from casebook.models import CasePattern
 from casebook.roles import Role
-from casebook.services import Pattern, Testimony, case_create, case_share
+from casebook.services import Pattern, Testimony, case_create
+from casebook.sharing import case_share
 from casebook.teams import team_get_or_create
 
 DEMO_TEAMS = ("Demo Team Aster", "Demo Team Birch")
@@ -95,9 +96,8 @@ def demo_seed(*, password: str, case_count: int = DEMO_CASE_COUNT, seed: int = 7
             if team.name == DEMO_TEAMS[0] and index % 5 == 0:
                 case_share(supervisor=supervisors["demo-supervisor-2"], case=case, team=team)
             if team.name == DEMO_TEAMS[0] and index % 7 == 0:
-                case_share(
-                    supervisor=supervisors["demo-supervisor-2"],
-                    case=case,
-                    user=supervisors["demo-supervisor"],
+                colleague = next(
+                    a for a in authors if a != author and a.groups.filter(team=team).exists()
                 )
+                case_share(supervisor=supervisors["demo-supervisor"], case=case, user=colleague)
     return created

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 
 PATTERNS = [
-    ("email", _("e-mail address"), r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
+    # Bounded repetitions keep every pattern linear on long text (no quadratic scans).
+    ("email", _("e-mail address"), r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}"),
     # South Korean resident registration number: YYMMDD-GNNNNNN.
     ("kr_rrn", _("South Korean resident registration number"), r"\b\d{6}-?[1-8]\d{6}\b"),
     # Chinese resident identity card: 17 digits and a check digit or X.
@@ -20,8 +21,8 @@ PATTERNS = [
         "messenger",
         _("WeChat, QQ, KakaoTalk, Line or Telegram ID"),
         r"(?i)\b(?:wechat|weixin|wx|qq|kakao(?:talk)?|line|telegram|tg)\s*(?:id\s*)?[:：=]\s*"
-        r"@?[a-z0-9_.-]{4,}|\b(?:wechat|weixin|qq|kakao(?:talk)?|line|telegram)\s+id\s+"
-        r"@?[a-z0-9_.-]{4,}|(?i:\bqq\s*(?:no\.?|number)?\s*)\d{5,11}\b|\bwxid_[a-z0-9]{6,}",
+        r"@?[a-z0-9_.-]{4,64}|\b(?:wechat|weixin|qq|kakao(?:talk)?|line|telegram)\s+id\s+"
+        r"@?[a-z0-9_.-]{4,64}|(?i:\bqq\s*(?:no\.?|number)?\s*)\d{5,11}\b|\bwxid_[a-z0-9]{6,40}",
     ),
     # Phone numbers: Chinese mobiles, Korean mobiles, and international numbers.
     (

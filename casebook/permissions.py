@@ -39,12 +39,24 @@ def granted_case_ids(user: User, access: Access) -> QuerySet:
     return direct.union(through_groups)
 
 
+# Only these roles ever open a case through a grant. A grant left behind when a
+# caseworker becomes an auditor or administrator, or a team group an administrator
+# joins, opens nothing.
+CASE_ROLES = (Role.CASEWORKER, Role.SUPERVISOR)
+
+
+def _may_hold_grants(user: User | AnonymousUser) -> bool:
+    return role_of(user) in CASE_ROLES and not user.is_superuser
+
+
 def visible_cases(user: User | AnonymousUser, access: Access = Access.VIEW) -> QuerySet:
     """The cases whose content this user may open (or change, with Access.CHANGE).
 
-    Anonymous and inactive users see none; no role, flag or global permission adds any.
+    Only active caseworkers and supervisors hold grants; anonymous users, auditors,
+    administrators, superusers and accounts with no or two roles see none. No flag or
+    global permission adds any.
     """
-    if not user.is_authenticated or not user.is_active:
+    if not _may_hold_grants(user):
         return CasePattern.objects.none()
     return CasePattern.objects.filter(pk__in=granted_case_ids(user, access))
 
@@ -67,20 +79,27 @@ def overseen_cases(supervisor: User) -> QuerySet:
 
 def deletable_cases(user: User) -> QuerySet:
     """Cases this user may delete: those granted for deletion (their own), or overseen."""
-    if not user.is_authenticated or not user.is_active:
+    if not _may_hold_grants(user):
         return CasePattern.objects.none()
     return CasePattern.objects.filter(
         Q(pk__in=granted_case_ids(user, Access.DELETE)) | Q(team__in=supervised_teams(user))
     )
 
 
-def listed_cases(user: User, *, include_overseen: bool) -> QuerySet:
-    """The case list: visible cases, plus the overseen teams' cases for supervisors."""
-    if not include_overseen:
-        return visible_cases(user)
+def listed_cases(user: User, *, include_overseen: bool, filters: dict) -> QuerySet:
+    """The case list: visible cases, plus the overseen teams' cases for supervisors.
+
+    Overseen cases show only their category, so only a category filter applies to
+    them: filtering them by year or status would reveal what the page hides.
+    """
+    visible = visible_cases(user).filter(**filters)
+    if not include_overseen or set(filters) - {"primary_category"}:
+        return visible
+    if not _may_hold_grants(user):
+        return CasePattern.objects.none()
     return CasePattern.objects.filter(
         Q(pk__in=granted_case_ids(user, Access.VIEW)) | Q(team__in=supervised_teams(user))
-    )
+    ).filter(**filters)
 
 
 def grant_holders(case_ids: list) -> dict:

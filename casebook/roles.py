@@ -14,6 +14,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from casebook import audit
+
 
 class Role(StrEnum):
     CASEWORKER = "caseworker"
@@ -61,6 +63,12 @@ def role_required(
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if role_of(request.user) not in roles:
+                audit.record(
+                    audit.Action.PAGE_DENIED,
+                    actor=audit.Actor.of(request.user),
+                    outcome=audit.Outcome.DENIED,
+                    target=request.resolver_match.view_name if request.resolver_match else "",
+                )
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

@@ -1,6 +1,7 @@
-"""Every change to cases and grants. Each service runs in one transaction.
+"""Every change to a case. Each service runs in one transaction with its access event.
 
-The access log (issue 4) will write its event inside these same transactions.
+Sharing lives in casebook.sharing. Callers fetch the case through the permission
+queries (casebook.permissions) before calling a service that takes a case.
 """
 
 from dataclasses import dataclass
@@ -9,11 +10,11 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
-from guardian.shortcuts import assign_perm, remove_perm
+from guardian.shortcuts import assign_perm
 
-from casebook import crypto, keys
+from casebook import audit, crypto, keys
+from casebook.audit import Action, Actor
 from casebook.models import (
     CaseKey,
     CasePattern,
@@ -22,16 +23,15 @@ from casebook.models import (
     CaseTestimony,
     Team,
 )
-from casebook.permissions import SHARED_ACCESS, Access, supervised_teams
-from casebook.roles import Role, role_of
+from casebook.permissions import SHARED_ACCESS, Access, visible_cases
 
 
 class StaleCase(Exception):
     """Someone saved the case after this edit began; nothing was written."""
 
 
-class SharingRefused(Exception):
-    """The sharing change is not allowed; nothing was written."""
+class CaseUnavailable(Exception):
+    """The case was deleted, or the editor's access revoked, while the edit was open."""
 
 
 @dataclass(frozen=True)
@@ -51,22 +51,21 @@ class Pattern:
     source_proximity: str
     consent_scope: str
 
+    SCALARS = (
+        "primary_category",
+        "year",
+        "province_china",
+        "province_origin",
+        "gender",
+        "age_band",
+        "time_in_china",
+        "current_status",
+        "source_proximity",
+        "consent_scope",
+    )
+
     def scalar_fields(self) -> dict[str, object]:
-        return {
-            name: getattr(self, name)
-            for name in (
-                "primary_category",
-                "year",
-                "province_china",
-                "province_origin",
-                "gender",
-                "age_band",
-                "time_in_china",
-                "current_status",
-                "source_proximity",
-                "consent_scope",
-            )
-        }
+        return {name: getattr(self, name) for name in self.SCALARS}
 
 
 @dataclass(frozen=True)
@@ -90,14 +89,21 @@ TESTIMONY_TABLE = CaseTestimony._meta.db_table
 
 
 @sensitive_variables()
-def _store_testimony(case: CasePattern, key: crypto.WrappedKey, testimony: Testimony) -> None:
-    sealed = crypto.seal_fields(
-        keys.keyring(), key, table=TESTIMONY_TABLE, fields=testimony.as_fields()
-    )
-    CaseTestimony.objects.update_or_create(case=case, defaults=sealed)
+def _store_testimony(case: CasePattern, key: crypto.WrappedKey, testimony: Testimony) -> list[str]:
+    """Encrypt and store the testimony; returns the names of the fields that changed."""
+    ring = keys.keyring()
+    fields = testimony.as_fields()
+    digests = crypto.field_digests(ring, key, table=TESTIMONY_TABLE, fields=fields)
+    previous = CaseTestimony.objects.filter(case=case).values_list("digests", flat=True).first()
+    sealed = crypto.seal_fields(ring, key, table=TESTIMONY_TABLE, fields=fields)
+    CaseTestimony.objects.update_or_create(case=case, defaults={**sealed, "digests": digests})
+    return [name for name in Testimony.FIELDS if (previous or {}).get(name) != digests[name]]
 
 
-def _store_codes(case: CasePattern, pattern: Pattern) -> None:
+def _store_codes(case: CasePattern, pattern: Pattern) -> list[str]:
+    """Replace the multi-valued codes; returns which of the two lists changed."""
+    old_subs = set(case.sub_patterns.values_list("code", flat=True))
+    old_perpetrators = set(case.perpetrators.values_list("code", flat=True))
     case.sub_patterns.all().delete()
     case.perpetrators.all().delete()
     CaseSubPattern.objects.bulk_create(
@@ -106,11 +112,12 @@ def _store_codes(case: CasePattern, pattern: Pattern) -> None:
     CasePerpetrator.objects.bulk_create(
         [CasePerpetrator(case=case, code=code) for code in sorted(pattern.perpetrators)]
     )
-
-
-def _grant(case: CasePattern, holder: User | object) -> None:
-    for access in SHARED_ACCESS:
-        assign_perm(access.value, holder, case)
+    changed = []
+    if old_subs != pattern.sub_patterns:
+        changed.append("sub_patterns")
+    if old_perpetrators != pattern.perpetrators:
+        changed.append("perpetrators")
+    return changed
 
 
 @sensitive_variables()
@@ -120,8 +127,10 @@ def case_create(*, author: User, team: Team, pattern: Pattern, testimony: Testim
         case = CasePattern.objects.create(author=author, team=team, **pattern.scalar_fields())
         _store_codes(case, pattern)
         _store_testimony(case, keys.case_key_create(case), testimony)
-        _grant(case, author)
+        for access in SHARED_ACCESS:
+            assign_perm(access.value, author, case)
         assign_perm(Access.DELETE.value, author, case)
+        audit.record(Action.CASE_CREATE, actor=Actor.of(author), target=case.reference)
     return case
 
 
@@ -134,19 +143,33 @@ def case_update(
     pattern: Pattern,
     testimony: Testimony,
 ) -> int:
-    """Save new codes if nobody saved since `expected_version`; returns the new version.
+    """Save new codes and testimony if nobody saved since `expected_version`.
 
-    A stale edit raises StaleCase and overwrites nothing. The caller must have
-    fetched `case` through visible_cases(editor, Access.CHANGE).
+    Returns the new version. A stale edit raises StaleCase and overwrites nothing; access
+    is checked again under the row lock, so a revocation that lands first wins. The
+    access event names the changed fields, never their values.
     """
     with transaction.atomic():
-        updated = CasePattern.objects.filter(pk=case.pk, version=expected_version).update(
+        current = (
+            visible_cases(editor, Access.CHANGE).select_for_update().filter(pk=case.pk).first()
+        )
+        if current is None:
+            raise CaseUnavailable
+        if current.version != expected_version:
+            raise StaleCase
+        changed = [n for n, v in pattern.scalar_fields().items() if getattr(current, n) != v]
+        CasePattern.objects.filter(pk=case.pk).update(
             version=F("version") + 1, updated_at=timezone.now(), **pattern.scalar_fields()
         )
-        if updated != 1:
-            raise StaleCase
-        _store_codes(case, pattern)
-        _store_testimony(case, keys.wrapped_key(CaseKey.objects.get(case=case)), testimony)
+        changed += _store_codes(current, pattern)
+        key = keys.wrapped_key(CaseKey.objects.get(case=case))
+        changed += _store_testimony(current, key, testimony)
+        audit.record(
+            Action.CASE_UPDATE,
+            actor=Actor.of(editor),
+            target=case.reference,
+            details={"changed": changed},
+        )
     return expected_version + 1
 
 
@@ -158,51 +181,4 @@ def case_delete(*, actor: User, case: CasePattern) -> None:
     """
     with transaction.atomic():
         CasePattern.objects.filter(pk=case.pk).delete()
-
-
-def sharing_targets(supervisor: User) -> tuple[list[User], list[Team]]:
-    """Whom a supervisor may share with: their teams, and their members except themselves."""
-    teams = list(supervised_teams(supervisor))
-    members = (
-        User.objects.filter(is_active=True)
-        .filter(groups__team__in=teams)
-        .union(User.objects.filter(is_active=True, supervised_teams__in=teams))
-    )
-    people = sorted((u for u in members if u.pk != supervisor.pk), key=lambda u: u.username)
-    return people, teams
-
-
-def _check_may_share(supervisor: User, case: CasePattern) -> None:
-    if role_of(supervisor) != Role.SUPERVISOR:
-        raise SharingRefused(_("Only supervisors share cases."))
-    if not supervised_teams(supervisor).filter(pk=case.team_id).exists():
-        raise SharingRefused(_("You do not supervise this case's team."))
-
-
-def case_share(
-    *, supervisor: User, case: CasePattern, user: User | None = None, team: Team | None = None
-) -> None:
-    """Share a case of a supervised team with one of its members or with a team."""
-    _check_may_share(supervisor, case)
-    people, teams = sharing_targets(supervisor)
-    if (user is None) == (team is None):
-        raise SharingRefused(_("Choose one person or one team to share with."))
-    if user is not None and user not in people:
-        raise SharingRefused(_("You can share only with members of your own teams."))
-    if team is not None and team not in teams:
-        raise SharingRefused(_("You can share only with your own teams."))
-    with transaction.atomic():
-        _grant(case, user if user is not None else team.group)
-
-
-def case_unshare(
-    *, supervisor: User, case: CasePattern, user: User | None = None, team: Team | None = None
-) -> None:
-    """Revoke a grant on a case of a supervised team."""
-    _check_may_share(supervisor, case)
-    if (user is None) == (team is None):
-        raise SharingRefused(_("Choose one person or one team to revoke."))
-    holder = user if user is not None else team.group
-    with transaction.atomic():
-        for access in SHARED_ACCESS:
-            remove_perm(access.value, holder, case)
+        audit.record(Action.CASE_DELETE, actor=Actor.of(actor), target=case.reference)

@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from casebook.references import REFERENCE_PATTERN
-from casebook.views import cases, sharing
+from casebook.views import break_glass, cases, sharing
 
 
 class ReferenceConverter:
@@ -22,6 +22,11 @@ urlpatterns = [
     path("cases/new/", cases.case_create, name="case_create"),
     path("cases/<ref:reference>/", cases.case_detail, name="case_detail"),
     path("cases/<ref:reference>/edit/", cases.case_edit, name="case_edit"),
+    path(
+        "cases/<ref:reference>/break-glass/",
+        break_glass.case_break_glass,
+        name="case_break_glass",
+    ),
     path("cases/<ref:reference>/delete/", cases.case_delete, name="case_delete"),
     path("cases/<ref:reference>/sharing/", sharing.case_sharing, name="case_sharing"),
     path("cases/<ref:reference>/sharing/revoke/", sharing.case_revoke, name="case_revoke"),

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Casebook's web entrypoint: migrate, run the deploy checks, then serve with gunicorn.
 # The same script runs in the container and in the test suite (against local PostgreSQL).
+# No HTTP access log: request paths carry case references, and who looked at what is
+# recorded only in Casebook's own tamper-evident access log.
 set -eu
 
 python manage.py migrate --noinput
@@ -9,5 +11,5 @@ python manage.py check --deploy --database default --fail-level WARNING
 exec gunicorn config.wsgi:application \
   --bind "${CASEBOOK_BIND:-0.0.0.0:8000}" \
   --workers "${CASEBOOK_WORKERS:-3}" \
-  --access-logfile - \
+  --error-logfile - \
   --forwarded-allow-ips "${CASEBOOK_FORWARDED_ALLOW_IPS:-127.0.0.1}"

@@ -2,12 +2,12 @@
 
 import re
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.test import TestCase
 from django.urls import reverse
 
 from casebook.roles import Role
-from casebook.services import case_share, case_unshare
+from casebook.sharing import SharingRefused, case_share, case_unshare
 from tests import factories
 
 MISSING = "CB-0000-0000"
@@ -28,10 +28,13 @@ CASE_URLS = [
     ("casebook:case_revoke", "post"),
     ("casebook:case_delete", "get"),
     ("casebook:case_delete", "post"),
+    ("casebook:case_break_glass", "get"),
+    ("casebook:case_break_glass", "post"),
 ]
 CONTENT_URLS = CASE_URLS[:3]
 SHARING_URLS = CASE_URLS[3:6]
-DELETE_URLS = CASE_URLS[6:]
+DELETE_URLS = CASE_URLS[6:8]
+BREAK_GLASS_URLS = CASE_URLS[8:]
 ALLOWED = {200, 302, 400}  # 400: the request reached the form and was refused as input
 
 
@@ -60,6 +63,7 @@ class CaseAccessMatrix(TestCase):
         if method == "post":
             data = factories.form_data(version="1")
             data["holder"] = f"user:{self.colleague.pk}"
+            data["reason"] = "A fictional reason long enough to be accepted."
         return getattr(self.client, method)(url, data)
 
     def assert_status(self, user, urls, expected):
@@ -72,10 +76,12 @@ class CaseAccessMatrix(TestCase):
         self.assert_status(self.author, CONTENT_URLS, {200, 302})
         self.assert_status(self.author, DELETE_URLS, ALLOWED)
         self.assert_status(self.author, SHARING_URLS, {404})
+        self.assert_status(self.author, BREAK_GLASS_URLS, {404})
 
     def test_supervisor_of_the_team_manages_sharing_and_deletion_but_cannot_open_content(self):
         self.assert_status(self.supervisor, SHARING_URLS, {200, 302})
         self.assert_status(self.supervisor, DELETE_URLS, ALLOWED)
+        self.assert_status(self.supervisor, BREAK_GLASS_URLS, ALLOWED)
         self.assert_status(self.supervisor, CONTENT_URLS, {404})
 
     def test_everyone_else_gets_404_on_every_case_url(self):
@@ -116,14 +122,26 @@ class CaseAccessMatrix(TestCase):
             assert response["Location"].startswith(reverse("login"))
 
     def test_sharing_opens_content_and_revoking_closes_it(self):
-        case_share(supervisor=self.supervisor_2, case=self.case, user=self.supervisor)
         case_share(supervisor=self.supervisor, case=self.case, user=self.colleague)
-        for user in (self.supervisor, self.colleague):
-            self.assert_status(user, CONTENT_URLS[:2], {200})
+        self.assert_status(self.colleague, CONTENT_URLS[:2], {200})
         self.assert_status(self.colleague, DELETE_URLS, {404})  # sharing never gives deletion
         case_unshare(supervisor=self.supervisor, case=self.case, user=self.colleague)
         self.assert_status(self.colleague, CONTENT_URLS, {404})
-        self.assert_status(self.supervisor, CONTENT_URLS[:2], {200})
+
+    def test_supervisors_cannot_share_with_each_other(self):
+        with self.assertRaises(SharingRefused):
+            case_share(supervisor=self.supervisor_2, case=self.case, user=self.supervisor)
+        self.assert_status(self.supervisor, CONTENT_URLS, {404})
+
+    def test_grants_open_nothing_for_auditors_administrators_superusers_or_two_roles(self):
+        """A grant left behind, or a team group joined through the admin, opens nothing."""
+        for user in (self.auditor, self.administrator, self.superuser):
+            user.groups.add(self.alpha.group)
+        case_share(supervisor=self.supervisor, case=self.case, team=self.alpha)
+        self.author.groups.add(Group.objects.get(name=Role.AUDITOR.value))  # now two roles
+        for user in (self.auditor, self.administrator, self.superuser, self.author):
+            self.assert_status(User.objects.get(pk=user.pk), CASE_URLS, {404})
+        self.assert_status(self.colleague, CONTENT_URLS[:2], {200})
 
     def test_team_share_opens_content_to_team_caseworkers_only(self):
         case_share(supervisor=self.supervisor, case=self.case, team=self.alpha)

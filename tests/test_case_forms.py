@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from casebook.models import CasePattern, CaseSubPattern
 from casebook.roles import Role
-from casebook.services import case_share
+from casebook.sharing import case_share
 from tests import factories
 
 CREATE = reverse("casebook:case_create")

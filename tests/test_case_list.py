@@ -4,7 +4,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from casebook.roles import Role
-from casebook.services import case_share
+from casebook.sharing import case_share
 from tests import factories
 
 LIST = reverse("casebook:case_list")
@@ -78,6 +78,14 @@ class CaseListTests(TestCase):
         ]
         detail = reverse("casebook:case_detail", args=[self.own[0].reference])
         assert f'href="{detail}"'.encode() not in response.content
+
+    def test_supervisor_filters_by_year_or_status_never_reveal_closed_cases(self):
+        self.client.force_login(self.supervisor)
+        by_category = self.client.get(LIST, {"category": "detention"})
+        assert self.references(by_category) == {self.own[1].reference, self.own[2].reference}
+        for params in ({"year": "2021"}, {"status": "repatriated"}, {"year": "2019"}):
+            response = self.client.get(LIST, params)
+            assert self.references(response) == set(), params
 
     def test_auditor_and_administrator_have_no_case_list(self):
         for username, role in (("auditor-1", Role.AUDITOR), ("admin-1", Role.ADMINISTRATOR)):

@@ -5,16 +5,15 @@ import subprocess
 from unittest import mock
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import connection
-from django.test import TransactionTestCase
 
 from casebook import access, crypto, keys, services
 from casebook.models import CaseKey, CasePattern, CaseTestimony
 from casebook.roles import Role
 from tests import factories
 from tests.keyrings import configured_keys, new_kek
+from tests.transactional import LoggedTransactionTestCase
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="pg_dump needs PostgreSQL"
@@ -79,11 +78,9 @@ def open_from_dump(dump: str, case_id: str, ring: crypto.Keyring) -> dict[str, s
     return crypto.open_fields(ring, wrapped, table="casebook_casetestimony", sealed=sealed)
 
 
-class KeyLifecycleTests(TransactionTestCase):
+class KeyLifecycleTests(LoggedTransactionTestCase):
     def setUp(self):
-        # TransactionTestCase empties every table, the migration's role groups included.
-        for role in Role:
-            Group.objects.get_or_create(name=role.value)
+        super().setUp()
         self.v1 = f"1:{new_kek()}"
         self.v2 = f"2:{new_kek()}"
         with configured_keys(self.v1):

@@ -4,7 +4,7 @@ from django.test import TestCase
 from casebook.models import CasePattern
 from casebook.permissions import Access, listed_cases, overseen_cases, visible_cases
 from casebook.roles import Role
-from casebook.services import case_share, case_unshare
+from casebook.sharing import case_share, case_unshare
 from tests import factories
 
 
@@ -61,6 +61,6 @@ class VisibleCasesTests(TestCase):
 
     def test_supervisor_list_includes_team_cases_without_duplicates(self):
         case_share(supervisor=self.supervisor, case=self.case, team=self.alpha)
-        listed = list(listed_cases(self.supervisor, include_overseen=True))
+        listed = list(listed_cases(self.supervisor, include_overseen=True, filters={}))
         assert listed == [self.case]
         assert CasePattern.objects.count() == 1

@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from casebook.permissions import grant_holders, visible_cases
 from casebook.roles import Role
-from casebook.services import SharingRefused, case_share
+from casebook.sharing import SharingRefused, case_share
 from tests import factories
 
 

@@ -8,7 +8,7 @@ from django.test import RequestFactory, TestCase
 from django.urls import reverse
 from django.views.debug import ExceptionReporter
 
-from casebook import services
+from casebook import services, sharing
 from casebook.models import CaseKey, CasePattern, CaseTestimony
 from casebook.roles import Role
 from tests import factories
@@ -105,7 +105,7 @@ class TestimonyViewTests(TestCase):
 
     def test_supervisor_may_delete_a_team_case_but_a_shared_colleague_may_not(self):
         case = factories.case(self.author)
-        services.case_share(supervisor=self.supervisor, case=case, user=self.colleague)
+        sharing.case_share(supervisor=self.supervisor, case=case, user=self.colleague)
         url = reverse("casebook:case_delete", args=[case.reference])
         self.client.force_login(self.colleague)
         assert self.client.post(url, {"reference": case.reference}).status_code == 404

@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -20,7 +19,7 @@ from casebook.permissions import (
 )
 from casebook.roles import Role, role_of, role_required
 from casebook.services import Testimony
-from casebook.views import case_or_404
+from casebook.views import case_or_404, case_url
 
 TESTIMONY_FIELDS = Testimony.FIELDS
 
@@ -30,8 +29,7 @@ def case_list(request):
     is_supervisor = role_of(request.user) == Role.SUPERVISOR
     filter_form = CaseFilterForm(request.GET or None)
     cases = (
-        listed_cases(request.user, include_overseen=is_supervisor)
-        .filter(**filter_form.filters())
+        listed_cases(request.user, include_overseen=is_supervisor, filters=filter_form.filters())
         .select_related("author")
         .order_by("-created_at", "-id")
     )
@@ -86,7 +84,7 @@ def case_create(request):
 
 
 @sensitive_variables()
-@login_required
+@case_url
 def case_detail(request, reference):
     try:
         record = access.case_read(user=request.user, reference=reference)
@@ -103,7 +101,7 @@ def case_detail(request, reference):
 
 @sensitive_post_parameters(*TESTIMONY_FIELDS)
 @sensitive_variables()
-@login_required
+@case_url
 @require_http_methods(["GET", "POST"])
 def case_edit(request, reference):
     if request.method == "GET":
@@ -114,7 +112,7 @@ def case_edit(request, reference):
         initial = {**CaseEditForm.initial_from(record), "version": record.case.version}
         form = CaseEditForm(initial=initial)
         return render(request, "casebook/case_form.html", {"form": form, "case": record.case})
-    case = case_or_404(visible_cases(request.user, Access.CHANGE), reference)
+    case = case_or_404(request, visible_cases(request.user, Access.CHANGE), reference)
     form = CaseEditForm(request.POST)
     if not form.is_valid():
         return render(request, "casebook/case_form.html", {"form": form, "case": case}, status=400)
@@ -126,6 +124,9 @@ def case_edit(request, reference):
             pattern=form.pattern(),
             testimony=form.testimony(),
         )
+    except services.CaseUnavailable:
+        access.record_denial(request.user, reference, attempted="POST case_edit")
+        raise Http404 from None
     except services.StaleCase:
         form.add_error(
             None,
@@ -139,11 +140,11 @@ def case_edit(request, reference):
     return redirect("casebook:case_detail", reference=case.reference)
 
 
-@login_required
+@case_url
 @require_http_methods(["GET", "POST"])
 def case_delete(request, reference):
     """Delete after the reference is typed again. Shows no testimony."""
-    case = case_or_404(deletable_cases(request.user), reference)
+    case = case_or_404(request, deletable_cases(request.user), reference)
     form = CaseDeleteForm(request.POST or None, case=case)
     if request.method == "POST":
         if form.is_valid():

@@ -1,13 +1,12 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from casebook.forms import HolderForm
 from casebook.permissions import grant_holders, overseen_cases
-from casebook.services import SharingRefused, case_share, case_unshare, sharing_targets
-from casebook.views import case_or_404
+from casebook.sharing import SharingRefused, case_share, case_unshare, sharing_targets
+from casebook.views import case_or_404, case_url
 
 
 def _page(request, case, share_form, status=200):
@@ -20,11 +19,13 @@ def _page(request, case, share_form, status=200):
     )
 
 
-@login_required
+@case_url
 @require_http_methods(["GET", "POST"])
 def case_sharing(request, reference):
     """A supervisor shares a case of a team they oversee; for anyone else it is 404."""
-    case = case_or_404(overseen_cases(request.user).select_related("author", "team"), reference)
+    case = case_or_404(
+        request, overseen_cases(request.user).select_related("author", "team"), reference
+    )
     people, teams = sharing_targets(request.user)
     form = HolderForm(request.POST or None, people=people, teams=teams)
     if request.method == "POST":
@@ -40,10 +41,12 @@ def case_sharing(request, reference):
     return _page(request, case, form)
 
 
-@login_required
+@case_url
 @require_POST
 def case_revoke(request, reference):
-    case = case_or_404(overseen_cases(request.user).select_related("author", "team"), reference)
+    case = case_or_404(
+        request, overseen_cases(request.user).select_related("author", "team"), reference
+    )
     holders = grant_holders([case.pk])[case.pk]
     form = HolderForm(request.POST, people=holders["users"], teams=holders["teams"])
     if not form.is_valid():

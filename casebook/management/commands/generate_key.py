@@ -13,8 +13,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--key-version", type=int, default=1)
+        parser.add_argument(
+            "--signing",
+            action="store_true",
+            help="print an Ed25519 access-log signing key (CASEBOOK_AUDIT_SIGNING_KEY) instead",
+        )
 
-    def handle(self, *args, key_version, **options):
+    def handle(self, *args, key_version, signing, **options):
+        if signing:
+            self.stdout.write(crypto.generate_signing_key())
+            return
         if key_version < 1:
             self.stderr.write("--key-version must be 1 or more.")
             raise SystemExit(2)

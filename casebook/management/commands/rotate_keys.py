@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from casebook import crypto, keys
+from casebook import audit, crypto, keys
 
 
 class Command(BaseCommand):
@@ -19,6 +19,11 @@ class Command(BaseCommand):
             report = keys.rotate_data_keys(batch_size=batch_size)
         except crypto.CryptoError as error:
             raise CommandError(str(error)) from None
+        audit.record(
+            audit.Action.KEYS_ROTATE,
+            actor=audit.Actor.system("rotate_keys"),
+            details={"rotated": report.rotated, "key_version": report.current_version},
+        )
         self.stdout.write(
             f"Re-wrapped {report.rotated} data keys under key version {report.current_version}."
         )

@@ -1,0 +1,56 @@
+import os
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from casebook import audit, crypto
+from casebook.log_verification import parse_checkpoint, verify_log
+
+
+class Command(BaseCommand):
+    help = (
+        "Recompute the access log's hash chain and check every stored checkpoint (and those "
+        "given with --checkpoint). Exit 0 when intact; otherwise exit 1 naming the first bad "
+        "sequence number."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--checkpoint", action="append", default=[], metavar="FILE")
+
+    def handle(self, *args, checkpoint, **options):
+        given = []
+        for path in checkpoint:
+            try:
+                given.append(parse_checkpoint(Path(path).read_text(encoding="utf-8")))
+            except (OSError, ValueError) as error:
+                raise CommandError(f"Cannot use checkpoint {path}: {error}") from None
+        trusted = self._trusted_public_key()
+        verdict = verify_log(given, trusted_key=trusted)
+        audit.record(
+            audit.Action.LOG_VERIFY,
+            actor=audit.Actor.system("verify_access_log"),
+            outcome=audit.Outcome.ALLOWED if verdict.ok else audit.Outcome.DENIED,
+            details={"result": "intact" if verdict.ok else f"broken at {verdict.first_bad_seq}"},
+        )
+        if not verdict.ok:
+            raise CommandError(
+                f"Access log NOT intact: first bad sequence number {verdict.first_bad_seq} "
+                f"({verdict.problem}). {verdict.events} events verified before it."
+            )
+        self.stdout.write(
+            f"Access log intact: {verdict.events} events, head #{verdict.head_seq} "
+            f"{verdict.head_hash}, {verdict.checkpoints} checkpoints verified."
+        )
+        if not trusted:
+            self.stdout.write(
+                "Warning: no trusted public key (CASEBOOK_AUDIT_PUBLIC_KEY or the signing key): "
+                "checkpoint signatures were checked against the keys they name."
+            )
+
+    def _trusted_public_key(self) -> str | None:
+        if os.environ.get("CASEBOOK_AUDIT_PUBLIC_KEY"):
+            return os.environ["CASEBOOK_AUDIT_PUBLIC_KEY"].strip()
+        try:
+            return crypto.public_key_text(crypto.load_signing_key())
+        except crypto.KeyMissing:
+            return None
