@@ -1,0 +1,119 @@
+"""The auditor's workspace: filters, keyset pages, CSV, chain status, and its own trace."""
+
+import csv
+import io
+
+from django.test import TestCase
+from django.urls import reverse
+
+from casebook import audit
+from casebook.audit import Action, Actor, Outcome
+from casebook.models import AccessEvent
+from casebook.roles import Role
+from tests import factories
+
+LOG = reverse("casebook:access_log")
+CSV = reverse("casebook:access_log_csv")
+
+
+class WorkspaceTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        factories.team("Test Team Alpha")
+        cls.auditor = factories.user("aud-1", Role.AUDITOR)
+        cls.author = factories.user("cw-author", Role.CASEWORKER, "Test Team Alpha")
+        cls.supervisor = factories.user("sup-alpha", Role.SUPERVISOR, "Test Team Alpha")
+        cls.case = factories.case(cls.author)
+        for _ in range(120):
+            audit.record(Action.CASE_VIEW, actor=Actor.of(cls.author), target=cls.case.reference)
+        audit.record(
+            Action.CASE_ACCESS,
+            actor=Actor.of(cls.supervisor),
+            outcome=Outcome.DENIED,
+            target="CB-0000-0000",
+        )
+        audit.record(
+            Action.CASE_BREAK_GLASS,
+            actor=Actor.of(cls.supervisor),
+            target=cls.case.reference,
+            reason="Fictional review reason for the test.",
+        )
+
+    def setUp(self):
+        self.client.force_login(self.auditor)
+
+    def test_only_auditors_open_the_workspace(self):
+        for user in (self.author, self.supervisor, factories.user("adm-1", Role.ADMINISTRATOR)):
+            self.client.force_login(user)
+            assert self.client.get(LOG).status_code == 403
+            assert self.client.get(CSV).status_code == 403
+
+    def test_filters_by_actor_action_target_outcome_and_date(self):
+        by_outcome = self.client.get(LOG, {"outcome": "denied"}).context["page"].events
+        assert [e.target for e in by_outcome] == ["CB-0000-0000"]
+        by_action = self.client.get(LOG, {"action": "case.break_glass"}).context["page"].events
+        assert [e.actor_username for e in by_action] == ["sup-alpha"]
+        by_actor = self.client.get(LOG, {"actor": "sup-alpha"}).context["page"].events
+        assert {e.action for e in by_actor} == {"case.access", "case.break_glass"}
+        by_target = self.client.get(LOG, {"target": "CB-0000-0000"}).context["page"].events
+        assert len(by_target) == 1
+        future = self.client.get(LOG, {"date_from": "2999-01-01"}).context["page"].events
+        assert future == []
+
+    def test_bad_filters_get_a_clear_error_never_a_500(self):
+        for params in (
+            {"action": "case.peek"},
+            {"date_from": "yesterday"},
+            {"date_from": "2026-02-01", "date_to": "2026-01-01"},
+            {"actor": "x" * 500},
+            {"before": "-5"},
+            {"after": "9" * 40},
+        ):
+            response = self.client.get(LOG, params)
+            assert response.status_code in (200, 400), params
+        assert self.client.get(LOG, {"action": "case.peek"}).status_code == 400
+
+    def test_pages_walk_the_whole_log_by_keyset(self):
+        first = self.client.get(LOG).context["page"]
+        assert len(first.events) == 50 and first.newer is None and first.older is not None
+        second = self.client.get(LOG, {"before": first.older}).context["page"]
+        assert second.events[0].seq == first.events[-1].seq - 1
+        back = self.client.get(LOG, {"after": second.newer}).context["page"]
+        assert [e.seq for e in back.events] == [e.seq for e in first.events]
+
+    def test_break_glass_stands_out_and_no_testimony_is_shown(self):
+        page = self.client.get(LOG).content.decode()
+        assert "BREAK-GLASS" in page and "Fictional review reason" in page
+        assert "FICTIONAL-NARRATIVE" not in page
+
+    def test_viewing_and_downloading_are_themselves_recorded(self):
+        before = AccessEvent.objects.count()
+        self.client.get(LOG, {"actor": "sup-alpha"})
+        viewed = AccessEvent.objects.order_by("-seq").first()
+        assert (viewed.action, viewed.actor_username, viewed.details) == (
+            "log.view",
+            "aud-1",
+            {"filters": ["actor"]},
+        )
+        response = self.client.get(CSV, {"outcome": "denied"})
+        rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+        assert rows[0][:3] == ["seq", "occurred_at", "actor_id"]
+        assert [row[6] for row in rows[1:]] == ["CB-0000-0000"]
+        exported = AccessEvent.objects.order_by("-seq").first()
+        assert exported.action == "log.export"
+        assert AccessEvent.objects.count() == before + 2
+
+    def test_csv_cells_cannot_run_as_spreadsheet_formulas(self):
+        audit.record(
+            Action.AUTH_LOGIN_FAILED,
+            actor=Actor(None, '=HYPERLINK("x")', "anonymous"),
+            outcome=Outcome.DENIED,
+        )
+        response = self.client.get(CSV, {"action": "auth.login_failed"})
+        content = b"".join(response.streaming_content).decode()
+        assert "'=HYPERLINK" in content
+
+    def test_chain_status_shows_the_head(self):
+        status = self.client.get(LOG).context["status"]
+        assert status.head_seq == AccessEvent.objects.order_by("-seq").first().seq
+        assert status.last_checkpoint is None
