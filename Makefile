@@ -10,6 +10,7 @@ VAR := $(CURDIR)/var
 RUN_ENV := DATABASE_URL=sqlite:///$(VAR)/casebook.sqlite3 \
 	CASEBOOK_SECRET_KEY_FILE=$(VAR)/secret_key \
 	CASEBOOK_KEK_FILE=$(VAR)/kek \
+	CASEBOOK_AUDIT_SIGNING_KEY_FILE=$(VAR)/audit-signing-key \
 	CASEBOOK_ALLOWED_HOSTS=127.0.0.1,localhost \
 	CASEBOOK_INSECURE_LOCAL_HTTP=1 \
 	CASEBOOK_STATIC_ROOT=$(VAR)/static \
@@ -35,7 +36,13 @@ $(VAR)/kek:
 	umask 077 && CASEBOOK_SECRET_KEY=unused DATABASE_URL=sqlite:// \
 		$(PY) manage.py generate_key --key-version 1 > $@
 
-run: install $(VAR)/secret_key $(VAR)/demo-password $(VAR)/kek
+# A local access-log signing key (Ed25519), made once (never committed).
+$(VAR)/audit-signing-key:
+	mkdir -p $(VAR)
+	umask 077 && CASEBOOK_SECRET_KEY=unused DATABASE_URL=sqlite:// \
+		$(PY) manage.py generate_key --signing > $@
+
+run: install $(VAR)/secret_key $(VAR)/demo-password $(VAR)/kek $(VAR)/audit-signing-key
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
 	$(RUN_ENV) CASEBOOK_DEMO_PASSWORD="$$(cat $(VAR)/demo-password)" $(PY) manage.py seed_demo

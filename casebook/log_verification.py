@@ -7,6 +7,7 @@ sequence number, and a log cut short of a checkpoint no longer reaches it.
 
 import json
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from django.utils import timezone
 
@@ -73,15 +74,37 @@ def parse_checkpoint(text: str) -> dict:
     return checkpoint
 
 
+EVENT_FIELDS = (
+    "seq",
+    "occurred_at",
+    "actor_id",
+    "actor_username",
+    "role",
+    "action",
+    "target",
+    "outcome",
+    "reason",
+    "request_id",
+    "details",
+    "prev_hash",
+    "hash",
+)
+
+
 def _stored_events():
-    """(seq, fields, prev_hash, hash) in sequence order, in chunks (keyset pagination)."""
+    """Events in sequence order, in chunks by keyset, as light records (not models)."""
     last = 0
     while True:
-        chunk = list(AccessEvent.objects.filter(seq__gt=last).order_by("seq")[:CHUNK])
-        if not chunk:
+        rows = list(
+            AccessEvent.objects.filter(seq__gt=last)
+            .order_by("seq")
+            .values_list(*EVENT_FIELDS)[:CHUNK]
+        )
+        if not rows:
             return
-        yield from chunk
-        last = chunk[-1].seq
+        for row in rows:
+            yield SimpleNamespace(**dict(zip(EVENT_FIELDS, row, strict=True)))
+        last = rows[-1][0]
 
 
 def verify_log(
