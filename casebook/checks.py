@@ -30,3 +30,15 @@ def kek_matches_database(app_configs, databases=None, **kwargs):
     except DatabaseError:
         return []  # not migrated yet: migrate runs this check again afterwards
     return []
+
+
+@register()
+def disclosure_policy_valid(app_configs, **kwargs):
+    """A display threshold under 5 (or other unsafe disclosure setting) stops start-up."""
+    from casebook import disclosure
+
+    try:
+        disclosure.policy()
+    except (ValueError, KeyError, TypeError) as error:
+        return [Error(f"CASEBOOK_DISCLOSURE: {error}", id="casebook.E003")]
+    return []

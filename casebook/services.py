@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 from guardian.shortcuts import assign_perm
 
-from casebook import audit, crypto, keys
+from casebook import audit, crypto, keys, releases
 from casebook.audit import Action, Actor
 from casebook.models import (
     CaseKey,
@@ -24,6 +24,7 @@ from casebook.models import (
     Team,
 )
 from casebook.permissions import SHARED_ACCESS, Access, visible_cases
+from casebook.taxonomy import ConsentScope
 
 
 class StaleCase(Exception):
@@ -130,6 +131,8 @@ def case_create(*, author: User, team: Team, pattern: Pattern, testimony: Testim
         for access in SHARED_ACCESS:
             assign_perm(access.value, author, case)
         assign_perm(Access.DELETE.value, author, case)
+        if case.consent_scope == ConsentScope.AGGREGATE:
+            releases.dataset_changed()
         audit.record(Action.CASE_CREATE, actor=Actor.of(author), target=case.reference)
     return case
 
@@ -164,6 +167,9 @@ def case_update(
         changed += _store_codes(current, pattern)
         key = keys.wrapped_key(CaseKey.objects.get(case=case))
         changed += _store_testimony(current, key, testimony)
+        counted = ConsentScope.AGGREGATE in (current.consent_scope, pattern.consent_scope)
+        if counted and set(changed) - set(Testimony.FIELDS):
+            releases.dataset_changed()
         audit.record(
             Action.CASE_UPDATE,
             actor=Actor.of(editor),
@@ -180,5 +186,8 @@ def case_delete(*, actor: User, case: CasePattern) -> None:
     earlier still holds the wrapped key until its KEK version is rotated out and retired.
     """
     with transaction.atomic():
+        deleted = CasePattern.objects.filter(pk=case.pk).values_list("consent_scope", flat=True)
+        if ConsentScope.AGGREGATE in list(deleted):
+            releases.dataset_changed()
         CasePattern.objects.filter(pk=case.pk).delete()
         audit.record(Action.CASE_DELETE, actor=Actor.of(actor), target=case.reference)

@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from casebook.references import REFERENCE_PATTERN
-from casebook.views import audit_log, break_glass, cases, sharing
+from casebook.views import audit_log, break_glass, cases, dashboard, exports, sharing
 
 
 class ReferenceConverter:
@@ -18,6 +18,8 @@ register_converter(ReferenceConverter, "ref")
 
 app_name = "casebook"
 urlpatterns = [
+    path("exports/aggregate", exports.aggregate_export, name="aggregate_export"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("audit/", audit_log.access_log, name="access_log"),
     path("audit/access-log.csv", audit_log.access_log_csv, name="access_log_csv"),
     path("cases/", cases.case_list, name="case_list"),

@@ -149,6 +149,19 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Aggregate disclosure control. The README explains these defaults.
+CASEBOOK_DISCLOSURE = {
+    "EPSILON_PER_EXPORT": float(os.environ.get("CASEBOOK_EPSILON_PER_EXPORT", "1.0")),
+    "EPSILON_PER_DASHBOARD_TABLE": 0.1,
+    "SUPERVISOR_MONTHLY_BUDGET": float(os.environ.get("CASEBOOK_SUPERVISOR_BUDGET", "4.0")),
+    "GLOBAL_MONTHLY_BUDGET": float(os.environ.get("CASEBOOK_GLOBAL_BUDGET", "20.0")),
+    "CASES_PER_PERSON": int(os.environ.get("CASEBOOK_CASES_PER_PERSON", "2")),
+    "CODES_PER_CASE": 3,
+    "THRESHOLD": int(os.environ.get("CASEBOOK_DISPLAY_THRESHOLD", "10")),
+    "ROUNDING_BASE": 5,
+    "DASHBOARD_REFRESH_SECONDS": 24 * 60 * 60,
+}
+
 # Cases per page on the case list.
 CASEBOOK_PAGE_SIZE = 50
 

@@ -106,3 +106,20 @@ def test_the_checkers_catch_violations():
     assert _imports_crypto("import casebook.crypto")
     assert _imports_crypto("from casebook.access import case_read")
     assert not _imports_crypto("from casebook import taxonomy")
+
+
+def test_noise_never_comes_from_python_random_generators():
+    for name in ("disclosure.py", "releases.py", "exports.py"):
+        source = (CASEBOOK / name).read_text()
+        imported = {
+            alias.name
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            for alias in node.names
+        } | {
+            node.module
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.ImportFrom) and node.module
+        }
+        assert not imported & {"random", "numpy", "secrets", "numpy.random"}, name
+    assert "opendp" in (CASEBOOK / "disclosure.py").read_text()

@@ -13,28 +13,35 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import TransactionTestCase
 
+from casebook.models import DatasetVersion
 from casebook.roles import Role
 
-triggers = importlib.import_module("casebook.migrations.0005_access_log_append_only")
+TRIGGER_MIGRATIONS = [
+    importlib.import_module("casebook.migrations.0005_access_log_append_only"),
+    importlib.import_module("casebook.migrations.0008_release_ledger_rows"),
+]
 
 
 @contextmanager
 def log_triggers_dropped():
     with connection.schema_editor() as editor:
-        triggers.drop_triggers(None, editor)
+        for migration in TRIGGER_MIGRATIONS:
+            migration.drop_triggers(None, editor)
     try:
         yield
     finally:
         with connection.schema_editor() as editor:
-            triggers.create_triggers(None, editor)
+            for migration in TRIGGER_MIGRATIONS:
+                migration.create_triggers(None, editor)
 
 
 class LoggedTransactionTestCase(TransactionTestCase):
     def setUp(self):
         super().setUp()
-        # The flush also empties the role groups that a migration created.
+        # The flush also empties the rows that migrations created.
         for role in Role:
             Group.objects.get_or_create(name=role.value)
+        DatasetVersion.objects.get_or_create(pk=1)
 
     def _fixture_teardown(self):
         with log_triggers_dropped():

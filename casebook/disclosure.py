@@ -1,0 +1,248 @@
+"""Aggregate disclosure control: whitelisted count tables with exact discrete Laplace
+noise (OpenDP), then thresholding and rounding. See "Aggregate disclosure control" in
+DOMAIN.md.
+
+- Only the dimensions in DIMENSIONS, at most 3 per table, with fixed code lists; the
+  table is their full cross product, zeros included. No filters exist.
+- Only cases whose consent scope is "aggregate" are counted.
+- A multi-valued dimension (sub-patterns, perpetrator types) counts a case once per
+  code, for at most `codes_per_case` codes (the first in code order), so one case
+  touches at most codes_per_case ** (number of multi-valued dimensions) cells.
+- Sensitivity (L1) = cases_per_person x that number of cells; the noise scale is
+  sensitivity / epsilon, checked against OpenDP's own privacy map.
+- Margins and the total are sums of the noisy cells (post-processing, no extra cost).
+- Published values: below the threshold, "<threshold"; otherwise rounded to the base.
+- The true counts live only in this module's local variables: never stored or logged.
+  The noise comes from OpenDP's sampler, which draws on the operating system's source.
+"""
+
+import itertools
+from dataclasses import dataclass
+from decimal import Decimal
+
+import opendp.prelude as dp
+from django.conf import settings
+from django.db import connection
+
+from casebook import taxonomy
+from casebook.models import CasePattern, CasePerpetrator, CaseSubPattern
+
+dp.enable_features("contrib")  # make_laplace is in OpenDP's contrib set (with its proof)
+
+MAX_DIMENSIONS = 3
+MIN_THRESHOLD = 5
+
+
+class DisclosureRefused(Exception):
+    """The request cannot be released as asked; nothing was spent."""
+
+
+@dataclass(frozen=True)
+class Dimension:
+    name: str
+    codes: tuple  # the fixed code list, in publication order
+    column: str  # SQL expression over the case table `c` or the code table alias
+    multi_table: str | None = None  # the table of codes for a multi-valued dimension
+    hxl: str = "#meta"
+
+
+def _year_codes() -> tuple:
+    return tuple(range(taxonomy.FIRST_YEAR, taxonomy.last_year() + 1))
+
+
+def dimensions() -> dict[str, Dimension]:
+    """The whitelist, built fresh (the year list grows with the calendar)."""
+    return {
+        d.name: d
+        for d in (
+            Dimension(
+                "category",
+                tuple(taxonomy.Category.values),
+                "c.primary_category",
+                hxl="#indicator+category+code",
+            ),
+            Dimension(
+                "sub_pattern",
+                tuple(taxonomy.SubPattern.values),
+                "sub_pattern.code",
+                CaseSubPattern._meta.db_table,
+                "#indicator+subpattern+code",
+            ),
+            Dimension("year", _year_codes(), "c.year", hxl="#date+year"),
+            Dimension(
+                "province_china",
+                tuple(taxonomy.ProvinceChina.values),
+                "c.province_china",
+                hxl="#adm1+code+cn",
+            ),
+            Dimension(
+                "province_origin",
+                tuple(taxonomy.ProvinceOrigin.values),
+                "c.province_origin",
+                hxl="#adm1+code+origin+kp",
+            ),
+            Dimension("gender", tuple(taxonomy.Gender.values), "c.gender", hxl="#meta+gender+code"),
+            Dimension(
+                "age_band", tuple(taxonomy.AgeBand.values), "c.age_band", hxl="#meta+age+code"
+            ),
+            Dimension(
+                "perpetrator",
+                tuple(taxonomy.Perpetrator.values),
+                "perpetrator.code",
+                CasePerpetrator._meta.db_table,
+                "#meta+perpetrator+code",
+            ),
+            Dimension(
+                "current_status",
+                tuple(taxonomy.CurrentStatus.values),
+                "c.current_status",
+                hxl="#status+code",
+            ),
+        )
+    }
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The disclosure settings, validated: see the README for the defaults' reasoning."""
+
+    epsilon_per_export: Decimal
+    epsilon_per_dashboard_table: Decimal
+    supervisor_monthly_budget: Decimal
+    global_monthly_budget: Decimal
+    cases_per_person: int
+    codes_per_case: int
+    threshold: int
+    rounding_base: int
+    dashboard_refresh_seconds: int
+
+
+def policy() -> Policy:
+    raw = settings.CASEBOOK_DISCLOSURE
+    chosen = Policy(
+        epsilon_per_export=Decimal(str(raw["EPSILON_PER_EXPORT"])),
+        epsilon_per_dashboard_table=Decimal(str(raw["EPSILON_PER_DASHBOARD_TABLE"])),
+        supervisor_monthly_budget=Decimal(str(raw["SUPERVISOR_MONTHLY_BUDGET"])),
+        global_monthly_budget=Decimal(str(raw["GLOBAL_MONTHLY_BUDGET"])),
+        cases_per_person=int(raw["CASES_PER_PERSON"]),
+        codes_per_case=int(raw["CODES_PER_CASE"]),
+        threshold=int(raw["THRESHOLD"]),
+        rounding_base=int(raw["ROUNDING_BASE"]),
+        dashboard_refresh_seconds=int(raw["DASHBOARD_REFRESH_SECONDS"]),
+    )
+    if chosen.threshold < MIN_THRESHOLD:
+        raise ValueError(f"The display threshold may not be below {MIN_THRESHOLD}.")
+    if min(chosen.cases_per_person, chosen.codes_per_case, chosen.rounding_base) < 1:
+        raise ValueError("Contribution bounds and the rounding base must be at least 1.")
+    if min(chosen.epsilon_per_export, chosen.epsilon_per_dashboard_table) <= 0:
+        raise ValueError("Epsilon must be positive.")
+    return chosen
+
+
+def parse_dimensions(text: str) -> list[Dimension]:
+    """Whitelisted, distinct, at most three; a clear DisclosureRefused otherwise."""
+    known = dimensions()
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise DisclosureRefused("Name at least one dimension, e.g. dimensions=category,year.")
+    if len(names) > MAX_DIMENSIONS:
+        raise DisclosureRefused(f"At most {MAX_DIMENSIONS} dimensions per table.")
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise DisclosureRefused(
+            f"Unknown dimension {unknown[0][:40]!r}. Choose from: {', '.join(known)}."
+        )
+    if len(set(names)) != len(names):
+        raise DisclosureRefused("Each dimension may appear once.")
+    return [known[name] for name in names]
+
+
+def sensitivity(dims: list[Dimension], chosen: Policy) -> int:
+    """How much one person can change the table's cells in total (L1)."""
+    multi = sum(1 for d in dims if d.multi_table)
+    return chosen.cases_per_person * chosen.codes_per_case**multi
+
+
+def _true_counts(dims: list[Dimension], codes_per_case: int) -> dict[tuple, int]:
+    """GROUP BY in the database. Never leaves this module, never logged."""
+    joins = []
+    for d in dims:
+        if d.multi_table:
+            alias = d.column.split(".")[0]
+            ranked = (
+                "SELECT case_id, code, ROW_NUMBER() OVER "  # noqa: S608 -- whitelisted table name
+                "(PARTITION BY case_id ORDER BY code) AS rank FROM " + d.multi_table
+            )
+            joins.append(
+                f"JOIN (SELECT case_id, code FROM ({ranked}) ranked WHERE rank <= %s) "  # noqa: S608
+                f"{alias} ON {alias}.case_id = c.id"
+            )
+    columns = ", ".join(d.column for d in dims)
+    # Every name in this statement comes from the whitelist above, never from input.
+    sql = (
+        f"SELECT {columns}, COUNT(*) FROM {CasePattern._meta.db_table} c {' '.join(joins)} "  # noqa: S608
+        f"WHERE c.consent_scope = %s GROUP BY {columns}"
+    )
+    params = [codes_per_case] * len(joins) + [taxonomy.ConsentScope.AGGREGATE.value]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {tuple(row[:-1]): int(row[-1]) for row in cursor.fetchall()}
+
+
+def noise_measurement(scale: float):
+    """OpenDP's vector discrete Laplace mechanism over integer counts."""
+    return dp.m.make_laplace(
+        dp.vector_domain(dp.atom_domain(T=int)), dp.l1_distance(T=int), scale=scale
+    )
+
+
+def publish(value: int, chosen: Policy) -> int | str:
+    """Post-processing of one noisy value: '<threshold' below it, else rounded to the base."""
+    if value < chosen.threshold:
+        return f"<{chosen.threshold}"
+    base = chosen.rounding_base
+    return int(base * round(value / base))
+
+
+@dataclass(frozen=True)
+class NoisyTable:
+    published: dict
+    scale: float
+    method: str
+
+
+def noisy_table(dims: list[Dimension], epsilon: Decimal, chosen: Policy) -> NoisyTable:
+    """Count, add noise to every cell, derive margins and total, post-process."""
+    cells = list(itertools.product(*(d.codes for d in dims)))
+    counts = _true_counts(dims, chosen.codes_per_case)
+    d_in = sensitivity(dims, chosen)
+    scale = d_in / float(epsilon)
+    measurement = noise_measurement(scale)
+    if measurement.map(d_in) > float(epsilon) * (1 + 1e-9):
+        raise DisclosureRefused("The noise would not meet the privacy budget.")  # defensive
+    noisy = measurement([counts.get(cell, 0) for cell in cells])
+    del counts  # the true counts end here
+    names = [d.name for d in dims]
+    published_cells = [
+        {**dict(zip(names, cell, strict=True)), "count": publish(value, chosen)}
+        for cell, value in zip(cells, noisy, strict=True)
+    ]
+    margins = {}
+    for index, name in enumerate(names):
+        sums: dict = {}
+        for cell, value in zip(cells, noisy, strict=True):
+            sums[cell[index]] = sums.get(cell[index], 0) + value
+        margins[name] = [
+            {name: code, "count": publish(total, chosen)} for code, total in sums.items()
+        ]
+    method = (
+        f"OpenDP discrete Laplace (scale {scale:g}, L1 sensitivity {d_in}); "
+        f"values under {chosen.threshold} shown as <{chosen.threshold}; "
+        f"others rounded to base {chosen.rounding_base}; margins and total are sums of noisy cells"
+    )
+    published = {
+        "cells": published_cells,
+        "margins": margins if len(names) > 1 else {},
+        "total": publish(sum(noisy), chosen),
+    }
+    return NoisyTable(published=published, scale=scale, method=method)

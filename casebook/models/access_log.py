@@ -1,0 +1,51 @@
+"""The access log's tables. All writing goes through casebook.audit."""
+
+from django.db import models
+
+
+class AccessEvent(models.Model):
+    """One entry of the append-only, hash-chained access log (see casebook.audit).
+
+    The database refuses UPDATE, DELETE and TRUNCATE on this table (migration 0005).
+    The target is a case reference, not a foreign key, so history outlives the case.
+    """
+
+    seq = models.BigIntegerField(primary_key=True)
+    occurred_at = models.DateTimeField()
+    actor_id = models.BigIntegerField(null=True)
+    actor_username = models.CharField(max_length=150)
+    role = models.CharField(max_length=32)
+    action = models.CharField(max_length=48)
+    target = models.CharField(max_length=64)
+    outcome = models.CharField(max_length=8)
+    reason = models.TextField()
+    request_id = models.CharField(max_length=64)
+    details = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-seq"]
+        indexes = [
+            models.Index(fields=["actor_username", "-seq"], name="event_by_actor"),
+            models.Index(fields=["action", "-seq"], name="event_by_action"),
+            models.Index(fields=["target", "-seq"], name="event_by_target"),
+            models.Index(fields=["outcome", "-seq"], name="event_by_outcome"),
+            models.Index(fields=["occurred_at"], name="event_by_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.outcome}"
+
+
+class AccessCheckpoint(models.Model):
+    """A signed statement of the log's head: sequence number and hash at a moment."""
+
+    seq = models.BigIntegerField(primary_key=True)
+    head_hash = models.CharField(max_length=64)
+    signed_at = models.DateTimeField()
+    public_key = models.CharField(max_length=64)
+    signature = models.CharField(max_length=128)
+
+    def __str__(self) -> str:
+        return f"checkpoint at #{self.seq}"

@@ -1,0 +1,160 @@
+"""Releasing aggregate tables against the privacy-budget ledger.
+
+- The same table on the same data version is answered with the stored release, at no
+  cost: repeating a noisy answer reveals nothing new.
+- Otherwise the release is charged to the requesting supervisor's monthly budget and
+  to the global monthly budget (dashboard refreshes to the global budget alone). A
+  request that would exceed either is refused before anything is counted, and costs
+  nothing. The ledger lives in the database, so spent budget survives restarts.
+- Budget checks and charges are serialised (an advisory lock on PostgreSQL), so two
+  requests at once cannot both spend the last of a budget.
+- Every release, and every reuse, is recorded in the access log with its dimensions
+  and epsilon, never with counts.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth.models import User
+from django.db import connection, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from casebook import audit, disclosure
+from casebook.models import DatasetVersion, PrivacyCharge, Release
+
+LEDGER_LOCK_KEY = 0x4C4544474552  # "LEDGER"
+
+
+class BudgetExhausted(disclosure.DisclosureRefused):
+    """The release would exceed a privacy budget. Nothing was spent."""
+
+
+def current_period() -> str:
+    return timezone.now().strftime("%Y-%m")
+
+
+def data_version() -> int:
+    return DatasetVersion.objects.filter(pk=1).values_list("version", flat=True).first() or 0
+
+
+def dataset_changed() -> None:
+    """Bump the data version; call in the same transaction as a change to a counted case."""
+    if not DatasetVersion.objects.filter(pk=1).update(version=F("version") + 1):
+        DatasetVersion.objects.create(pk=1, version=1)
+
+
+@dataclass(frozen=True)
+class Budget:
+    supervisor_spent: Decimal
+    supervisor_limit: Decimal
+    global_spent: Decimal
+    global_limit: Decimal
+
+    @property
+    def supervisor_left(self) -> Decimal:
+        return max(Decimal(0), self.supervisor_limit - self.supervisor_spent)
+
+    @property
+    def global_left(self) -> Decimal:
+        return max(Decimal(0), self.global_limit - self.global_spent)
+
+
+def budget(supervisor: User | None, period: str | None = None) -> Budget:
+    chosen = disclosure.policy()
+    period = period or current_period()
+    charges = PrivacyCharge.objects.filter(period=period)
+    spent_globally = charges.aggregate(total=Sum("epsilon"))["total"] or Decimal(0)
+    spent_by_supervisor = Decimal(0)
+    if supervisor is not None:
+        spent_by_supervisor = charges.filter(supervisor=supervisor).aggregate(total=Sum("epsilon"))[
+            "total"
+        ] or Decimal(0)
+    return Budget(
+        spent_by_supervisor,
+        chosen.supervisor_monthly_budget,
+        spent_globally,
+        chosen.global_monthly_budget,
+    )
+
+
+def _lock_the_ledger() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK_KEY])
+
+
+def _reusable(purpose: str, names: str, version: int) -> Release | None:
+    releases = Release.objects.filter(purpose=purpose, dimensions=names)
+    reuse = releases.filter(data_version=version).order_by("-created_at").first()
+    if reuse is None and purpose == Release.Purpose.DASHBOARD:
+        # The dashboard refreshes at most once per interval, even when data changed.
+        interval = timedelta(seconds=disclosure.policy().dashboard_refresh_seconds)
+        reuse = (
+            releases.filter(created_at__gt=timezone.now() - interval)
+            .order_by("-created_at")
+            .first()
+        )
+    return reuse
+
+
+def release_table(
+    *, requester: User, dimensions: str, purpose: str = Release.Purpose.EXPORT
+) -> tuple[Release, bool]:
+    """The published table for `dimensions` and whether it was newly charged.
+
+    Raises DisclosureRefused for a bad request and BudgetExhausted when a budget would
+    be exceeded; neither spends anything.
+    """
+    dims = disclosure.parse_dimensions(dimensions)
+    names = ",".join(d.name for d in dims)
+    chosen = disclosure.policy()
+    dashboard = purpose == Release.Purpose.DASHBOARD
+    epsilon = chosen.epsilon_per_dashboard_table if dashboard else chosen.epsilon_per_export
+    actor = audit.Actor.of(requester)
+    with transaction.atomic():
+        _lock_the_ledger()
+        version = data_version()
+        reuse = _reusable(purpose, names, version)
+        if reuse is not None:
+            audit.record(
+                audit.Action.EXPORT_CREATE,
+                actor=actor,
+                target=f"release:{reuse.pk}",
+                details={"dimensions": names, "epsilon": "0", "result": f"reused {purpose}"},
+            )
+            return reuse, False
+        left = budget(None if dashboard else requester)
+        if epsilon > left.global_left or (not dashboard and epsilon > left.supervisor_left):
+            raise BudgetExhausted(
+                f"This release needs epsilon {epsilon}; the budget left this month is "
+                f"{left.supervisor_left if not dashboard else left.global_left} for you and "
+                f"{left.global_left} for the whole dataset. Nothing was spent."
+            )
+        table = disclosure.noisy_table(dims, epsilon, chosen)
+        release = Release.objects.create(
+            purpose=purpose,
+            dimensions=names,
+            data_version=version,
+            epsilon=epsilon,
+            scale=table.scale,
+            threshold=chosen.threshold,
+            rounding_base=chosen.rounding_base,
+            method=table.method,
+            published=table.published,
+            requested_by=requester,
+        )
+        PrivacyCharge.objects.create(
+            period=current_period(),
+            supervisor=None if dashboard else requester,
+            epsilon=epsilon,
+            release=release,
+        )
+        audit.record(
+            audit.Action.EXPORT_CREATE,
+            actor=actor,
+            target=f"release:{release.pk}",
+            details={"dimensions": names, "epsilon": str(epsilon), "result": f"new {purpose}"},
+        )
+    return release, True

@@ -1,0 +1,278 @@
+"""Aggregate releases: disclosure control, the privacy ledger, and the export endpoint."""
+
+import csv
+import io
+import json
+import math
+from decimal import Decimal
+
+import pytest
+from django.test import TestCase, override_settings
+from django.urls import reverse
+
+from casebook import disclosure, releases
+from casebook.checks import disclosure_policy_valid
+from casebook.models import AccessEvent, DatasetVersion, PrivacyCharge, Release
+from casebook.roles import Role
+from tests import factories
+
+EXPORT = reverse("casebook:aggregate_export")
+BASE_POLICY = {
+    "EPSILON_PER_EXPORT": 1.0,
+    "EPSILON_PER_DASHBOARD_TABLE": 0.1,
+    "SUPERVISOR_MONTHLY_BUDGET": 4.0,
+    "GLOBAL_MONTHLY_BUDGET": 20.0,
+    "CASES_PER_PERSON": 2,
+    "CODES_PER_CASE": 3,
+    "THRESHOLD": 10,
+    "ROUNDING_BASE": 5,
+    "DASHBOARD_REFRESH_SECONDS": 86400,
+}
+# Noise so small (scale about 1e-3) that the published values equal the true counts: for
+# checking what is counted, never a setting anyone could deploy by accident (tests only).
+NEAR_EXACT = {
+    **BASE_POLICY,
+    "EPSILON_PER_EXPORT": 5_000,
+    "SUPERVISOR_MONTHLY_BUDGET": 9_000,
+    "GLOBAL_MONTHLY_BUDGET": 9_000,
+    "THRESHOLD": 5,
+    "ROUNDING_BASE": 1,
+}
+
+
+def policy(**changes):
+    return override_settings(CASEBOOK_DISCLOSURE={**BASE_POLICY, **changes})
+
+
+class ExportTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        factories.team("Test Team Alpha")
+        cls.author = factories.user("cw-author", Role.CASEWORKER, "Test Team Alpha")
+        cls.supervisor = factories.user("sup-alpha", Role.SUPERVISOR, "Test Team Alpha")
+        cls.supervisor_2 = factories.user("sup-alpha-2", Role.SUPERVISOR, "Test Team Alpha")
+        for _ in range(7):
+            factories.case(cls.author, primary_category="detention", year=2020)
+        for _ in range(6):
+            factories.case(
+                cls.author, primary_category="detention", year=2020, consent_scope="internal"
+            )
+        for _ in range(3):
+            factories.case(
+                cls.author, primary_category="trafficking", year=2019, consent_scope="withdrawn"
+            )
+        for _ in range(5):
+            factories.case(
+                cls.author,
+                primary_category="trafficking",
+                year=2021,
+                sub_patterns=frozenset(
+                    {
+                        "resold",
+                        "sold_by_broker",
+                        "debt_bondage",
+                        "minor_at_the_time",
+                        "forced_prostitution",
+                    }
+                ),
+            )
+
+    def setUp(self):
+        self.client.force_login(self.supervisor)
+
+    def export(self, dimensions="category,year", output="json", **extra):
+        return self.client.get(EXPORT, {"dimensions": dimensions, "format": output, **extra})
+
+    def test_json_has_the_documented_shape_and_every_value_is_published_form(self):
+        response = self.export()
+        assert response.status_code == 200
+        body = response.json()
+        assert body["dimensions"] == ["category", "year"]
+        years = taxonomy_years()
+        assert len(body["cells"]) == 4 * len(years)  # full cross product, zeros included
+        assert {
+            "method",
+            "epsilon",
+            "threshold",
+            "rounding_base",
+            "data_version",
+            "released_at",
+            "margins",
+            "total",
+        } <= set(body)
+        assert body["threshold"] == 10 and body["rounding_base"] == 5 and body["epsilon"] == 1.0
+        values = [c["count"] for c in body["cells"]] + [body["total"]]
+        values += [m["count"] for margin in body["margins"].values() for m in margin]
+        for value in values:
+            assert value == "<10" or (isinstance(value, int) and value >= 10 and value % 5 == 0)
+
+    def test_csv_has_an_hxl_row_under_the_header(self):
+        response = self.export(output="csv")
+        rows = list(csv.reader(io.StringIO(response.content.decode())))
+        assert rows[0] == ["category", "year", "count"]
+        assert rows[1] == ["#indicator+category+code", "#date+year", "#affected+num"]
+        assert all(row[2] == "<10" or int(row[2]) % 5 == 0 for row in rows[2:])
+
+    @override_settings(CASEBOOK_DISCLOSURE=NEAR_EXACT)
+    def test_only_cases_consenting_to_aggregates_are_counted(self):
+        cells = {(c["category"], c["year"]): c["count"] for c in self.export().json()["cells"]}
+        assert cells[("detention", 2020)] == 7  # 6 internal-only cases left out
+        assert cells[("trafficking", 2019)] == "<5"  # 3 withdrawn: counted as zero
+        assert cells[("trafficking", 2021)] == 5
+
+    @override_settings(CASEBOOK_DISCLOSURE=NEAR_EXACT)
+    def test_multi_valued_dimensions_count_at_most_codes_per_case(self):
+        cells = {c["sub_pattern"]: c["count"] for c in self.export("sub_pattern").json()["cells"]}
+        # Seven counted cases carry debt_bondage and sold_by_broker. Five carry five codes
+        # each, of which only the first three in code order count: debt_bondage,
+        # forced_prostitution and minor_at_the_time; resold and sold_by_broker do not.
+        assert cells["debt_bondage"] == 12
+        assert cells["forced_prostitution"] == cells["minor_at_the_time"] == 5
+        assert cells["sold_by_broker"] == 7
+        assert cells["resold"] == "<5"
+        release = Release.objects.get(dimensions="sub_pattern")
+        assert release.scale == pytest.approx(2 * 3 / 5_000)
+
+    def test_identical_request_on_unchanged_data_is_charged_once(self):
+        first, second = self.export().json(), self.export().json()
+        assert first == second
+        assert PrivacyCharge.objects.count() == 1
+        assert releases.budget(self.supervisor).supervisor_spent == Decimal("1")
+
+    def test_a_case_added_between_exports_changes_the_version_and_is_charged(self):
+        first = self.export().json()
+        factories.case(self.author)
+        second = self.export().json()
+        assert second["data_version"] == first["data_version"] + 1
+        assert PrivacyCharge.objects.count() == 2
+
+    def test_internal_only_case_changes_nothing_and_costs_nothing(self):
+        self.export()
+        factories.case(self.author, consent_scope="internal")
+        self.export()
+        assert PrivacyCharge.objects.count() == 1
+
+    @policy(SUPERVISOR_MONTHLY_BUDGET=2.0)
+    def test_supervisor_budget_refusal_costs_nothing_and_survives_a_restart(self):
+        assert self.export("category").status_code == 200
+        assert self.export("year").status_code == 200
+        refused = self.export("gender")
+        assert refused.status_code == 429
+        assert "Nothing was spent" in refused.json()["error"]
+        assert PrivacyCharge.objects.count() == 2
+        self.client.logout()  # a new session and fresh settings objects: what a restart resets
+        self.client.force_login(self.supervisor)
+        assert self.export("gender").status_code == 429
+        assert PrivacyCharge.objects.count() == 2
+        assert not Release.objects.filter(dimensions="gender").exists()
+
+    @policy(GLOBAL_MONTHLY_BUDGET=1.5)
+    def test_global_budget_refuses_other_supervisors_too(self):
+        assert self.export("category").status_code == 200
+        self.client.force_login(self.supervisor_2)
+        assert self.export("year").status_code == 429
+        assert self.export("category").status_code == 200  # the stored release costs nothing
+        assert PrivacyCharge.objects.count() == 1
+
+    def test_unknown_too_many_repeated_or_no_dimensions_and_filters_are_400(self):
+        for params in (
+            {"dimensions": "name"},
+            {"dimensions": "category,year,gender,age_band"},
+            {"dimensions": "year,year"},
+            {"dimensions": ""},
+            {},
+            {"dimensions": "category", "year": "2020"},
+            {"dimensions": "category", "format": "xlsx"},
+            {"dimensions": "category", "filter": "province_china=jilin"},
+            {"dimensions": "x" * 5000},
+        ):
+            response = self.client.get(EXPORT, params)
+            assert response.status_code == 400, params
+            assert response.json()["error"]
+        assert PrivacyCharge.objects.count() == 0
+
+    def test_other_roles_get_403(self):
+        for username, role, team in (
+            ("cw-2", Role.CASEWORKER, "Test Team Alpha"),
+            ("aud-1", Role.AUDITOR, None),
+            ("adm-1", Role.ADMINISTRATOR, None),
+        ):
+            self.client.force_login(factories.user(username, role, team))
+            assert self.export().status_code == 403
+        self.client.logout()
+        assert self.export().status_code == 302
+        assert PrivacyCharge.objects.count() == 0
+
+    def test_every_release_is_logged_with_dimensions_and_epsilon_never_counts(self):
+        body = self.export().json()
+        event = AccessEvent.objects.filter(action="export.create").get()
+        assert event.details == {
+            "dimensions": "category,year",
+            "epsilon": "1.0",
+            "result": "new export",
+        }
+        self.export()
+        reused = AccessEvent.objects.filter(action="export.create").order_by("-seq").first()
+        assert reused.details["epsilon"] == "0"
+        assert "count" not in json.dumps(event.details) and str(body["total"]) not in event.target
+
+
+def taxonomy_years():
+    return disclosure.dimensions()["year"].codes
+
+
+class PolicyTests(TestCase):
+    @policy(THRESHOLD=4)
+    def test_threshold_below_five_is_refused_and_stops_start_up(self):
+        with pytest.raises(ValueError, match="below 5"):
+            disclosure.policy()
+        assert [e.id for e in disclosure_policy_valid(None)] == ["casebook.E003"]
+
+    def test_sensitivity_accounts_for_multi_valued_dimensions(self):
+        dims = disclosure.parse_dimensions("sub_pattern,perpetrator,year")
+        assert disclosure.sensitivity(dims, disclosure.policy()) == 2 * 3 * 3
+        assert (
+            disclosure.sensitivity(disclosure.parse_dimensions("category"), disclosure.policy())
+            == 2
+        )
+
+    def test_publication_rule(self):
+        chosen = disclosure.policy()
+        assert [disclosure.publish(v, chosen) for v in (-3, 0, 9, 10, 12, 13, 101)] == [
+            "<10",
+            "<10",
+            "<10",
+            10,
+            10,
+            15,
+            100,
+        ]
+
+
+def test_noise_follows_the_configured_scale():
+    """Many draws from the real OpenDP mechanism: mean 0, variance of discrete Laplace."""
+    scale = 3.0
+    draws = disclosure.noise_measurement(scale)([0] * 40_000)
+    n = len(draws)
+    mean = sum(draws) / n
+    variance = sum((d - mean) ** 2 for d in draws) / (n - 1)
+    alpha = math.exp(-1 / scale)
+    expected = 2 * alpha / (1 - alpha) ** 2  # variance of the discrete Laplace
+    assert abs(mean) < 0.1
+    assert abs(variance / expected - 1) < 0.06
+    assert all(isinstance(d, int) for d in draws)
+    assert len(set(draws)) > 15  # a real spread, not a constant
+
+
+def test_privacy_map_matches_epsilon():
+    dims = disclosure.parse_dimensions("sub_pattern")
+    d_in = disclosure.sensitivity(dims, disclosure.policy())
+    measurement = disclosure.noise_measurement(d_in / 0.5)
+    assert measurement.map(d_in) == pytest.approx(0.5)
+
+
+class DatasetVersionTests(TestCase):
+    def test_version_row_exists_and_bumps(self):
+        start = releases.data_version()
+        releases.dataset_changed()
+        assert DatasetVersion.objects.get().version == start + 1
