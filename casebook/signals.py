@@ -1,5 +1,6 @@
 """Sign-in, failed sign-in and sign-out go to the access log."""
 
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
@@ -24,5 +25,14 @@ def login_failure_recorded(sender, credentials, request=None, **kwargs):
     audit.record(
         Action.AUTH_LOGIN_FAILED,
         actor=Actor(None, username, "anonymous"),
+        outcome=Outcome.DENIED,
+    )
+
+
+@receiver(user_locked_out)
+def lockout_recorded(sender, request, username, ip_address, **kwargs):
+    audit.record(
+        Action.AUTH_LOCKOUT,
+        actor=Actor(None, str(username or "")[:150], "anonymous"),
         outcome=Outcome.DENIED,
     )

@@ -52,13 +52,17 @@ if not DATABASE_URL:
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "casebook.admin_site.CasebookAdminConfig",  # Django's admin, on Casebook's MFA-only site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "guardian",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "casebook",
 ]
 
@@ -71,8 +75,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "casebook.mfa.MFARequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -97,9 +105,17 @@ TEMPLATES = [
 # Case access is decided by casebook.permissions alone. Guardian's authentication
 # backend is left out on purpose: through user.has_perm() it would let superusers
 # and global permissions see every case.
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses locked-out usernames and addresses
+    "django.contrib.auth.backends.ModelBackend",
+]
 SILENCED_SYSTEM_CHECKS = ["guardian.W001"]
 ANONYMOUS_USER_NAME = None  # no guardian anonymous account: anonymous users see nothing
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -179,6 +195,38 @@ LOGGING = {
     },
 }
 
-# Sessions end with the browser and after 12 hours at most.
+# Sessions end with the browser, and after 30 minutes without a request (idle timeout).
+# Changing a password signs the account out everywhere else (Django's session hash).
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-SESSION_COOKIE_AGE = 12 * 60 * 60
+SESSION_COOKIE_AGE = int(os.environ.get("CASEBOOK_IDLE_TIMEOUT_SECONDS", 30 * 60))
+SESSION_SAVE_EVERY_REQUEST = True
+
+# Lockout (django-axes): 5 failures lock the username and, separately, the address,
+# for an hour, or until an administrator runs `axes_reset_username` / `axes_reset_ip`.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 1  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # sign-ins are recorded in Casebook's own access log
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "casebook.mfa.client_ip"
+CASEBOOK_TRUST_X_FORWARDED_FOR = env_flag("CASEBOOK_TRUST_X_FORWARDED_FOR")
+
+# Multi-factor authentication (django-otp): TOTP with backup codes.
+OTP_TOTP_ISSUER = "Casebook"
+
+# Content-Security-Policy (django-csp): nothing inline, nothing from other origins.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}

@@ -72,3 +72,21 @@ def form_data(**overrides) -> dict:
     }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
+
+
+def sign_in(client, user: User) -> None:
+    """Sign in as `user`, second factor included (a confirmed TOTP device, verified).
+
+    The real sign-in, with its password, code and lockout, is tested in test_sign_in.py;
+    other tests start from a fully signed-in session.
+    """
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test device", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()

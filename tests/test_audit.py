@@ -50,7 +50,7 @@ class RecordedActionsTests(TestCase):
         return new[0]
 
     def test_reading_testimony_writes_one_case_view_event(self):
-        self.client.force_login(self.author)
+        factories.sign_in(self.client, self.author)
         start = head()
         assert (
             self.client.get(reverse("casebook:case_detail", args=[self.case.reference])).status_code
@@ -70,7 +70,7 @@ class RecordedActionsTests(TestCase):
         assert len(event.request_id) == 32 and event.reason == ""
 
     def test_denied_and_missing_case_urls_write_one_denied_event_each(self):
-        self.client.force_login(self.colleague)
+        factories.sign_in(self.client, self.colleague)
         for reference in (self.case.reference, "CB-0000-0000"):
             for name in (
                 "case_detail",
@@ -99,7 +99,7 @@ class RecordedActionsTests(TestCase):
         assert (event.actor_username, event.role, event.outcome) == ("", "anonymous", "denied")
 
     def test_role_refusal_is_recorded(self):
-        self.client.force_login(self.auditor)
+        factories.sign_in(self.client, self.auditor)
         start = head()
         assert self.client.get(reverse("casebook:case_list")).status_code == 403
         event = self.one_event(start)
@@ -110,7 +110,7 @@ class RecordedActionsTests(TestCase):
         )
 
     def test_create_update_and_delete_are_recorded_with_field_names_only(self):
-        self.client.force_login(self.author)
+        factories.sign_in(self.client, self.author)
         start = head()
         self.client.post(
             reverse("casebook:case_create"), factories.form_data(narrative="SECRET-ONE")
@@ -139,7 +139,7 @@ class RecordedActionsTests(TestCase):
         start = head()
         case_unshare(supervisor=self.supervisor, case=self.case, team=self.alpha)
         assert self.one_event(start).details == {"holder": "team:Test Team Alpha"}
-        self.client.force_login(self.supervisor)
+        factories.sign_in(self.client, self.supervisor)
         start = head()
         reason = "Fictional urgent safeguarding review requested by the director."
         response = self.client.post(
@@ -154,7 +154,7 @@ class RecordedActionsTests(TestCase):
         )
 
     def test_break_glass_without_a_written_reason_opens_nothing(self):
-        self.client.force_login(self.supervisor)
+        factories.sign_in(self.client, self.supervisor)
         start = head()
         response = self.client.post(
             reverse("casebook:case_break_glass", args=[self.case.reference]), {"reason": "because"}

@@ -40,11 +40,11 @@ class WorkspaceTests(TestCase):
         )
 
     def setUp(self):
-        self.client.force_login(self.auditor)
+        factories.sign_in(self.client, self.auditor)
 
     def test_only_auditors_open_the_workspace(self):
         for user in (self.author, self.supervisor, factories.user("adm-1", Role.ADMINISTRATOR)):
-            self.client.force_login(user)
+            factories.sign_in(self.client, user)
             assert self.client.get(LOG).status_code == 403
             assert self.client.get(CSV).status_code == 403
 

@@ -57,7 +57,7 @@ class CaseAccessMatrix(TestCase):
     def request(self, user, url_name, method, reference=None):
         self.client.logout()
         if user is not None:
-            self.client.force_login(user)
+            factories.sign_in(self.client, user)
         url = reverse(url_name, args=[reference or self.case.reference])
         data = {}
         if method == "post":
@@ -150,6 +150,6 @@ class CaseAccessMatrix(TestCase):
         self.assert_status(self.supervisor_2, CONTENT_URLS, {404})
 
     def test_unknown_reference_shapes_are_404_not_errors(self):
-        self.client.force_login(self.author)
+        factories.sign_in(self.client, self.author)
         for path in ("/cases/CB-XXXX/", "/cases/%00/", "/cases/CB-0000-000I/edit/"):
             assert self.client.get(path).status_code == 404, path

@@ -40,7 +40,7 @@ class CaseCreateFormTests(TestCase):
         cls.author = factories.user("cw-author", Role.CASEWORKER, "Test Team Alpha")
 
     def setUp(self):
-        self.client.force_login(self.author)
+        factories.sign_in(self.client, self.author)
 
     def test_valid_case_is_recorded_with_its_codes(self):
         data = factories.form_data(
@@ -81,7 +81,7 @@ class CaseCreateFormTests(TestCase):
             ("aud-1", Role.AUDITOR, None),
             ("adm-1", Role.ADMINISTRATOR, None),
         ):
-            self.client.force_login(factories.user(username, role, team))
+            factories.sign_in(self.client, factories.user(username, role, team))
             assert self.client.post(CREATE, factories.form_data()).status_code == 403
         assert CasePattern.objects.count() == 0
 
@@ -98,7 +98,7 @@ class CaseEditFormTests(TestCase):
         cls.url = reverse("casebook:case_edit", args=[cls.case.reference])
 
     def test_edit_saves_and_bumps_the_version(self):
-        self.client.force_login(self.author)
+        factories.sign_in(self.client, self.author)
         form = self.client.get(self.url)
         assert form.context["form"].initial["version"] == 1
         assert form.context["form"].initial["sub_patterns"] == ["debt_bondage", "sold_by_broker"]
@@ -109,10 +109,10 @@ class CaseEditFormTests(TestCase):
         assert [r.code for r in self.case.sub_patterns.all()] == ["sold_by_broker"]
 
     def test_stale_edit_is_refused_and_overwrites_nothing(self):
-        self.client.force_login(self.colleague)
+        factories.sign_in(self.client, self.colleague)
         first = self.client.post(self.url, factories.form_data(version="1", year="2016"))
         assert first.status_code == 302
-        self.client.force_login(self.author)
+        factories.sign_in(self.client, self.author)
         stale = self.client.post(
             self.url, factories.form_data(version="1", year="2010", sub_patterns=["resold"])
         )
@@ -123,7 +123,7 @@ class CaseEditFormTests(TestCase):
         assert [r.code for r in self.case.sub_patterns.all()] == ["sold_by_broker"]
 
     def test_bad_input_on_edit_changes_nothing(self):
-        self.client.force_login(self.author)
+        factories.sign_in(self.client, self.author)
         cases = {
             **BAD_INPUTS,
             "version missing": {"version": None},
@@ -146,7 +146,7 @@ class CaseEditFormTests(TestCase):
         ]
 
     def test_future_version_is_refused_as_stale(self):
-        self.client.force_login(self.author)
+        factories.sign_in(self.client, self.author)
         response = self.client.post(self.url, factories.form_data(version="7"))
         assert response.status_code == 409
         self.case.refresh_from_db()

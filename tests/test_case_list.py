@@ -34,14 +34,14 @@ class CaseListTests(TestCase):
         return {entry["case"].reference for entry in response.context["entries"]}
 
     def test_list_shows_exactly_the_visible_cases(self):
-        self.client.force_login(self.author)
+        factories.sign_in(self.client, self.author)
         response = self.client.get(LIST)
         assert response.status_code == 200
         assert self.references(response) == {c.reference for c in [*self.own, self.shared]}
         assert self.foreign.reference.encode() not in response.content
 
     def test_filters_by_category_year_and_status(self):
-        self.client.force_login(self.author)
+        factories.sign_in(self.client, self.author)
         by_category = self.client.get(LIST, {"category": "detention"})
         assert self.references(by_category) == {self.own[1].reference, self.own[2].reference}
         by_year = self.client.get(LIST, {"year": "2019"})
@@ -51,7 +51,7 @@ class CaseListTests(TestCase):
         assert self.references(by_status) == {self.own[2].reference}
 
     def test_invalid_filters_are_reported_and_ignored_never_500(self):
-        self.client.force_login(self.author)
+        factories.sign_in(self.client, self.author)
         for params in (
             {"category": "nonsense"},
             {"year": "1700"},
@@ -67,7 +67,7 @@ class CaseListTests(TestCase):
         assert len(self.references(response)) == 4
 
     def test_supervisor_sees_team_cases_with_grants_but_opens_only_shared_ones(self):
-        self.client.force_login(self.supervisor)
+        factories.sign_in(self.client, self.supervisor)
         response = self.client.get(LIST)
         entries = {e["case"].reference: e for e in response.context["entries"]}
         assert set(entries) == {c.reference for c in [*self.own, self.shared]}
@@ -80,7 +80,7 @@ class CaseListTests(TestCase):
         assert f'href="{detail}"'.encode() not in response.content
 
     def test_supervisor_filters_by_year_or_status_never_reveal_closed_cases(self):
-        self.client.force_login(self.supervisor)
+        factories.sign_in(self.client, self.supervisor)
         by_category = self.client.get(LIST, {"category": "detention"})
         assert self.references(by_category) == {self.own[1].reference, self.own[2].reference}
         for params in ({"year": "2021"}, {"status": "repatriated"}, {"year": "2019"}):
@@ -89,12 +89,12 @@ class CaseListTests(TestCase):
 
     def test_auditor_and_administrator_have_no_case_list(self):
         for username, role in (("auditor-1", Role.AUDITOR), ("admin-1", Role.ADMINISTRATOR)):
-            self.client.force_login(factories.user(username, role))
+            factories.sign_in(self.client, factories.user(username, role))
             assert self.client.get(LIST).status_code == 403
 
     def test_list_is_paginated(self):
         with self.settings(CASEBOOK_PAGE_SIZE=2):
-            self.client.force_login(self.author)
+            factories.sign_in(self.client, self.author)
             first = self.client.get(LIST)
             second = self.client.get(LIST, {"page": "2"})
         assert len(first.context["entries"]) == 2 and len(second.context["entries"]) == 2
@@ -111,7 +111,7 @@ class CaseListQueryCountTests(TestCase):
         cls.supervisor = factories.user("sup-alpha", Role.SUPERVISOR, "Test Team Alpha")
 
     def count_queries(self, user) -> int:
-        self.client.force_login(user)
+        factories.sign_in(self.client, user)
         with CaptureQueriesContext(connection) as queries:
             assert self.client.get(LIST).status_code == 200
         return len(queries)
@@ -122,6 +122,6 @@ class CaseListQueryCountTests(TestCase):
         for _ in range(12):
             factories.case(self.author)
         for user in (self.author, self.supervisor):
-            self.client.force_login(user)
+            factories.sign_in(self.client, user)
             with self.assertNumQueries(few[user.username]):
                 self.client.get(LIST)

@@ -24,7 +24,7 @@ class DashboardTests(TestCase):
             factories.case(cls.author, primary_category="detention", year=2020)
 
     def setUp(self):
-        self.client.force_login(self.supervisor)
+        factories.sign_in(self.client, self.supervisor)
 
     def test_dashboard_draws_svg_charts_from_releases_and_shows_the_budget(self):
         response = self.client.get(DASHBOARD)
@@ -65,7 +65,7 @@ class DashboardTests(TestCase):
             ("aud-1", Role.AUDITOR, None),
             ("adm-1", Role.ADMINISTRATOR, None),
         ):
-            self.client.force_login(factories.user(username, role, team))
+            factories.sign_in(self.client, factories.user(username, role, team))
             assert self.client.get(DASHBOARD).status_code == 403
         assert not Release.objects.exists()
 

@@ -78,7 +78,7 @@ class ExportTests(TestCase):
             )
 
     def setUp(self):
-        self.client.force_login(self.supervisor)
+        factories.sign_in(self.client, self.supervisor)
 
     def export(self, dimensions="category,year", output="json", **extra):
         return self.client.get(EXPORT, {"dimensions": dimensions, "format": output, **extra})
@@ -161,7 +161,7 @@ class ExportTests(TestCase):
         assert "Nothing was spent" in refused.json()["error"]
         assert PrivacyCharge.objects.count() == 2
         self.client.logout()  # a new session and fresh settings objects: what a restart resets
-        self.client.force_login(self.supervisor)
+        factories.sign_in(self.client, self.supervisor)
         assert self.export("gender").status_code == 429
         assert PrivacyCharge.objects.count() == 2
         assert not Release.objects.filter(dimensions="gender").exists()
@@ -169,7 +169,7 @@ class ExportTests(TestCase):
     @policy(GLOBAL_MONTHLY_BUDGET=1.5)
     def test_global_budget_refuses_other_supervisors_too(self):
         assert self.export("category").status_code == 200
-        self.client.force_login(self.supervisor_2)
+        factories.sign_in(self.client, self.supervisor_2)
         assert self.export("year").status_code == 429
         assert self.export("category").status_code == 200  # the stored release costs nothing
         assert PrivacyCharge.objects.count() == 1
@@ -197,7 +197,7 @@ class ExportTests(TestCase):
             ("aud-1", Role.AUDITOR, None),
             ("adm-1", Role.ADMINISTRATOR, None),
         ):
-            self.client.force_login(factories.user(username, role, team))
+            factories.sign_in(self.client, factories.user(username, role, team))
             assert self.export().status_code == 403
         self.client.logout()
         assert self.export().status_code == 302

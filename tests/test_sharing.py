@@ -21,7 +21,7 @@ class SharingPageTests(TestCase):
         cls.revoke = reverse("casebook:case_revoke", args=[cls.case.reference])
 
     def setUp(self):
-        self.client.force_login(self.supervisor)
+        factories.sign_in(self.client, self.supervisor)
 
     def test_page_lists_holders_and_offers_own_team_only(self):
         response = self.client.get(self.url)

@@ -25,7 +25,7 @@ class TestimonyViewTests(TestCase):
         cls.supervisor = factories.user("sup-alpha", Role.SUPERVISOR, "Test Team Alpha")
 
     def setUp(self):
-        self.client.force_login(self.author)
+        factories.sign_in(self.client, self.author)
 
     def create(self, **fields):
         data = factories.form_data(**fields)
@@ -107,9 +107,9 @@ class TestimonyViewTests(TestCase):
         case = factories.case(self.author)
         sharing.case_share(supervisor=self.supervisor, case=case, user=self.colleague)
         url = reverse("casebook:case_delete", args=[case.reference])
-        self.client.force_login(self.colleague)
+        factories.sign_in(self.client, self.colleague)
         assert self.client.post(url, {"reference": case.reference}).status_code == 404
-        self.client.force_login(self.supervisor)
+        factories.sign_in(self.client, self.supervisor)
         assert self.client.post(url, {"reference": case.reference}).status_code == 302
         assert not CasePattern.objects.filter(pk=case.pk).exists()
 
