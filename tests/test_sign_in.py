@@ -1,6 +1,7 @@
 """Sign-in hardening: MFA enrolment and verification, lockout, sessions, headers, admin."""
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -226,7 +227,7 @@ class AdminTests(TestCase):
 def production_env(**extra) -> dict:
     return {
         "PATH": os.environ["PATH"],
-        "CASEBOOK_SECRET_KEY": "a-fictional-but-long-enough-secret-key-for-the-deploy-check-0123456789",
+        "CASEBOOK_SECRET_KEY": secrets.token_urlsafe(50),
         "DATABASE_URL": "sqlite:///:memory:",
         "CASEBOOK_ALLOWED_HOSTS": "casebook.example",
         "CASEBOOK_KEK": os.environ["CASEBOOK_KEK"],
