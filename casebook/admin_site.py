@@ -1,9 +1,17 @@
-"""Django's admin app, on Casebook's site (casebook.admin.CasebookAdminSite)."""
+"""Django's admin, on Casebook's site: administrators with a verified second factor.
 
-from django.contrib.admin.apps import AdminConfig
+The site class lives here, apart from casebook/admin.py's registrations, so that
+creating the default site never re-imports a half-loaded module.
+"""
+
+from django_otp.admin import OTPAdminSite
+
+from casebook.roles import Role, role_of
 
 
-class CasebookAdminConfig(AdminConfig):
-    """The admin for administrators with a verified second factor only."""
+class CasebookAdminSite(OTPAdminSite):
+    site_header = "Casebook administration"
+    site_title = "Casebook administration"
 
-    default_site = "casebook.admin.CasebookAdminSite"
+    def has_permission(self, request):
+        return super().has_permission(request) and role_of(request.user) == Role.ADMINISTRATOR

@@ -52,7 +52,7 @@ if not DATABASE_URL:
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 
 INSTALLED_APPS = [
-    "casebook.admin_site.CasebookAdminConfig",  # Django's admin, on Casebook's MFA-only site
+    "casebook.admin_apps.CasebookAdminConfig",  # Django's admin, on Casebook's MFA-only site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

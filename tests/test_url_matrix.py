@@ -1,0 +1,161 @@
+"""An authorization matrix over every URL the project exposes.
+
+Each route is requested (GET) by every role and by an anonymous visitor; routes that
+name a case are requested for a case the role may use ("own"), one it may not
+("other") and a missing one. A route without an entry in EXPECTED fails the test, so
+no URL can ship without a decision about who may reach it.
+"""
+
+import re
+
+from django.test import TestCase
+from django.urls import URLResolver, get_resolver
+
+from casebook.roles import Role
+from tests import factories
+
+ROLES = ["anonymous", "caseworker", "supervisor", "auditor", "administrator"]
+STATES = ["own", "other", "missing"]
+LOGIN = 302  # sent to a sign-in page
+
+
+def only(allowed_roles, allowed=200, refused=403, anonymous=LOGIN):
+    def rule(role, state):
+        if role == "anonymous":
+            return anonymous
+        return allowed if role in allowed_roles else refused
+
+    return rule
+
+
+def case_rule(allowed_roles, allowed=200):
+    """Case URLs: allowed only on the role's own case; everything else looks missing."""
+
+    def rule(role, state):
+        if role == "anonymous":
+            return LOGIN
+        return allowed if role in allowed_roles and state == "own" else 404
+
+    return rule
+
+
+def everyone(status):
+    return lambda role, state: status
+
+
+EXPECTED = {
+    "": everyone(302),  # the root redirects to the case list
+    "accounts/login/": everyone(200),
+    "accounts/logout/": everyone(405),  # sign-out is POST only
+    "accounts/mfa/verify/": everyone(302),  # anonymous: to sign-in; verified: onward
+    "accounts/mfa/setup/": everyone(302),  # anonymous: to sign-in; enrolled: nothing to do
+    "accounts/password/": only(ROLES[1:], refused=200),
+    "exports/aggregate": only({"supervisor"}),
+    "dashboard/": only({"supervisor"}),
+    "audit/": only({"auditor"}),
+    "audit/access-log.csv": only({"auditor"}),
+    "cases/": only({"caseworker", "supervisor"}),
+    "cases/new/": only({"caseworker"}),
+    "cases/<ref:reference>/": case_rule({"caseworker"}),
+    "cases/<ref:reference>/edit/": case_rule({"caseworker"}),
+    "cases/<ref:reference>/break-glass/": case_rule({"supervisor"}),
+    "cases/<ref:reference>/delete/": case_rule({"caseworker", "supervisor"}),
+    "cases/<ref:reference>/sharing/": case_rule({"supervisor"}),
+    "cases/<ref:reference>/sharing/revoke/": lambda role, state: (
+        LOGIN if role == "anonymous" else 405
+    ),
+}
+
+
+def admin_rule(route, role):
+    """Every admin route: administrators with MFA only; everyone else to the admin login."""
+    if route in ("admin/login/",):
+        return {302} if role == "administrator" else {200}
+    if route == "admin/logout/":
+        return {405} if role == "administrator" else {302}  # POST only, behind the admin
+    if role != "administrator":
+        return {302}
+    return {200, 302, 400, 403, 404}  # reached the admin itself
+
+
+SAMPLE = [
+    (r"<ref:reference>", None),
+    (r"<path:content_type_id>", "1"),
+    (r"<path:object_id>", "1"),
+    (r"<int:pk>", "1"),
+    (r"<id>", "1"),
+    (r"^(?P<app_label>", "auth/"),
+    (r"(?P<url>.*)$", "no-such-page/"),
+]
+
+
+def routes(patterns=None, prefix=""):
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            yield from routes(pattern.url_patterns, prefix + str(pattern.pattern))
+        else:
+            yield prefix + str(pattern.pattern)
+
+
+def concrete(route: str, reference: str) -> str:
+    path = re.sub(r"\^\(\?P<app_label>[^)]*\)/\$", "^(?P<app_label>", route)
+    for placeholder, value in SAMPLE:
+        path = path.replace(placeholder, reference if value is None else value)
+    path = path.replace("^", "").replace("$", "")
+    assert not re.search(r"[<>()?]", path), f"no sample value for {route}"
+    return "/" + path
+
+
+class URLMatrixTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        factories.team("Test Team Alpha")
+        factories.team("Test Team Beta")
+        cls.users = {
+            "caseworker": factories.user("cw-author", Role.CASEWORKER, "Test Team Alpha"),
+            "supervisor": factories.user("sup-alpha", Role.SUPERVISOR, "Test Team Alpha"),
+            "auditor": factories.user("aud-1", Role.AUDITOR),
+            "administrator": factories.user("adm-1", Role.ADMINISTRATOR),
+        }
+        colleague = factories.user("cw-colleague", Role.CASEWORKER, "Test Team Alpha")
+        outsider = factories.user("cw-beta", Role.CASEWORKER, "Test Team Beta")
+        own = factories.case(cls.users["caseworker"])
+        cls.references = {
+            # The caseworker's own case, which is also a case of the supervisor's team.
+            "own": own.reference,
+            "other": {
+                "caseworker": factories.case(colleague).reference,
+                "supervisor": factories.case(outsider).reference,
+            },
+            "missing": "CB-0000-0000",
+        }
+
+    def reference(self, role, state):
+        if state == "other":
+            return self.references["other"].get(role, self.references["own"])
+        return self.references[state]
+
+    def test_every_route_has_an_entry(self):
+        missing = [r for r in routes() if r not in EXPECTED and not r.startswith("admin/")]
+        assert missing == []
+
+    def test_every_route_answers_as_the_matrix_says(self):
+        failures = []
+        for role in ROLES:
+            self.client.logout()
+            if role != "anonymous":
+                factories.sign_in(self.client, self.users[role])
+            for route in routes():
+                states = STATES if "<ref:reference>" in route else ["own"]
+                for state in states:
+                    path = concrete(route, self.reference(role, state))
+                    if route == "exports/aggregate":
+                        path += "?dimensions=category"
+                    status = self.client.get(path).status_code
+                    if route.startswith("admin/"):
+                        expected = admin_rule(route, role)
+                    else:
+                        expected = {EXPECTED[route](role, state)}
+                    if status not in expected:
+                        failures.append((role, state, path, status, expected))
+        assert failures == [], "\n".join(map(str, failures))
