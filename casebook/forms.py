@@ -8,6 +8,14 @@ from casebook.identifiers import find_identifiers
 from casebook.models import Team
 from casebook.services import Pattern, Testimony
 
+BLANK = [("", "---------")]
+
+
+def choose(vocabulary) -> list:
+    """A code list with an empty first option, so nothing is chosen for the caseworker."""
+    return BLANK + list(vocabulary.choices)
+
+
 NARRATIVE_MAX = 20_000
 NOTES_MAX = 10_000
 DETAILS_MAX = 5_000
@@ -17,7 +25,7 @@ class CasePatternForm(forms.Form):
     """The coded dimensions of a case. `version` guards against stale edits."""
 
     primary_category = forms.ChoiceField(
-        label=_("Primary category"), choices=taxonomy.Category.choices
+        label=_("Primary category"), choices=choose(taxonomy.Category)
     )
     sub_patterns = forms.MultipleChoiceField(
         label=_("Sub-patterns"),
@@ -45,24 +53,24 @@ class CasePatternForm(forms.Form):
         help_text=_("The year only, never a date."),
     )
     province_china = forms.ChoiceField(
-        label=_("Province in China"), choices=taxonomy.ProvinceChina.choices
+        label=_("Province in China"), choices=choose(taxonomy.ProvinceChina)
     )
     province_origin = forms.ChoiceField(
-        label=_("Province of origin in North Korea"), choices=taxonomy.ProvinceOrigin.choices
+        label=_("Province of origin in North Korea"), choices=choose(taxonomy.ProvinceOrigin)
     )
-    gender = forms.ChoiceField(label=_("Gender"), choices=taxonomy.Gender.choices)
-    age_band = forms.ChoiceField(label=_("Age at the time"), choices=taxonomy.AgeBand.choices)
+    gender = forms.ChoiceField(label=_("Gender"), choices=choose(taxonomy.Gender))
+    age_band = forms.ChoiceField(label=_("Age at the time"), choices=choose(taxonomy.AgeBand))
     time_in_china = forms.ChoiceField(
-        label=_("Time spent in China"), choices=taxonomy.TimeInChina.choices
+        label=_("Time spent in China"), choices=choose(taxonomy.TimeInChina)
     )
     current_status = forms.ChoiceField(
-        label=_("Current status"), choices=taxonomy.CurrentStatus.choices
+        label=_("Current status"), choices=choose(taxonomy.CurrentStatus)
     )
     source_proximity = forms.ChoiceField(
-        label=_("Source of the account"), choices=taxonomy.SourceProximity.choices
+        label=_("Source of the account"), choices=choose(taxonomy.SourceProximity)
     )
     consent_scope = forms.ChoiceField(
-        label=_("Consent scope"), choices=taxonomy.ConsentScope.choices
+        label=_("Consent scope"), choices=choose(taxonomy.ConsentScope)
     )
 
     narrative = forms.CharField(

@@ -81,4 +81,4 @@ def role_context(request: HttpRequest) -> dict[str, Any]:
     """Template context: the signed-in user's role."""
     user = getattr(request, "user", None)
     role = role_of(user) if user is not None else None
-    return {"casebook_role": role, "Role": Role}
+    return {"casebook_role": role}

@@ -29,6 +29,8 @@ BAD_INPUTS = {
     "oversized value": {"primary_category": "t" * 100_000},
     "missing category": {"primary_category": None},
     "missing year": {"year": None},
+    "province left unchosen": {"province_china": ""},
+    "consent left unchosen": {"consent_scope": ""},
     "nul byte": {"gender": "female\x00"},
 }
 

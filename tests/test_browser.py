@@ -1,0 +1,102 @@
+"""A caseworker's path in a real browser (Playwright driving Debian's Chromium):
+sign in, record a case whose testimony trips the identifier check, confirm, read it
+back. The pages must work under the strict Content-Security-Policy."""
+
+import os
+import shutil
+
+import pytest
+from django.contrib.staticfiles.testing import StaticLiveServerTestCase
+from django.test import override_settings
+
+from casebook.models import CasePattern, CaseTestimony
+from casebook.roles import Role
+from tests import factories
+from tests.transactional import LoggedTransactionTestCase
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+if os.environ.get("CASEBOOK_REQUIRE_BROWSER") != "1" and not os.path.exists(CHROMIUM):
+    pytest.skip(
+        "Chromium is not installed (CI installs it and requires it)", allow_module_level=True
+    )
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+# The live server speaks plain HTTP, so its cookies cannot be Secure here; production's
+# cookie flags are checked in test_sign_in.py and test_deployment.py.
+@override_settings(SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False)
+class CaseworkerInBrowserTests(LoggedTransactionTestCase, StaticLiveServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        # Playwright's sync API runs an event loop in this thread; the ORM calls in the
+        # test itself are synchronous and safe.
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+        super().setUpClass()
+        from playwright.sync_api import sync_playwright
+
+        cls.playwright = sync_playwright().start()
+        cls.browser = cls.playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.browser.close()
+        cls.playwright.stop()
+        super().tearDownClass()
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+    def test_record_confirm_identifiers_and_read_back(self):
+        factories.team("Test Team Alpha")
+        factories.user("cw-browser", Role.CASEWORKER, "Test Team Alpha")
+        page = self.browser.new_page()
+        violations = []
+        page.on(
+            "console", lambda m: violations.append(m.text) if "Content Security" in m.text else None
+        )
+        page.goto(f"{self.live_server_url}/accounts/login/")
+        page.get_by_label("Username").fill("cw-browser")
+        page.get_by_label("Password").fill(factories.PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/cases/")
+        page.get_by_role("link", name="Record a case").click()
+        page.get_by_label("Primary category").select_option("forced_marriage")
+        page.get_by_label("Sold by a broker").check()
+        page.get_by_label("Year of the pattern").select_option("2018")
+        page.get_by_label("Province in China").select_option("liaoning")
+        page.get_by_label("Province of origin in North Korea").select_option("ryanggang")
+        page.get_by_label("Gender").select_option("female")
+        page.get_by_label("Age at the time").select_option("18-24")
+        page.get_by_label("Time spent in China").select_option("3-5y")
+        page.get_by_label("Current status").select_option("south_korea")
+        page.get_by_label("Source of the account").select_option("victim")
+        page.get_by_label("Consent scope").select_option("aggregate")
+        page.get_by_label("Narrative summary").fill(
+            "Fictional browser test: reached by phone 138 1234 5678."
+        )
+        page.get_by_role("button", name="Record case").click()
+        assert page.get_by_role("heading", name="Possible identifiers").is_visible()
+        assert CasePattern.objects.count() == 0
+        page.get_by_label("I have checked the possible identifiers").check()
+        page.get_by_role("button", name="Record case").click()
+        page.wait_for_url("**/cases/CB-*/")
+        assert page.get_by_text("Fictional browser test").is_visible()
+        assert page.get_by_text("Broker-arranged sale as a bride").count() == 0
+        assert page.get_by_text("Sold by a broker").is_visible()
+        assert (
+            page.get_by_text("Liaoning").is_visible()
+            and page.get_by_text("3 to 5 years").is_visible()
+        )
+        if os.environ.get("CASEBOOK_SCREENSHOT"):
+            page.screenshot(path=os.environ["CASEBOOK_SCREENSHOT"], full_page=True)
+        assert CasePattern.objects.count() == 1
+        assert b"Fictional browser" not in bytes(CaseTestimony.objects.get().narrative)
+        assert violations == []
