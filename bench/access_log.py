@@ -8,11 +8,10 @@ verifying one million events takes under 120 s.
 
 import argparse
 import hashlib
-import statistics
 import threading
 import time
 
-from setup import django_on_bench_database
+from setup import django_on_bench_database, median_ms
 
 APPEND_FLOOR_MS = 5.0
 CONCURRENT_FLOOR = 200.0
@@ -56,15 +55,7 @@ def main() -> None:
                 [seq, "0" * 64, hashlib.sha256(str(seq).encode()).hexdigest()],
             )
 
-    def median_ms(run, repeat=500):
-        samples = []
-        for _ in range(repeat):
-            start = time.perf_counter()
-            run()
-            samples.append((time.perf_counter() - start) * 1000)
-        return statistics.median(samples)
-
-    append_ms, plain_ms = median_ms(chained), median_ms(plain)
+    append_ms, plain_ms = median_ms(chained, 500), median_ms(plain, 500)
     print(f"one chained append (lock, head, hash, insert): {append_ms:6.3f} ms (median)")
     print(f"one plain insert:                              {plain_ms:6.3f} ms (median)")
     print(

@@ -1,31 +1,22 @@
 """Case-list page time with a million cases: visible_cases against guardian's query.
 
 Usage: .venv/bin/python bench/case_list.py [--cases 1000000]
-Builds (once) a database `casebook_bench` on the local PostgreSQL (or BENCH_DATABASE_URL),
+Builds (once) a database `casebook_bench` on the local PostgreSQL (or BENCH_DATABASE_BASE),
 then times the first page of the case list for one caseworker, both ways, in the same run.
 Floor: a page through visible_cases takes under 50 ms (median).
 """
 
 import argparse
 import os
-import secrets
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import psycopg
+from setup import django_on_bench_database, median_ms
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 FLOOR_MS = 50.0
-
-
-def ensure_database(url: str) -> None:
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            admin.execute(f'CREATE DATABASE "{name}"')
 
 
 def populate(case_count: int) -> None:
@@ -95,37 +86,22 @@ def populate(case_count: int) -> None:
         conn.execute("VACUUM ANALYZE")
 
 
-def median_ms(run, repeat: int = 30) -> float:
-    run()
-    timings = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        timings.append((time.perf_counter() - start) * 1000)
-    return statistics.median(timings)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=1_000_000)
     args = parser.parse_args()
-    url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/casebook_bench")
-    ensure_database(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("CASEBOOK_SECRET_KEY", secrets.token_urlsafe(50))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-    from django.contrib.auth.models import User
-    from django.core.management import call_command
+    os.environ.setdefault("CASEBOOK_KEK", "1:" + "A" * 43 + "=")  # no testimony is read
+    django_on_bench_database("casebook_bench")
+    from django.contrib.auth.models import Group, User
     from guardian.shortcuts import get_objects_for_user
 
     from casebook.models import CasePattern
     from casebook.permissions import visible_cases
 
-    call_command("migrate", verbosity=0)
     populate(args.cases)
+    # visible_cases opens cases to caseworkers (and supervisors) only.
+    caseworkers = Group.objects.get(name="caseworker")
+    caseworkers.user_set.add(*User.objects.filter(username__startswith="bench-caseworker"))
     total = CasePattern.objects.count()
     print(f"cases in database: {total:,}")
     missed = False

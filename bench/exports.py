@@ -11,11 +11,9 @@ under 50 MB.
 
 import argparse
 import os
-import statistics
-import time
 import tracemalloc
 
-from setup import django_on_bench_database
+from setup import django_on_bench_database, median_ms
 
 EXTRA_MS_FLOOR = 200.0
 MEMORY_FLOOR_MB = 50.0
@@ -67,16 +65,7 @@ def main() -> None:
             )
             cursor.fetchall()
 
-    def median_ms(run, repeat=7):
-        run()
-        samples = []
-        for _ in range(repeat):
-            start = time.perf_counter()
-            run()
-            samples.append((time.perf_counter() - start) * 1000)
-        return statistics.median(samples)
-
-    export_ms, raw_ms = median_ms(export), median_ms(raw_group_by)
+    export_ms, raw_ms = median_ms(export, 7), median_ms(raw_group_by, 7)
     tracemalloc.start()
     export()
     _, peak = tracemalloc.get_traced_memory()

@@ -2,7 +2,9 @@
 
 import os
 import secrets
+import statistics
 import sys
+import time
 from pathlib import Path
 
 import psycopg
@@ -28,3 +30,14 @@ def django_on_bench_database(name: str) -> str:
 
     call_command("migrate", verbosity=0)
     return url
+
+
+def median_ms(run, repeat: int = 30) -> float:
+    """The median time of `run()` in milliseconds, after one warm-up call."""
+    run()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)

@@ -9,10 +9,9 @@ Floors: decryption adds under 2 ms to a read; rotating 100,000 keys takes under 
 import argparse
 import base64
 import os
-import statistics
 import time
 
-from setup import django_on_bench_database
+from setup import django_on_bench_database, median_ms
 
 DECRYPT_FLOOR_MS = 2.0
 ROTATE_FLOOR_S = 60.0
@@ -20,16 +19,6 @@ ROTATE_FLOOR_S = 60.0
 
 def kek() -> str:
     return base64.urlsafe_b64encode(os.urandom(32)).decode()
-
-
-def median_ms(run, repeat: int = 200) -> float:
-    run()
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
 
 
 def main() -> None:
@@ -101,7 +90,7 @@ def main() -> None:
     url = f"/cases/{case.reference}/"
     assert client.get(url).status_code == 200
 
-    read_ms, fetch_ms = median_ms(with_decryption), median_ms(without_decryption)
+    read_ms, fetch_ms = median_ms(with_decryption, 200), median_ms(without_decryption, 200)
     view_ms = median_ms(lambda: client.get(url), repeat=100)
     print(f"testimony size: {len(testimony.narrative):,} characters of narrative")
     print(f"case_read with decryption:      {read_ms:7.3f} ms (median)")

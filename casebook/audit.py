@@ -122,6 +122,24 @@ def event_hash(fields: dict, prev_hash: str) -> str:
     return hashlib.sha256(canonical({**fields, "prev_hash": prev_hash})).hexdigest()
 
 
+# Every stored column of an event, in order: for verification reads and CSV downloads.
+EVENT_COLUMNS = (
+    "seq",
+    "occurred_at",
+    "actor_id",
+    "actor_username",
+    "role",
+    "action",
+    "target",
+    "outcome",
+    "reason",
+    "request_id",
+    "details",
+    "prev_hash",
+    "hash",
+)
+
+
 def hashed_fields(event: AccessEvent) -> dict:
     """The fields of a stored event that its hash covers (everything but the hashes)."""
     return {

@@ -93,15 +93,21 @@ def parse_keyring(text: str) -> Keyring:
     return Keyring(keys)
 
 
+def _from_env_or_file(name: str, environ: dict[str, str] | None) -> str | None:
+    """The value of NAME, or the contents of the file named by NAME_FILE."""
+    env = os.environ if environ is None else environ
+    text = env.get(name)
+    if not text and env.get(f"{name}_FILE"):
+        try:
+            text = Path(env[f"{name}_FILE"]).read_text(encoding="utf-8")
+        except OSError as error:
+            raise KeyMissing(f"{name}_FILE cannot be read: {error.strerror}") from None
+    return text
+
+
 def load_keyring(environ: dict[str, str] | None = None) -> Keyring:
     """The keyring from CASEBOOK_KEK, or from the file named by CASEBOOK_KEK_FILE."""
-    env = os.environ if environ is None else environ
-    text = env.get("CASEBOOK_KEK")
-    if not text and env.get("CASEBOOK_KEK_FILE"):
-        try:
-            text = Path(env["CASEBOOK_KEK_FILE"]).read_text(encoding="utf-8")
-        except OSError as error:
-            raise KeyMissing(f"CASEBOOK_KEK_FILE cannot be read: {error.strerror}") from None
+    text = _from_env_or_file("CASEBOOK_KEK", environ)
     if not text:
         raise KeyMissing(
             "No key-encryption key: set CASEBOOK_KEK or CASEBOOK_KEK_FILE "
@@ -238,15 +244,7 @@ def generate_signing_key() -> str:
 
 
 def load_signing_key(environ: dict[str, str] | None = None) -> Ed25519PrivateKey:
-    env = os.environ if environ is None else environ
-    text = env.get("CASEBOOK_AUDIT_SIGNING_KEY")
-    if not text and env.get("CASEBOOK_AUDIT_SIGNING_KEY_FILE"):
-        try:
-            text = Path(env["CASEBOOK_AUDIT_SIGNING_KEY_FILE"]).read_text(encoding="utf-8")
-        except OSError as error:
-            raise KeyMissing(
-                f"CASEBOOK_AUDIT_SIGNING_KEY_FILE cannot be read: {error.strerror}"
-            ) from None
+    text = _from_env_or_file("CASEBOOK_AUDIT_SIGNING_KEY", environ)
     if not text:
         raise KeyMissing(
             "No audit signing key: set CASEBOOK_AUDIT_SIGNING_KEY or "

@@ -74,23 +74,6 @@ def parse_checkpoint(text: str) -> dict:
     return checkpoint
 
 
-EVENT_FIELDS = (
-    "seq",
-    "occurred_at",
-    "actor_id",
-    "actor_username",
-    "role",
-    "action",
-    "target",
-    "outcome",
-    "reason",
-    "request_id",
-    "details",
-    "prev_hash",
-    "hash",
-)
-
-
 def _stored_events():
     """Events in sequence order, in chunks by keyset, as light records (not models)."""
     last = 0
@@ -98,12 +81,12 @@ def _stored_events():
         rows = list(
             AccessEvent.objects.filter(seq__gt=last)
             .order_by("seq")
-            .values_list(*EVENT_FIELDS)[:CHUNK]
+            .values_list(*audit.EVENT_COLUMNS)[:CHUNK]
         )
         if not rows:
             return
         for row in rows:
-            yield SimpleNamespace(**dict(zip(EVENT_FIELDS, row, strict=True)))
+            yield SimpleNamespace(**dict(zip(audit.EVENT_COLUMNS, row, strict=True)))
         last = rows[-1][0]
 
 

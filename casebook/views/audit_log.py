@@ -8,21 +8,7 @@ from casebook import audit
 from casebook.audit_queries import EventFilterForm, chain_status, event_page, filtered_events
 from casebook.roles import Role, role_required
 
-CSV_COLUMNS = [
-    "seq",
-    "occurred_at",
-    "actor_id",
-    "actor_username",
-    "role",
-    "action",
-    "target",
-    "outcome",
-    "reason",
-    "request_id",
-    "details",
-    "prev_hash",
-    "hash",
-]
+CSV_COLUMNS = audit.EVENT_COLUMNS
 
 
 def _seq_param(request, name: str) -> int | None:
