@@ -41,3 +41,16 @@ def median_ms(run, repeat: int = 30) -> float:
         run()
         samples.append((time.perf_counter() - start) * 1000)
     return statistics.median(samples)
+
+
+def interleaved_medians_ms(first, second, repeat: int = 200) -> tuple[float, float]:
+    """Medians of two runs measured alternately, so drift affects both alike."""
+    first()
+    second()
+    samples: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeat):
+        for run, bucket in ((first, samples[0]), (second, samples[1])):
+            start = time.perf_counter()
+            run()
+            bucket.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples[0]), statistics.median(samples[1])
