@@ -45,7 +45,8 @@ $(VAR)/audit-signing-key:
 run: install $(VAR)/secret_key $(VAR)/demo-password $(VAR)/kek $(VAR)/audit-signing-key
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
-	$(RUN_ENV) CASEBOOK_DEMO_PASSWORD="$$(cat $(VAR)/demo-password)" $(PY) manage.py seed_demo
+	$(RUN_ENV) CASEBOOK_DEMO_PASSWORD="$$(cat $(VAR)/demo-password)" \
+		CASEBOOK_DEMO_CODES_FILE=$(VAR)/demo-backup-codes.txt $(PY) manage.py seed_demo
 	@echo "Password of every demo account: $$(cat $(VAR)/demo-password)"
 	@echo "Casebook: http://127.0.0.1:8000/"
 	$(RUN_ENV) $(PY) manage.py runserver --noreload 127.0.0.1:8000

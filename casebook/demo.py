@@ -4,12 +4,15 @@ The cases are random draws from the taxonomy. They describe nobody.
 """
 
 import random
+import secrets
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from casebook import taxonomy
 from casebook.accounts import account_create
+from casebook.mfa import MFA_ROLES
 from casebook.models import CasePattern
 from casebook.roles import Role
 from casebook.services import Pattern, Testimony, case_create
@@ -67,16 +70,34 @@ def random_testimony(rng: random.Random, pattern: Pattern) -> Testimony:
     )
 
 
+def demo_backup_codes(user: User, count: int = 10) -> list[str]:
+    """Backup codes for a demo account that must use a second factor, so that the demo
+    can be tried without an authenticator app. Each code works once."""
+    device = StaticDevice.objects.create(user=user, name="demo backup codes", confirmed=True)
+    codes = [secrets.token_hex(4) for _ in range(count)]
+    for code in codes:
+        StaticToken.objects.create(device=device, token=code)
+    return codes
+
+
 def demo_seed(*, password: str, case_count: int = DEMO_CASE_COUNT, seed: int = 7) -> dict:
-    """Create what is missing of the demo data; running it twice adds nothing."""
-    created = {"accounts": 0, "cases": 0}
+    """Create what is missing of the demo data; running it twice adds nothing.
+
+    Returns counts, and the backup codes of newly created accounts that need a
+    second factor (supervisors, auditors, administrators).
+    """
+    created: dict = {"accounts": 0, "cases": 0, "codes": {}}
     with transaction.atomic():
         for name in DEMO_TEAMS:
             team_get_or_create(name=name)
         for username, role, team in DEMO_ACCOUNTS:
             if not User.objects.filter(username=username).exists():
-                account_create(username=username, role=role, password=password, team_name=team)
+                user = account_create(
+                    username=username, role=role, password=password, team_name=team
+                )
                 created["accounts"] += 1
+                if role in MFA_ROLES:
+                    created["codes"][username] = demo_backup_codes(user)
         authors = list(User.objects.filter(username__startswith="demo-caseworker"))
         if CasePattern.objects.filter(author__in=authors).exists():
             return created

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
@@ -80,3 +82,25 @@ def test_seed_demo_creates_every_role_and_cases_once(monkeypatch):
     categories = set(CasePattern.objects.values_list("primary_category", flat=True))
     assert categories == {"trafficking", "forced_marriage", "detention", "forcible_repatriation"}
     assert all(u.username.startswith("demo-") for u in User.objects.all())
+
+
+def test_seed_demo_gives_mfa_accounts_backup_codes_that_work(monkeypatch, tmp_path, client):
+    from django_otp import match_token
+
+    codes_file = tmp_path / "codes.txt"
+    monkeypatch.setenv("CASEBOOK_DEMO", "1")
+    monkeypatch.setenv("CASEBOOK_DEMO_PASSWORD", GOOD_PASSWORD)
+    monkeypatch.setenv("CASEBOOK_DEMO_CODES_FILE", str(codes_file))
+    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    lines = dict(line.split(": ") for line in codes_file.read_text().splitlines())
+    assert set(lines) == {
+        "demo-supervisor",
+        "demo-supervisor-2",
+        "demo-auditor",
+        "demo-administrator",
+    }
+    assert oct(codes_file.stat().st_mode)[-3:] == "600"
+    supervisor = User.objects.get(username="demo-supervisor")
+    code = lines["demo-supervisor"].split()[0]
+    assert match_token(supervisor, code) is not None
+    assert match_token(supervisor, code) is None  # single use

@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -23,6 +24,18 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo data: {created['accounts']} accounts and {created['cases']} cases created."
         )
+        codes_file = os.environ.get("CASEBOOK_DEMO_CODES_FILE")
+        if created["codes"] and codes_file:
+            lines = [f"{user}: {' '.join(codes)}" for user, codes in created["codes"].items()]
+            path = Path(codes_file)
+            path.touch(mode=0o600)
+            with path.open("a", encoding="utf-8") as handle:
+                handle.write("\n".join(lines) + "\n")
+        if codes_file:
+            self.stdout.write(
+                f"Supervisors, auditors and administrators sign in with a second factor: "
+                f"single-use demo backup codes are in {codes_file}."
+            )
         self.stdout.write("Demo sign-ins (password as in CASEBOOK_DEMO_PASSWORD):")
         for username, role, team in DEMO_ACCOUNTS:
             where = f", {team}" if team else ""
