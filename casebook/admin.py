@@ -1,34 +1,85 @@
-"""Admin registrations: accounts (Django's), lockouts (axes), devices (django-otp) and
-teams. No case, testimony, key, log or ledger model is registered here."""
+"""Admin registrations. Administrators (with a verified second factor, see admin_site)
+may look at accounts and teams, and delete a user's second-factor devices so that
+someone who lost theirs can enrol again; that deletion is in the access log.
+
+Nothing here changes roles, teams or passwords (use `add_user` and the audited
+services), and no case, testimony, key, log or ledger model is registered."""
 
 from django.contrib import admin
+from django.contrib.auth.models import Group, User
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from casebook import audit
 from casebook.models import Team
+from casebook.roles import Role, role_of
 
 
-@admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name"]
-    filter_horizontal = ["supervisors"]
+def _is_administrator(request) -> bool:
+    return role_of(request.user) == Role.ADMINISTRATOR
 
 
-class DeviceAdmin(admin.ModelAdmin):
-    """Administrators may see and delete a user's second-factor devices (to let someone
-    who lost theirs enrol again), never read or set their secrets."""
+class LookOnlyAdmin(admin.ModelAdmin):
+    """Administrators may look; nobody adds or changes through the admin."""
 
-    list_display = ["user", "name", "confirmed"]
-    fields = ["user", "name", "confirmed"]
-    readonly_fields = ["user", "name", "confirmed"]
+    def has_module_permission(self, request):
+        return _is_administrator(request)
+
+    def has_view_permission(self, request, obj=None):
+        return _is_administrator(request)
 
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
 
-# django-otp's own device admins show the TOTP key and answer a missing device with an
-# error page; these replace them.
-for device_model in (TOTPDevice, StaticDevice):
-    if admin.site.is_registered(device_model):
-        admin.site.unregister(device_model)
-    admin.site.register(device_model, DeviceAdmin)
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class TeamAdmin(LookOnlyAdmin):
+    list_display = ["name"]
+    fields = ["name", "supervisors"]
+
+
+class AccountAdmin(LookOnlyAdmin):
+    list_display = ["username", "is_active", "last_login"]
+    fields = ["username", "is_active", "groups", "last_login", "date_joined"]
+    search_fields = ["username"]
+
+
+class DeviceAdmin(LookOnlyAdmin):
+    """Second-factor devices: seen and deleted, never read (no keys, no codes)."""
+
+    list_display = ["user", "name", "confirmed"]
+    fields = ["user", "name", "confirmed"]
+
+    def has_delete_permission(self, request, obj=None):
+        return _is_administrator(request)
+
+    def delete_model(self, request, obj):
+        self._record(request, [obj])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        self._record(request, list(queryset))
+        super().delete_queryset(request, queryset)
+
+    def _record(self, request, devices):
+        for device in devices:
+            audit.record(
+                audit.Action.AUTH_MFA_RESET,
+                actor=audit.Actor.of(request.user),
+                target=device.user.get_username()[:64],
+            )
+
+
+# Django's and django-otp's own admins allow edits (or show keys); these replace them.
+for model in (User, Group, TOTPDevice, StaticDevice):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+admin.site.register(Team, TeamAdmin)
+admin.site.register(User, AccountAdmin)
+admin.site.register(TOTPDevice, DeviceAdmin)
+admin.site.register(StaticDevice, DeviceAdmin)

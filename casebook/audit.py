@@ -82,6 +82,7 @@ class Action:
     AUTH_MFA = register("auth.mfa", "Verified the second factor")
     AUTH_MFA_FAILED = register("auth.mfa_failed", "Gave a wrong second-factor code")
     AUTH_MFA_ENROL = register("auth.mfa_enrol", "Set up a second factor")
+    AUTH_MFA_RESET = register("auth.mfa_reset", "Deleted a user's second-factor device")
     AUTH_PASSWORD_CHANGE = register("auth.password_change", "Changed the password")
     ACCOUNT_CREATE = register("account.create", "Created an account")
     KEYS_ROTATE = register("keys.rotate", "Re-wrapped data keys under a new key version")

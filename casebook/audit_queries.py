@@ -33,6 +33,11 @@ class EventFilterForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        for name in ("date_from", "date_to"):
+            value = cleaned.get(name)
+            if value and not 2000 <= value.year <= 2999:
+                self.add_error(name, _("Choose a date between the years 2000 and 2999."))
+                cleaned[name] = None
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and start > end:
             raise forms.ValidationError(_("The start date is after the end date."))

@@ -110,6 +110,7 @@ class Policy:
     epsilon_per_dashboard_table: Decimal
     supervisor_monthly_budget: Decimal
     global_monthly_budget: Decimal
+    global_lifetime_budget: Decimal
     cases_per_person: int
     codes_per_case: int
     threshold: int
@@ -124,6 +125,7 @@ def policy() -> Policy:
         epsilon_per_dashboard_table=Decimal(str(raw["EPSILON_PER_DASHBOARD_TABLE"])),
         supervisor_monthly_budget=Decimal(str(raw["SUPERVISOR_MONTHLY_BUDGET"])),
         global_monthly_budget=Decimal(str(raw["GLOBAL_MONTHLY_BUDGET"])),
+        global_lifetime_budget=Decimal(str(raw["GLOBAL_LIFETIME_BUDGET"])),
         cases_per_person=int(raw["CASES_PER_PERSON"]),
         codes_per_case=int(raw["CODES_PER_CASE"]),
         threshold=int(raw["THRESHOLD"]),

@@ -3,7 +3,8 @@
 - The same table on the same data version is answered with the stored release, at no
   cost: repeating a noisy answer reveals nothing new.
 - Otherwise the release is charged to the requesting supervisor's monthly budget and
-  to the global monthly budget (dashboard refreshes to the global budget alone). A
+  to the dataset's global budget, which has a monthly and a lifetime limit (dashboard
+  refreshes are charged to the global budget alone). A
   request that would exceed either is refused before anything is counted, and costs
   nothing. The ledger lives in the database, so spent budget survives restarts.
 - Budget checks and charges are serialised (an advisory lock on PostgreSQL), so two
@@ -51,6 +52,8 @@ class Budget:
     supervisor_limit: Decimal
     global_spent: Decimal
     global_limit: Decimal
+    lifetime_spent: Decimal
+    lifetime_limit: Decimal
 
     @property
     def supervisor_left(self) -> Decimal:
@@ -58,7 +61,10 @@ class Budget:
 
     @property
     def global_left(self) -> Decimal:
-        return max(Decimal(0), self.global_limit - self.global_spent)
+        """What the whole dataset may still spend: this month, and over its lifetime."""
+        month = self.global_limit - self.global_spent
+        lifetime = self.lifetime_limit - self.lifetime_spent
+        return max(Decimal(0), min(month, lifetime))
 
 
 def budget(supervisor: User | None, period: str | None = None) -> Budget:
@@ -71,11 +77,14 @@ def budget(supervisor: User | None, period: str | None = None) -> Budget:
         spent_by_supervisor = charges.filter(supervisor=supervisor).aggregate(total=Sum("epsilon"))[
             "total"
         ] or Decimal(0)
+    ever = PrivacyCharge.objects.aggregate(total=Sum("epsilon"))["total"] or Decimal(0)
     return Budget(
         spent_by_supervisor,
         chosen.supervisor_monthly_budget,
         spent_globally,
         chosen.global_monthly_budget,
+        ever,
+        chosen.global_lifetime_budget,
     )
 
 
@@ -85,8 +94,18 @@ def _lock_the_ledger() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK_KEY])
 
 
-def _reusable(purpose: str, names: str, version: int) -> Release | None:
-    releases = Release.objects.filter(purpose=purpose, dimensions=names)
+def _reusable(purpose: str, names: str, version: int, epsilon, scale: float) -> Release | None:
+    """A stored release made under today's policy (same epsilon, noise scale, threshold
+    and rounding): after a policy change, old releases are not served again."""
+    chosen = disclosure.policy()
+    releases = Release.objects.filter(
+        purpose=purpose,
+        dimensions=names,
+        epsilon=epsilon,
+        scale=scale,
+        threshold=chosen.threshold,
+        rounding_base=chosen.rounding_base,
+    )
     reuse = releases.filter(data_version=version).order_by("-created_at").first()
     if reuse is None and purpose == Release.Purpose.DASHBOARD:
         # The dashboard refreshes at most once per interval, even when data changed.
@@ -116,7 +135,8 @@ def release_table(
     with transaction.atomic():
         _lock_the_ledger()
         version = data_version()
-        reuse = _reusable(purpose, names, version)
+        scale = disclosure.sensitivity(dims, chosen) / float(epsilon)
+        reuse = _reusable(purpose, names, version, epsilon, scale)
         if reuse is not None:
             audit.record(
                 audit.Action.EXPORT_CREATE,

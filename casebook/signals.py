@@ -1,6 +1,7 @@
 """Sign-in, failed sign-in and sign-out go to the access log."""
 
 from axes.signals import user_locked_out
+from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
@@ -18,21 +19,25 @@ def logout_recorded(sender, request, user, **kwargs):
     audit.record(Action.AUTH_LOGOUT, actor=Actor.of(user))
 
 
+def _attempted(username) -> Actor:
+    """The account a failed attempt named, or "unknown": people sometimes type their
+    password into the username field, and the log is permanent."""
+    name = str(username or "")[:150]
+    user = User.objects.filter(username=name).first() if name else None
+    if user is None:
+        return Actor(None, "unknown", "anonymous")
+    return Actor(user.pk, user.get_username(), "anonymous")
+
+
 @receiver(user_login_failed)
 def login_failure_recorded(sender, credentials, request=None, **kwargs):
-    # Django has already masked the password in `credentials`; only the name is kept.
-    username = str(credentials.get("username", ""))[:150]
     audit.record(
         Action.AUTH_LOGIN_FAILED,
-        actor=Actor(None, username, "anonymous"),
+        actor=_attempted(credentials.get("username")),
         outcome=Outcome.DENIED,
     )
 
 
 @receiver(user_locked_out)
 def lockout_recorded(sender, request, username, ip_address, **kwargs):
-    audit.record(
-        Action.AUTH_LOCKOUT,
-        actor=Actor(None, str(username or "")[:150], "anonymous"),
-        outcome=Outcome.DENIED,
-    )
+    audit.record(Action.AUTH_LOCKOUT, actor=_attempted(username), outcome=Outcome.DENIED)

@@ -51,7 +51,10 @@ def drop_triggers(apps, schema_editor):
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
 
 
+
 class Migration(migrations.Migration):
     dependencies = [("casebook", "0004_access_log")]
 
-    operations = [migrations.RunPython(create_triggers, drop_triggers)]
+    # Irreversible on purpose: unapplying would silently lift the append-only rule.
+    # (drop_triggers stays for the tests that simulate an attacker.)
+    operations = [migrations.RunPython(create_triggers)]

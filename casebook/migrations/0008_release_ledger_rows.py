@@ -43,10 +43,12 @@ def create_version_row(apps, schema_editor):
     apps.get_model("casebook", "DatasetVersion").objects.get_or_create(pk=1)
 
 
+
 class Migration(migrations.Migration):
     dependencies = [("casebook", "0007_releases_and_privacy_ledger")]
 
     operations = [
         migrations.RunPython(create_version_row, migrations.RunPython.noop),
-        migrations.RunPython(create_triggers, drop_triggers),
+        # Irreversible on purpose: unapplying would silently lift the append-only rule.
+        migrations.RunPython(create_triggers),
     ]

@@ -13,7 +13,7 @@ CSV_COLUMNS = audit.EVENT_COLUMNS
 
 def _seq_param(request, name: str) -> int | None:
     value = request.GET.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 19 else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
 
 
 @never_cache

@@ -7,6 +7,7 @@ from django.views.decorators.cache import never_cache
 from casebook import charts, disclosure, releases
 from casebook.models import Release
 from casebook.roles import Role, role_required
+from casebook.views.exports import same_origin_only
 
 STANDARD_TABLES = [
     ("category,year", _("Cases by category and year")),
@@ -51,6 +52,7 @@ def _panel(request, dimensions: str, title) -> Panel:
 
 @never_cache
 @role_required(Role.SUPERVISOR)
+@same_origin_only
 def dashboard(request):
     """Charts drawn only from released noisy tables, reused while the data is unchanged."""
     panels = [_panel(request, dims, title) for dims, title in STANDARD_TABLES]

@@ -21,6 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from casebook import audit
 
 BACKUP_CODES = 10
+SETUP_SESSION_KEY = "casebook_mfa_setup_device"
 
 
 class TokenForm(forms.Form):
@@ -81,9 +82,19 @@ def mfa_setup(request):
     if any(devices_for_user(request.user, confirmed=True)):
         messages.info(request, _("Your second factor is already set up."))
         return redirect("/")
-    device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
-    if device is None:
+    if request.method == "GET":
+        # A new key on every visit, tied to this session: a key seen by someone else
+        # (who had the password) is never the one the real user confirms.
+        TOTPDevice.objects.filter(user=request.user, confirmed=False).delete()
         device = TOTPDevice.objects.create(user=request.user, name="authenticator", confirmed=False)
+        request.session[SETUP_SESSION_KEY] = device.pk
+    else:
+        device = TOTPDevice.objects.filter(
+            user=request.user, confirmed=False, pk=request.session.get(SETUP_SESSION_KEY)
+        ).first()
+        if device is None:
+            messages.error(request, _("Set-up expired. Scan the new code below."))
+            return redirect("mfa_setup")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"].replace(" ", "")):
@@ -91,6 +102,11 @@ def mfa_setup(request):
             otp_login(request, device)
             audit.record(audit.Action.AUTH_MFA_ENROL, actor=audit.Actor.of(request.user))
             return render(request, "registration/mfa_backup_codes.html", {"codes": codes})
+        audit.record(
+            audit.Action.AUTH_MFA_FAILED,
+            actor=audit.Actor.of(request.user),
+            outcome=audit.Outcome.DENIED,
+        )
         form.add_error("token", _("That code is not valid. Check the clock of your device."))
     qr = segno.make(device.config_url, error="m").svg_inline(scale=4, dark="#000", light="#fff")
     status = 400 if form.is_bound and form.errors else 200

@@ -3,6 +3,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from casebook.access import record_denial
 from casebook.forms import HolderForm
 from casebook.permissions import grant_holders, overseen_cases
 from casebook.sharing import SharingRefused, case_share, case_unshare, sharing_targets
@@ -30,10 +31,12 @@ def case_sharing(request, reference):
     form = HolderForm(request.POST or None, people=people, teams=teams)
     if request.method == "POST":
         if not form.is_valid():
+            record_denial(request.user, case.reference, attempted="POST case_sharing")
             return _page(request, case, form, status=400)
         try:
             case_share(supervisor=request.user, case=case, **form.holder_kwargs())
         except SharingRefused as refusal:
+            record_denial(request.user, case.reference, attempted="POST case_sharing")
             form.add_error(None, str(refusal))
             return _page(request, case, form, status=400)
         messages.success(request, _("Case shared."))
