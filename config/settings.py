@@ -168,10 +168,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 # Aggregate disclosure control. The README explains these defaults.
 CASEBOOK_DISCLOSURE = {
     "EPSILON_PER_EXPORT": float(os.environ.get("CASEBOOK_EPSILON_PER_EXPORT", "1.0")),
-    "EPSILON_PER_DASHBOARD_TABLE": 0.1,
+    "EPSILON_PER_DASHBOARD_TABLE": 0.25,
     "SUPERVISOR_MONTHLY_BUDGET": float(os.environ.get("CASEBOOK_SUPERVISOR_BUDGET", "4.0")),
-    "GLOBAL_MONTHLY_BUDGET": float(os.environ.get("CASEBOOK_GLOBAL_BUDGET", "20.0")),
-    "GLOBAL_LIFETIME_BUDGET": float(os.environ.get("CASEBOOK_GLOBAL_LIFETIME_BUDGET", "120.0")),
+    "GLOBAL_MONTHLY_BUDGET": float(os.environ.get("CASEBOOK_GLOBAL_BUDGET", "30.0")),
+    "GLOBAL_LIFETIME_BUDGET": float(os.environ.get("CASEBOOK_GLOBAL_LIFETIME_BUDGET", "200.0")),
     "CASES_PER_PERSON": int(os.environ.get("CASEBOOK_CASES_PER_PERSON", "2")),
     "CODES_PER_CASE": 3,
     "THRESHOLD": int(os.environ.get("CASEBOOK_DISPLAY_THRESHOLD", "10")),

@@ -31,7 +31,7 @@ class DashboardTests(TestCase):
         page = response.content.decode()
         assert response.status_code == 200
         assert page.count("<svg") >= 4 and "<script" not in page
-        assert "Privacy budget this month" in page and "20.0" in page
+        assert "Privacy budget this month" in page and "monthly limit 30," in page
         assert Release.objects.filter(purpose="dashboard").count() == 4
         assert "FICTIONAL" not in page
 
