@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine:
 #   make run   - Casebook with an embedded SQLite database and synthetic demo data
-#   make test  - ruff and the whole test suite, against PostgreSQL
+#   make test  - ruff, mypy and the whole test suite, against PostgreSQL
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -54,6 +54,7 @@ run: install $(VAR)/secret_key $(VAR)/demo-password $(VAR)/kek $(VAR)/audit-sign
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy casebook config
 
 # pytest exits 5 when it collects no test: that is a failure here, never a pass.
 test: lint

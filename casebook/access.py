@@ -53,7 +53,7 @@ def record_denial(user: User | AnonymousUser, reference: str, *, attempted: str)
 
 @sensitive_variables()
 def _read(
-    cases: QuerySet, user: User, reference: str, *, action: str, reason: str = ""
+    cases: QuerySet[CasePattern], user: User, reference: str, *, action: str, reason: str = ""
 ) -> CaseRecord:
     with transaction.atomic():
         case = (

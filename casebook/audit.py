@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC
 from enum import StrEnum
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection, transaction
@@ -114,12 +115,12 @@ class Actor:
         return cls(None, f"system:{name}", "system")
 
 
-def canonical(event: dict) -> bytes:
+def canonical(event: dict[str, Any]) -> bytes:
     """The bytes an event's hash covers: sorted-key compact JSON, UTF-8."""
     return json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def event_hash(fields: dict, prev_hash: str) -> str:
+def event_hash(fields: dict[str, Any], prev_hash: str) -> str:
     return hashlib.sha256(canonical({**fields, "prev_hash": prev_hash})).hexdigest()
 
 
@@ -141,7 +142,7 @@ EVENT_COLUMNS = (
 )
 
 
-def hashed_fields(event: AccessEvent) -> dict:
+def hashed_fields(event: Any) -> dict[str, Any]:
     """The fields of a stored event that its hash covers (everything but the hashes)."""
     return {
         "seq": event.seq,
@@ -171,7 +172,7 @@ def record(
     outcome: Outcome = Outcome.ALLOWED,
     target: str = "",
     reason: str = "",
-    details: dict | None = None,
+    details: dict[str, Any] | None = None,
 ) -> AccessEvent:
     """Append one event to the chain, inside the caller's transaction (or its own)."""
     if action not in _REGISTRY:

@@ -2,6 +2,7 @@
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import cast
 
 from django import forms
 from django.db.models import QuerySet
@@ -27,12 +28,14 @@ class EventFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", _("Any"))] + [
+        action = cast(forms.ChoiceField, self.fields["action"])
+        action.choices = [("", _("Any"))] + [
             (name, name) for name in sorted(audit.registered_actions())
         ]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         for name in ("date_from", "date_to"):
             value = cleaned.get(name)
             if value and not 2000 <= value.year <= 2999:

@@ -105,20 +105,20 @@ def demo_seed(*, password: str, case_count: int = DEMO_CASE_COUNT, seed: int = 7
         supervisors = {u.username: u for u in User.objects.filter(supervised_teams__isnull=False)}
         for index in range(case_count):
             author = rng.choice(authors)
-            team = author.groups.get(team__isnull=False).team
+            author_team = author.groups.get(team__isnull=False).team
             pattern = random_pattern(rng)
             case = case_create(
                 author=author,
-                team=team,
+                team=author_team,
                 pattern=pattern,
                 testimony=random_testimony(rng, pattern),
             )
             created["cases"] += 1
-            if team.name == DEMO_TEAMS[0] and index % 5 == 0:
-                case_share(supervisor=supervisors["demo-supervisor-2"], case=case, team=team)
-            if team.name == DEMO_TEAMS[0] and index % 7 == 0:
+            if author_team.name == DEMO_TEAMS[0] and index % 5 == 0:
+                case_share(supervisor=supervisors["demo-supervisor-2"], case=case, team=author_team)
+            if author_team.name == DEMO_TEAMS[0] and index % 7 == 0:
                 colleague = next(
-                    a for a in authors if a != author and a.groups.filter(team=team).exists()
+                    a for a in authors if a != author and a.groups.filter(team=author_team).exists()
                 )
                 case_share(supervisor=supervisors["demo-supervisor"], case=case, user=colleague)
     return created

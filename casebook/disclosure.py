@@ -19,6 +19,7 @@ DOMAIN.md.
 import itertools
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import opendp.prelude as dp
 from django.conf import settings
@@ -40,13 +41,13 @@ class DisclosureRefused(Exception):
 @dataclass(frozen=True)
 class Dimension:
     name: str
-    codes: tuple  # the fixed code list, in publication order
+    codes: tuple[str | int, ...]  # the fixed code list, in publication order
     column: str  # SQL expression over the case table `c` or the code table alias
     multi_table: str | None = None  # the table of codes for a multi-valued dimension
     hxl: str = "#meta"
 
 
-def _year_codes() -> tuple:
+def _year_codes() -> tuple[int, ...]:
     return tuple(range(taxonomy.FIRST_YEAR, taxonomy.last_year() + 1))
 
 
@@ -162,10 +163,10 @@ def parse_dimensions(text: str) -> list[Dimension]:
 def sensitivity(dims: list[Dimension], chosen: Policy) -> int:
     """How much one person can change the table's cells in total (L1)."""
     multi = sum(1 for d in dims if d.multi_table)
-    return chosen.cases_per_person * chosen.codes_per_case**multi
+    return int(chosen.cases_per_person * chosen.codes_per_case**multi)
 
 
-def _true_counts(dims: list[Dimension], codes_per_case: int) -> dict[tuple, int]:
+def _true_counts(dims: list[Dimension], codes_per_case: int) -> dict[tuple[Any, ...], int]:
     """GROUP BY in the database. Never leaves this module, never logged."""
     joins = []
     for d in dims:
@@ -191,7 +192,7 @@ def _true_counts(dims: list[Dimension], codes_per_case: int) -> dict[tuple, int]
         return {tuple(row[:-1]): int(row[-1]) for row in cursor.fetchall()}
 
 
-def noise_measurement(scale: float):
+def noise_measurement(scale: float) -> dp.Measurement:
     """OpenDP's vector discrete Laplace mechanism over integer counts."""
     return dp.m.make_laplace(
         dp.vector_domain(dp.atom_domain(T=int)), dp.l1_distance(T=int), scale=scale
@@ -208,7 +209,7 @@ def publish(value: int, chosen: Policy) -> int | str:
 
 @dataclass(frozen=True)
 class NoisyTable:
-    published: dict
+    published: dict[str, Any]
     scale: float
     method: str
 
@@ -220,7 +221,7 @@ def noisy_table(dims: list[Dimension], epsilon: Decimal, chosen: Policy) -> Nois
     d_in = sensitivity(dims, chosen)
     scale = d_in / float(epsilon)
     measurement = noise_measurement(scale)
-    if measurement.map(d_in) > float(epsilon) * (1 + 1e-9):
+    if measurement.map(d_in) > float(epsilon) * (1 + 1e-9):  # type: ignore[no-untyped-call]
         raise DisclosureRefused("The noise would not meet the privacy budget.")  # defensive
     noisy = measurement([counts.get(cell, 0) for cell in cells])
     del counts  # the true counts end here
@@ -231,7 +232,7 @@ def noisy_table(dims: list[Dimension], epsilon: Decimal, chosen: Policy) -> Nois
     ]
     margins = {}
     for index, name in enumerate(names):
-        sums: dict = {}
+        sums: dict[Any, int] = {}
         for cell, value in zip(cells, noisy, strict=True):
             sums[cell[index]] = sums.get(cell[index], 0) + value
         margins[name] = [

@@ -1,5 +1,7 @@
 """Forms that validate every input against the taxonomy before a service sees it."""
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -102,7 +104,8 @@ class CasePatternForm(forms.Form):
     )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         self.identifier_findings = find_identifiers(
             {name: cleaned.get(name, "") for name in Testimony.FIELDS}
         )
@@ -152,7 +155,8 @@ class CaseCreateForm(CasePatternForm):
 
     def __init__(self, *args, teams, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = teams
+        team_field = cast(forms.ModelChoiceField, self.fields["team"])
+        team_field.queryset = teams
         self.only_team = teams.first() if teams.count() == 1 else None
         if self.only_team is not None:
             # One team: no choice to make, so the field is neither shown nor required.
@@ -224,7 +228,8 @@ class HolderForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.people = {f"user:{u.pk}": u for u in people}
         self.teams = {f"team:{t.pk}": t for t in teams}
-        self.fields["holder"].choices = [
+        holder = cast(forms.ChoiceField, self.fields["holder"])
+        holder.choices = [
             (
                 _("Teams"),
                 [(key, _("Team %(name)s") % {"name": t.name}) for key, t in self.teams.items()],

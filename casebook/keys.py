@@ -24,7 +24,7 @@ def keyring() -> crypto.Keyring:
     stored = dict(KeyCheck.objects.values_list("kek_version", "check_value"))
     for version, kek in ring.keys.items():
         if version in stored:
-            crypto.verify_key_check(kek, stored[version], version)
+            crypto.verify_key_check(kek, bytes(stored[version]), version)
         else:
             KeyCheck.objects.get_or_create(
                 kek_version=version, defaults={"check_value": crypto.key_check_value(kek)}

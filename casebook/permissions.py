@@ -6,6 +6,7 @@ holders of global permissions see exactly what was shared with them, like anyone
 """
 
 from enum import StrEnum
+from typing import cast
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
@@ -58,14 +59,14 @@ def visible_cases(user: User | AnonymousUser, access: Access = Access.VIEW) -> Q
     """
     if not _may_hold_grants(user):
         return CasePattern.objects.none()
-    return CasePattern.objects.filter(pk__in=granted_case_ids(user, access))
+    return CasePattern.objects.filter(pk__in=granted_case_ids(cast(User, user), access))
 
 
 def supervised_teams(user: User | AnonymousUser) -> QuerySet:
     """The teams this user oversees: none unless their role is supervisor."""
     if role_of(user) != Role.SUPERVISOR:
         return Team.objects.none()
-    return Team.objects.filter(supervisors=user)
+    return Team.objects.filter(supervisors=cast(User, user))
 
 
 def overseen_cases(supervisor: User) -> QuerySet:
@@ -82,7 +83,8 @@ def deletable_cases(user: User) -> QuerySet:
     if not _may_hold_grants(user):
         return CasePattern.objects.none()
     return CasePattern.objects.filter(
-        Q(pk__in=granted_case_ids(user, Access.DELETE)) | Q(team__in=supervised_teams(user))
+        Q(pk__in=granted_case_ids(cast(User, user), Access.DELETE))
+        | Q(team__in=supervised_teams(user))
     )
 
 
@@ -113,6 +115,6 @@ def grant_holders(case_ids: list) -> dict:
     group_grants = CaseGroupGrant.objects.filter(
         content_object_id__in=case_ids, permission__codename=Access.VIEW, group__team__isnull=False
     ).select_related("group__team")
-    for grant in group_grants.order_by("group__team__name"):
-        holders[grant.content_object_id]["teams"].append(grant.group.team)
+    for team_grant in group_grants.order_by("group__team__name"):
+        holders[team_grant.content_object_id]["teams"].append(team_grant.group.team)
     return holders

@@ -36,6 +36,9 @@ ROLE_LABELS = {
 }
 
 
+MEMO = "_casebook_role"
+
+
 def role_of(user: User | AnonymousUser) -> Role | None:
     """The user's role, or None for anonymous users and users without one.
 
@@ -43,13 +46,14 @@ def role_of(user: User | AnonymousUser) -> Role | None:
     """
     if not user.is_authenticated or not user.is_active:
         return None
-    if not hasattr(user, "_casebook_role"):
+    if not hasattr(user, MEMO):
         names = list(
             user.groups.filter(name__in=[r.value for r in Role]).values_list("name", flat=True)
         )
         # Two roles on one account is a misconfiguration: grant neither.
-        user._casebook_role = Role(names[0]) if len(names) == 1 else None
-    return user._casebook_role
+        setattr(user, MEMO, Role(names[0]) if len(names) == 1 else None)
+    role: Role | None = getattr(user, MEMO)
+    return role
 
 
 def role_required(

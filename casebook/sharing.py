@@ -1,5 +1,7 @@
 """Sharing a case with a person or a team, and revoking it. Supervisors only."""
 
+from typing import cast
+
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -45,7 +47,8 @@ def _holder(user: User | None, team: Team | None) -> tuple[object, str]:
         raise SharingRefused(_("Choose one person or one team."))
     if user is not None:
         return user, f"user:{user.get_username()}"
-    return team.group, f"team:{team.name}"
+    chosen = cast(Team, team)
+    return chosen.group, f"team:{chosen.name}"
 
 
 def case_share(

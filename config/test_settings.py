@@ -10,6 +10,7 @@ import os
 import secrets
 import sys
 import tempfile
+from pathlib import Path
 
 import psycopg
 
@@ -52,7 +53,7 @@ from config.settings import *  # noqa: E402,F403
 
 # Fast hashing for throwaway test accounts only.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-STATIC_ROOT = tempfile.mkdtemp(prefix="casebook-static-")
+STATIC_ROOT = Path(tempfile.mkdtemp(prefix="casebook-static-"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -26,6 +26,7 @@ class Panel:
 
 
 def _panel(request, dimensions: str, title) -> Panel:
+    release: Release | None
     try:
         release, _charged = releases.release_table(
             requester=request.user, dimensions=dimensions, purpose=Release.Purpose.DASHBOARD
