@@ -24,6 +24,7 @@ from typing import Any
 import opendp.prelude as dp
 from django.conf import settings
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from casebook import taxonomy
 from casebook.models import CasePattern, CasePerpetrator, CaseSubPattern
@@ -147,16 +148,19 @@ def parse_dimensions(text: str) -> list[Dimension]:
     known = dimensions()
     names = [name.strip() for name in text.split(",") if name.strip()]
     if not names:
-        raise DisclosureRefused("Name at least one dimension, e.g. dimensions=category,year.")
+        raise DisclosureRefused(_("Name at least one dimension, e.g. dimensions=category,year."))
     if len(names) > MAX_DIMENSIONS:
-        raise DisclosureRefused(f"At most {MAX_DIMENSIONS} dimensions per table.")
+        raise DisclosureRefused(
+            _("At most %(count)d dimensions per table.") % {"count": MAX_DIMENSIONS}
+        )
     unknown = [name for name in names if name not in known]
     if unknown:
         raise DisclosureRefused(
-            f"Unknown dimension {unknown[0][:40]!r}. Choose from: {', '.join(known)}."
+            _("Unknown dimension '%(name)s'. Choose from: %(known)s.")
+            % {"name": unknown[0][:40], "known": ", ".join(known)}
         )
     if len(set(names)) != len(names):
-        raise DisclosureRefused("Each dimension may appear once.")
+        raise DisclosureRefused(_("Each dimension may appear once."))
     return [known[name] for name in names]
 
 

@@ -21,6 +21,7 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from casebook import audit, disclosure
 from casebook.models import DatasetVersion, PrivacyCharge, Release
@@ -148,9 +149,15 @@ def release_table(
         left = budget(None if dashboard else requester)
         if epsilon > left.global_left or (not dashboard and epsilon > left.supervisor_left):
             raise BudgetExhausted(
-                f"This release needs epsilon {epsilon}; the budget left this month is "
-                f"{left.supervisor_left if not dashboard else left.global_left} for you and "
-                f"{left.global_left} for the whole dataset. Nothing was spent."
+                _(
+                    "This release needs epsilon %(needed)s; the budget left is %(yours)s for "
+                    "you and %(dataset)s for the whole dataset. Nothing was spent."
+                )
+                % {
+                    "needed": epsilon,
+                    "yours": left.global_left if dashboard else left.supervisor_left,
+                    "dataset": left.global_left,
+                }
             )
         table = disclosure.noisy_table(dims, epsilon, chosen)
         release = Release.objects.create(
