@@ -7,32 +7,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
+from casebook.forms import CaseEditForm
 from casebook.models import CaseGroupGrant, CasePattern, CaseTestimony, CaseUserGrant, PrivacyCharge
 from casebook.roles import Role
 from tests import factories
 
 TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
 VALUE = st.one_of(TEXT, st.lists(TEXT, max_size=3), st.integers().map(str))
-CASE_FIELDS = [
-    "primary_category",
-    "sub_patterns",
-    "perpetrators",
-    "year",
-    "province_china",
-    "province_origin",
-    "gender",
-    "age_band",
-    "time_in_china",
-    "current_status",
-    "source_proximity",
-    "consent_scope",
-    "narrative",
-    "interviewer_notes",
-    "precise_details",
-    "confirm_identifiers",
-    "team",
-    "version",
-]
+CASE_FIELDS = [*CaseEditForm.base_fields, "team"]
 OTHER_FIELDS = [
     "holder",
     "reference",
