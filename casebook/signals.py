@@ -3,6 +3,7 @@
 from axes.signals import user_locked_out
 from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.core.cache import cache
 from django.dispatch import receiver
 
 from casebook import audit
@@ -29,8 +30,17 @@ def _attempted(username) -> Actor:
     return Actor(user.pk, user.get_username(), "anonymous")
 
 
+def _first_in_a_minute(key: str) -> bool:
+    """True once per minute per key (per process): bounds what a flood can write to the
+    permanent log. The first refusal of each minute is always recorded."""
+    return cache.add(f"casebook:recorded:{key}", 1, timeout=60)
+
+
 @receiver(user_login_failed)
 def login_failure_recorded(sender, credentials, request=None, **kwargs):
+    if getattr(request, "axes_locked_out", False):
+        # Attempts on a locked account: the lockout event below records them.
+        return
     audit.record(
         Action.AUTH_LOGIN_FAILED,
         actor=_attempted(credentials.get("username")),
@@ -40,4 +50,5 @@ def login_failure_recorded(sender, credentials, request=None, **kwargs):
 
 @receiver(user_locked_out)
 def lockout_recorded(sender, request, username, ip_address, **kwargs):
-    audit.record(Action.AUTH_LOCKOUT, actor=_attempted(username), outcome=Outcome.DENIED)
+    if _first_in_a_minute(f"lockout:{username}:{ip_address}"):
+        audit.record(Action.AUTH_LOCKOUT, actor=_attempted(username), outcome=Outcome.DENIED)

@@ -130,3 +130,29 @@ class ReviewFixTests(TestCase):
         assert not TOTPDevice.objects.filter(pk=victim.pk).exists()
         event = last_event()
         assert (event.action, event.target) == ("auth.mfa_reset", "cw-author")
+
+
+class FloodTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        factories.team("Test Team Alpha")
+        cls.caseworker = factories.user("cw-author", Role.CASEWORKER, "Test Team Alpha")
+        cls.case = factories.case(cls.caseworker)
+
+    def test_an_anonymous_flood_writes_one_event_a_minute(self):
+        start = AccessEvent.objects.count()
+        for _ in range(20):
+            self.client.get(reverse("casebook:case_detail", args=[self.case.reference]))
+        assert AccessEvent.objects.count() == start + 1
+
+    def test_attempts_on_a_locked_account_write_one_lockout_event_a_minute(self):
+        for _ in range(5):
+            self.client.post(reverse("login"), {"username": "cw-author", "password": "wrong"})
+        start = AccessEvent.objects.count()
+        for _ in range(20):
+            response = self.client.post(
+                reverse("login"), {"username": "cw-author", "password": "wrong"}
+            )
+            assert response.status_code == 429
+        assert AccessEvent.objects.count() - start <= 1
+        assert AccessEvent.objects.filter(action="auth.lockout").count() == 1

@@ -6,11 +6,13 @@ They never query case models directly (tests/test_boundaries.py keeps it so).
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import Http404
 from django.views.decorators.cache import never_cache
 
 from casebook.access import record_denial
+from casebook.mfa import client_ip
 
 
 def case_or_404(request, cases: QuerySet, reference: str):
@@ -39,7 +41,10 @@ def case_url(view):
     @wraps(view)
     def wrapper(request, reference, *args, **kwargs):
         if not request.user.is_authenticated:
-            record_denial(request.user, reference, attempted=_attempt(request))
+            # Anonymous refusals: the first per address each minute is recorded, so an
+            # unauthenticated flood cannot fill the permanent log.
+            if cache.add(f"casebook:recorded:anonymous:{client_ip(request)}", 1, timeout=60):
+                record_denial(request.user, reference, attempted=_attempt(request))
             return redirect_to_login(request.get_full_path())
         return view(request, reference, *args, **kwargs)
 
