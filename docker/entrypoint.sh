@@ -5,7 +5,16 @@
 # recorded only in Casebook's own tamper-evident access log.
 set -eu
 
-python manage.py migrate --noinput
+if [ -n "${MIGRATION_DATABASE_URL:-}${MIGRATION_DATABASE_URL_FILE:-}" ]; then
+  # Migrate as the tables' owner, then let the application's own role (DATABASE_URL)
+  # read and write, but only append to the access log and the privacy ledger.
+  DATABASE_URL="${MIGRATION_DATABASE_URL:-}" DATABASE_URL_FILE="${MIGRATION_DATABASE_URL_FILE:-}" \
+    python manage.py migrate --noinput
+  DATABASE_URL="${MIGRATION_DATABASE_URL:-}" DATABASE_URL_FILE="${MIGRATION_DATABASE_URL_FILE:-}" \
+    python manage.py grant_app_role "${CASEBOOK_APP_DB_ROLE:-casebook_app}"
+else
+  python manage.py migrate --noinput
+fi
 # --database also checks that the key-encryption key is the one the data was encrypted with.
 python manage.py check --deploy --database default --fail-level WARNING
 exec gunicorn config.wsgi:application \

@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -54,24 +55,31 @@ def production_database():
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def test_entrypoint_migrates_checks_and_serves_securely(production_database, tmp_path):
-    port = free_port()
-    env = {
+def production_env(database_url: str, tmp_path, port: int) -> dict:
+    return {
         # The entrypoint calls `python` and `gunicorn`: those of this environment.
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "CASEBOOK_SECRET_KEY": secrets.token_urlsafe(50),
         "CASEBOOK_KEK": os.environ["CASEBOOK_KEK"],
-        "DATABASE_URL": production_database,
+        "DATABASE_URL": database_url,
         "CASEBOOK_ALLOWED_HOSTS": "casebook.example",
         "CASEBOOK_STATIC_ROOT": str(tmp_path / "static"),
         "CASEBOOK_BIND": f"127.0.0.1:{port}",
         "CASEBOOK_WORKERS": "1",
     }
+
+
+HTTPS = {"Host": "casebook.example", "X-Forwarded-Proto": "https"}
+
+
+@contextmanager
+def entrypoint_serving(env: dict):
+    """Run docker/entrypoint.sh; yield its base URL once the login page answers."""
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
         cwd=ROOT,
-        env=env,
+        env={**env, "DATABASE_URL": env.get("MIGRATION_DATABASE_URL", env["DATABASE_URL"])},
         check=True,
     )
     server = subprocess.Popen(
@@ -82,25 +90,36 @@ def test_entrypoint_migrates_checks_and_serves_securely(production_database, tmp
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    base = f"http://127.0.0.1:{env['CASEBOOK_BIND'].rsplit(':', 1)[1]}"
     try:
-        https = {"Host": "casebook.example", "X-Forwarded-Proto": "https"}
-        base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while True:
             try:
-                status, headers, body = fetch(f"{base}/accounts/login/", https)
+                fetch(f"{base}/accounts/login/", HTTPS)
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
                     output = server.stdout.read().decode() if server.stdout else ""
                     pytest.fail(f"entrypoint did not serve:\n{output}")
                 time.sleep(0.3)
+        yield base
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=20)
+
+
+def test_entrypoint_migrates_checks_and_serves_securely(production_database, tmp_path):
+    env = production_env(production_database, tmp_path, free_port())
+    with entrypoint_serving(env) as base:
+        status, headers, body = fetch(f"{base}/accounts/login/", HTTPS)
         assert status == 200
         assert b"Sign in" in body
         assert headers["X-Frame-Options"] == "DENY"
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
         assert headers["Referrer-Policy"] == "same-origin"
+        assert "default-src 'self'" in headers["Content-Security-Policy"]
 
         plain_status, plain_headers, _ = fetch(
             f"{base}/accounts/login/", {"Host": "casebook.example"}
@@ -108,12 +127,47 @@ def test_entrypoint_migrates_checks_and_serves_securely(production_database, tmp
         assert plain_status == 301
         assert plain_headers["Location"].startswith("https://casebook.example/")
 
-        css_status, css_headers, css = fetch(f"{base}/static/casebook/casebook.css", https)
+        css_status, _, css = fetch(f"{base}/static/casebook/casebook.css", HTTPS)
         assert css_status == 200 and b"--accent" in css
 
         bad_host, _, _ = fetch(f"{base}/accounts/login/", {"Host": "evil.example"})
         assert bad_host == 400
+
+
+def test_application_role_can_only_append_to_the_log(production_database, tmp_path):
+    """With MIGRATION_DATABASE_URL, the owner migrates and the app runs as its own role,
+    which cannot rewrite the access log or the ledger, nor disable their triggers."""
+    role = f"casebook_app_{secrets.token_hex(3)}"
+    base_url, name = production_database.rsplit("/", 1)
+    with psycopg.connect(production_database, autocommit=True) as owner:
+        owner.execute(f"CREATE ROLE {role} LOGIN")
+    app_url = f"postgres://{role}@{base_url.split('@', 1)[1]}/{name}"
+    env = {
+        **production_env(app_url, tmp_path, free_port()),
+        "MIGRATION_DATABASE_URL": production_database,
+        "CASEBOOK_APP_DB_ROLE": role,
+    }
+    try:
+        with entrypoint_serving(env) as base:
+            assert fetch(f"{base}/accounts/login/", HTTPS)[0] == 200
+        with psycopg.connect(app_url, autocommit=True) as app:
+            app.execute(
+                "INSERT INTO casebook_accessevent (seq, occurred_at, actor_username, role, "
+                "action, target, outcome, reason, request_id, details, prev_hash, hash) "
+                "VALUES (1, now(), 'x', 'system', 'log.view', '', 'allowed', '', '', '{}', "
+                "'0', 'probe')"
+            )
+            for statement in (
+                "UPDATE casebook_accessevent SET target = 'rewritten'",
+                "DELETE FROM casebook_privacycharge",
+                "ALTER TABLE casebook_accessevent DISABLE TRIGGER USER",
+            ):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    app.execute(statement)
+            app.execute("UPDATE casebook_casepattern SET version = version")  # ordinary table
     finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=20)
+        with psycopg.connect(production_database, autocommit=True) as owner:
+            owner.execute(f"DROP OWNED BY {role}")
+        with psycopg.connect(base_url + "/postgres", autocommit=True) as admin:
+            admin.execute(f'REVOKE ALL ON DATABASE "{name}" FROM {role}')
+            admin.execute(f"DROP ROLE {role}")

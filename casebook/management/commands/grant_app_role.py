@@ -1,0 +1,52 @@
+"""Give the application's own database role what it needs, and no more.
+
+Run by the table owner after `migrate` (the container entrypoint does it when
+MIGRATION_DATABASE_URL is set). The application role can read and write ordinary
+tables, but may only INSERT into and SELECT from the access log, its checkpoints, the
+releases and the privacy ledger; and since it owns no table it cannot drop or disable
+their append-only triggers either.
+"""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+APPEND_ONLY = [
+    "casebook_accessevent",
+    "casebook_accesscheckpoint",
+    "casebook_release",
+    "casebook_privacycharge",
+]
+
+
+class Command(BaseCommand):
+    help = "Grant the application database role its privileges (PostgreSQL only)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("role")
+
+    def handle(self, *args, role, **options):
+        if connection.vendor != "postgresql":
+            raise CommandError("Database roles exist only on PostgreSQL.")
+        quote = connection.ops.quote_name
+        if not role.replace("_", "").isalnum():
+            raise CommandError("A role name has letters, digits and underscores only.")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+            if cursor.fetchone() is None:
+                raise CommandError(f"No database role {role!r}: create it first.")
+            name = quote(role)
+            database = quote(connection.settings_dict["NAME"])
+            for statement in (
+                f"GRANT CONNECT ON DATABASE {database} TO {name}",
+                f"GRANT USAGE ON SCHEMA public TO {name}",
+                f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {name}",
+                f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {name}",
+                *(
+                    f"REVOKE UPDATE, DELETE, TRUNCATE ON {quote(table)} FROM {name}"
+                    for table in APPEND_ONLY
+                ),
+            ):
+                cursor.execute(statement)
+        self.stdout.write(
+            f"Granted {role}: ordinary tables read/write, the log and ledger append-only."
+        )
