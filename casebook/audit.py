@@ -159,6 +159,16 @@ def hashed_fields(event: Any) -> dict[str, Any]:
     }
 
 
+def _storable(value: Any) -> Any:
+    """Text as the database can store it: NUL characters (which PostgreSQL refuses in
+    text and JSON) removed, in strings and in lists of strings."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list | tuple):
+        return [_storable(item) for item in value]
+    return value
+
+
 def _lock_the_chain() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -177,7 +187,7 @@ def record(
     """Append one event to the chain, inside the caller's transaction (or its own)."""
     if action not in _REGISTRY:
         raise ValueError(f"Unregistered access-log action {action!r}.")
-    details = dict(details or {})
+    details = {key: _storable(value) for key, value in (details or {}).items()}
     if unknown := set(details) - ALLOWED_DETAILS:
         raise ValueError(f"Access-log details may not carry {sorted(unknown)}.")
     with transaction.atomic():
@@ -188,12 +198,12 @@ def record(
             seq=seq,
             occurred_at=timezone.now(),
             actor_id=actor.id,
-            actor_username=actor.username[:150],
+            actor_username=_storable(actor.username)[:150],
             role=actor.role,
             action=action,
-            target=target[:64],
+            target=_storable(target)[:64],
             outcome=outcome.value,
-            reason=reason[:MAX_REASON],
+            reason=_storable(reason)[:MAX_REASON],
             request_id=request_id_var.get()[:64],
             details=details,
             prev_hash=prev_hash,
