@@ -8,14 +8,10 @@ Floor: a page through visible_cases takes under 50 ms (median).
 
 import argparse
 import os
-import sys
-from pathlib import Path
 
 import psycopg
 from setup import django_on_bench_database, median_ms
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 FLOOR_MS = 50.0
 
 

@@ -106,6 +106,17 @@ class ReviewFixTests(TestCase):
             self.case.reference,
         )
 
+    def test_refused_revoke_is_recorded(self):
+        factories.sign_in(self.client, self.supervisor)
+        url = reverse("casebook:case_revoke", args=[self.case.reference])
+        self.client.post(url, {"holder": "user:999999"})
+        event = last_event()
+        assert (event.action, event.outcome, event.details["method"]) == (
+            "case.access",
+            "denied",
+            "POST case_revoke",
+        )
+
     def test_protective_migrations_cannot_be_unapplied(self):
         for name in ("0005_access_log_append_only", "0008_release_ledger_rows"):
             migration = importlib.import_module(f"casebook.migrations.{name}").Migration

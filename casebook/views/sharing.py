@@ -53,11 +53,13 @@ def case_revoke(request, reference):
     holders = grant_holders([case.pk])[case.pk]
     form = HolderForm(request.POST, people=holders["users"], teams=holders["teams"])
     if not form.is_valid():
+        record_denial(request.user, case.reference, attempted="POST case_revoke")
         messages.error(request, _("That person or team does not hold this case."))
         return redirect("casebook:case_sharing", reference=case.reference)
     try:
         case_unshare(supervisor=request.user, case=case, **form.holder_kwargs())
     except SharingRefused as refusal:
+        record_denial(request.user, case.reference, attempted="POST case_revoke")
         messages.error(request, str(refusal))
         return redirect("casebook:case_sharing", reference=case.reference)
     messages.success(request, _("Access revoked."))
