@@ -26,9 +26,9 @@ def main() -> None:
 
     from django.db import connection, connections
 
-    from casebook import audit
-    from casebook.audit import Action, Actor
-    from casebook.log_verification import verify_log
+    from casebook.audit import log
+    from casebook.audit.actions import Action, Actor
+    from casebook.audit.verification import verify_log
     from casebook.models import AccessEvent
 
     table = AccessEvent._meta.db_table
@@ -42,7 +42,7 @@ def main() -> None:
     actor = Actor.system("bench")
 
     def chained():
-        audit.record(Action.LOG_VIEW, actor=actor, target="CB-BENC-H000")
+        log.record(Action.LOG_VIEW, actor=actor, target="CB-BENC-H000")
 
     counter = iter(range(10**9))
 
@@ -110,7 +110,7 @@ def main() -> None:
                 details={},
                 prev_hash=prev,
             )
-            event.hash = audit.event_hash(audit.hashed_fields(event), prev)
+            event.hash = log.event_hash(log.hashed_fields(event), prev)
             prev = event.hash
             batch.append(event)
             if len(batch) == 10_000:

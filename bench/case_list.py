@@ -91,8 +91,8 @@ def main() -> None:
     from django.contrib.auth.models import Group, User
     from guardian.shortcuts import get_objects_for_user
 
+    from casebook.cases.selectors import visible_cases
     from casebook.models import CasePattern
-    from casebook.permissions import visible_cases
 
     populate(args.cases)
     # visible_cases opens cases to caseworkers (and supervisors) only.

@@ -38,9 +38,9 @@ def main() -> None:
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from casebook import releases
+    from casebook.accounts.teams import team_add_member, team_get_or_create
+    from casebook.models import DatasetVersion
     from casebook.roles import Role
-    from casebook.teams import team_add_member, team_get_or_create
 
     populate(args.cases)
     supervisor, created = User.objects.get_or_create(username="bench-supervisor")
@@ -58,7 +58,7 @@ def main() -> None:
     session.save()
 
     def export():
-        releases.dataset_changed()  # a new data version each time: a real, charged release
+        DatasetVersion.bump()  # a new data version each time: a real, charged release
         response = client.get(
             "/exports/aggregate", {"dimensions": "category,year", "format": "json"}
         )

@@ -37,11 +37,12 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
-    from casebook import access, crypto, keys
+    from casebook.accounts.teams import team_add_member, team_get_or_create
+    from casebook.cases import access
+    from casebook.cases.services import Pattern, Testimony, case_create
+    from casebook.crypto import envelope, keys
     from casebook.models import CaseKey, CasePattern, KeyCheck
     from casebook.roles import Role
-    from casebook.services import Pattern, Testimony, case_create
-    from casebook.teams import team_add_member, team_get_or_create
 
     with connection.cursor() as cursor:  # start clean: keys differ on every run
         cursor.execute(
@@ -77,7 +78,7 @@ def main() -> None:
 
     def without_decryption():
         # The same read path (permission query, access event, keys), decryption stubbed.
-        with mock.patch.object(crypto, "open_fields", return_value=testimony.as_fields()):
+        with mock.patch.object(envelope, "open_fields", return_value=testimony.as_fields()):
             access.case_read(user=user, reference=case.reference)
 
     client = Client()
@@ -115,7 +116,7 @@ def main() -> None:
     ids = CasePattern.objects.exclude(pk=case.pk).values_list("pk", flat=True)
     rows = []
     for case_id in ids.iterator():
-        wrapped = crypto.new_case_key(ring, case_id=str(case_id))
+        wrapped = envelope.new_case_key(ring, case_id=str(case_id))
         rows.append(CaseKey(case_id=case_id, kek_version=1, wrapped=wrapped.wrapped))
     CaseKey.objects.bulk_create(rows, batch_size=5000)
     os.environ["CASEBOOK_KEK"] = f"{v1},{v2}"

@@ -1,4 +1,5 @@
-"""Admin registrations. Administrators (with a verified second factor, see admin_site)
+"""Admin registrations (Django finds them here). Administrators, with a verified second
+factor (casebook.web.admin_site),
 may look at accounts and teams, and delete a user's second-factor devices so that
 someone who lost theirs can enrol again; that deletion is in the access log.
 
@@ -10,7 +11,8 @@ from django.contrib.auth.models import Group, User
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from casebook import audit
+from casebook.audit import log
+from casebook.audit.actions import Action, Actor
 from casebook.models import Team
 from casebook.roles import Role, role_of
 
@@ -68,9 +70,9 @@ class DeviceAdmin(LookOnlyAdmin):
 
     def _record(self, request, devices):
         for device in devices:
-            audit.record(
-                audit.Action.AUTH_MFA_RESET,
-                actor=audit.Actor.of(request.user),
+            log.record(
+                Action.AUTH_MFA_RESET,
+                actor=Actor.of(request.user),
                 target=device.user.get_username()[:64],
             )
 

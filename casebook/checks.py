@@ -2,14 +2,14 @@
 
 from django.core.checks import Error, Tags, register
 
-from casebook import crypto
+from casebook.crypto import envelope
 
 
 @register()
 def kek_configured(app_configs, **kwargs):
     try:
-        crypto.load_keyring()
-    except crypto.CryptoError as error:
+        envelope.load_keyring()
+    except envelope.CryptoError as error:
         return [Error(str(error), id="casebook.E001")]
     return []
 
@@ -21,11 +21,11 @@ def kek_matches_database(app_configs, databases=None, **kwargs):
         return []
     from django.db.utils import DatabaseError
 
-    from casebook import keys
+    from casebook.crypto import keys
 
     try:
         keys.keyring()
-    except crypto.CryptoError as error:
+    except envelope.CryptoError as error:
         return [Error(str(error), id="casebook.E002")]
     except DatabaseError:
         return []  # not migrated yet: migrate runs this check again afterwards
@@ -35,7 +35,7 @@ def kek_matches_database(app_configs, databases=None, **kwargs):
 @register()
 def disclosure_policy_valid(app_configs, **kwargs):
     """A display threshold under 5 (or other unsafe disclosure setting) stops start-up."""
-    from casebook import disclosure
+    from casebook.aggregates import disclosure
 
     try:
         disclosure.policy()

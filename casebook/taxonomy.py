@@ -186,6 +186,24 @@ class ConsentScope(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Consent withdrawn")
 
 
+# Each coded field of a case (and dimension of a table) with its vocabulary. The
+# multi-valued ones take the names of their export dimensions.
+VOCABULARIES: dict[str, type[models.TextChoices]] = {
+    "primary_category": Category,
+    "category": Category,
+    "sub_pattern": SubPattern,
+    "perpetrator": Perpetrator,
+    "province_china": ProvinceChina,
+    "province_origin": ProvinceOrigin,
+    "gender": Gender,
+    "age_band": AgeBand,
+    "time_in_china": TimeInChina,
+    "current_status": CurrentStatus,
+    "source_proximity": SourceProximity,
+    "consent_scope": ConsentScope,
+}
+
+
 # Years: from the famine of the 1990s, when the escapes to China began, to now.
 FIRST_YEAR = 1990
 

@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from casebook.references import REFERENCE_PATTERN
-from casebook.views import audit_log, break_glass, cases, dashboard, exports, sharing
+from casebook.web.views import audit_log, break_glass, cases, dashboard, exports, sharing
 
 
 class ReferenceConverter:

@@ -12,21 +12,17 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from casebook.environment import SecretUnreadable, secret_from_environment
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 def env_secret(name: str) -> str | None:
     """The value of NAME, or the contents of the file named by NAME_FILE."""
-    value = os.environ.get(name)
-    if value:
-        return value
-    path = os.environ.get(f"{name}_FILE")
-    if path:
-        try:
-            return Path(path).read_text(encoding="utf-8").strip() or None
-        except OSError as error:
-            raise ImproperlyConfigured(f"{name}_FILE={path} cannot be read: {error}") from error
-    return None
+    try:
+        return secret_from_environment(name)
+    except SecretUnreadable as error:
+        raise ImproperlyConfigured(str(error)) from None
 
 
 def env_flag(name: str) -> bool:
@@ -52,7 +48,7 @@ if not DATABASE_URL:
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 
 INSTALLED_APPS = [
-    "casebook.admin_apps.CasebookAdminConfig",  # Django's admin, on Casebook's MFA-only site
+    "casebook.apps.CasebookAdminConfig",  # Django's admin, on Casebook's MFA-only site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -67,7 +63,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "casebook.middleware.RequestIdMiddleware",
+    "casebook.web.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -76,7 +72,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "casebook.mfa.MFARequiredMiddleware",
+    "casebook.web.middleware.MFARequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -96,13 +92,13 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "casebook.roles.role_context",
+                "casebook.web.context.role_context",
             ],
         },
     },
 ]
 
-# Case access is decided by casebook.permissions alone. Guardian's authentication
+# Case access is decided by casebook.cases.selectors alone. Guardian's authentication
 # backend is left out on purpose: through user.has_perm() it would let superusers
 # and global permissions see every case.
 AUTHENTICATION_BACKENDS = [
@@ -210,7 +206,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True  # sign-ins are recorded in Casebook's own access log
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_CLIENT_IP_CALLABLE = "casebook.mfa.client_ip"
+AXES_CLIENT_IP_CALLABLE = "casebook.web.client.client_ip"
 CASEBOOK_TRUST_X_FORWARDED_FOR = env_flag("CASEBOOK_TRUST_X_FORWARDED_FOR")
 
 # Multi-factor authentication (django-otp): TOTP with backup codes.

@@ -4,11 +4,12 @@ from dataclasses import replace
 
 from django.contrib.auth.models import User
 
-from casebook.accounts import account_create
+from casebook.accounts.services import account_create
+from casebook.accounts.teams import team_get_or_create
+from casebook.cases.records import Pattern, Testimony
+from casebook.cases.services import case_create
 from casebook.models import CasePattern, Team
 from casebook.roles import Role
-from casebook.services import Pattern, Testimony, case_create
-from casebook.teams import team_get_or_create
 
 PASSWORD = "fictional-test-password-7"
 

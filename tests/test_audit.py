@@ -16,11 +16,13 @@ from django.db import DatabaseError, connection, connections, transaction
 from django.test import TestCase
 from django.urls import reverse
 
-from casebook import access, audit, crypto
-from casebook.audit import Action, Actor
+from casebook.audit import log
+from casebook.audit.actions import Action, Actor, register
+from casebook.cases import access
+from casebook.cases.sharing import case_share, case_unshare
+from casebook.crypto import envelope
 from casebook.models import AccessEvent
 from casebook.roles import Role
-from casebook.sharing import case_share, case_unshare
 from tests import factories
 from tests.keyrings import configured_keys, new_kek
 from tests.transactional import LoggedTransactionTestCase, log_triggers_dropped
@@ -183,8 +185,8 @@ class RecordedActionsTests(TestCase):
     def test_no_log_no_access(self):
         """When the event cannot be written, the testimony is neither decrypted nor served."""
         with (
-            mock.patch.object(audit, "record", side_effect=DatabaseError("log unavailable")),
-            mock.patch.object(crypto, "open_fields") as decrypt,
+            mock.patch.object(log, "record", side_effect=DatabaseError("log unavailable")),
+            mock.patch.object(envelope, "open_fields") as decrypt,
             pytest.raises(DatabaseError),
         ):
             access.case_read(user=self.author, reference=self.case.reference)
@@ -209,24 +211,24 @@ class RecordedActionsTests(TestCase):
 class RegistryTests(TestCase):
     def test_registering_an_action_twice_is_an_error(self):
         with pytest.raises(ValueError, match="already registered"):
-            audit.register("case.view", "again")
+            register("case.view", "again")
 
     def test_unregistered_actions_and_unknown_details_are_refused(self):
         with pytest.raises(ValueError, match="Unregistered"):
-            audit.record("case.peek", actor=Actor.system("test"))
+            log.record("case.peek", actor=Actor.system("test"))
         with pytest.raises(ValueError, match="may not carry"):
-            audit.record(Action.CASE_VIEW, actor=Actor.system("test"), details={"narrative": "x"})
+            log.record(Action.CASE_VIEW, actor=Actor.system("test"), details={"narrative": "x"})
 
     def test_the_chain_links_each_event_to_the_previous(self):
-        first = audit.record(Action.LOG_VIEW, actor=Actor.system("test"))
-        second = audit.record(Action.LOG_VIEW, actor=Actor.system("test"))
+        first = log.record(Action.LOG_VIEW, actor=Actor.system("test"))
+        second = log.record(Action.LOG_VIEW, actor=Actor.system("test"))
         assert second.seq == first.seq + 1 and second.prev_hash == first.hash
-        assert second.hash == audit.event_hash(audit.hashed_fields(second), first.hash)
+        assert second.hash == log.event_hash(log.hashed_fields(second), first.hash)
 
 
 class AppendOnlyTests(TestCase):
     def test_the_database_refuses_update_delete_and_truncate(self):
-        audit.record(Action.LOG_VIEW, actor=Actor.system("test"))
+        log.record(Action.LOG_VIEW, actor=Actor.system("test"))
         table = AccessEvent._meta.db_table
         statements = [f"UPDATE {table} SET target = 'x'", f"DELETE FROM {table}"]  # noqa: S608
         if connection.vendor == "postgresql":
@@ -238,7 +240,7 @@ class AppendOnlyTests(TestCase):
         assert AccessEvent.objects.count() >= 1
 
     def test_the_orm_cannot_change_or_delete_an_event_either(self):
-        event = audit.record(Action.LOG_VIEW, actor=Actor.system("test"))
+        event = log.record(Action.LOG_VIEW, actor=Actor.system("test"))
         with pytest.raises(DatabaseError), transaction.atomic():
             AccessEvent.objects.filter(pk=event.pk).update(outcome="denied")
         with pytest.raises(DatabaseError), transaction.atomic():
@@ -247,14 +249,14 @@ class AppendOnlyTests(TestCase):
 
 class ConcurrentAppendTests(LoggedTransactionTestCase):
     def test_threads_appending_at_once_leave_a_gapless_valid_chain(self):
-        from casebook.log_verification import verify_log
+        from casebook.audit.verification import verify_log
 
         errors = []
 
         def writer(number: int):
             try:
                 for _ in range(15):
-                    audit.record(Action.LOG_VIEW, actor=Actor.system(f"writer-{number}"))
+                    log.record(Action.LOG_VIEW, actor=Actor.system(f"writer-{number}"))
             except Exception as error:  # noqa: BLE001 -- reported below
                 errors.append(error)
             finally:
@@ -285,7 +287,7 @@ class TamperingTests(LoggedTransactionTestCase):
     def setUp(self):
         super().setUp()
         for number in range(10):
-            audit.record(Action.LOG_VIEW, actor=Actor.system(f"seed-{number}"))
+            log.record(Action.LOG_VIEW, actor=Actor.system(f"seed-{number}"))
         self.key = signing_key()
 
     def verify(self, *args) -> tuple[bool, str]:

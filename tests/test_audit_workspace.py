@@ -6,8 +6,8 @@ import io
 from django.test import TestCase
 from django.urls import reverse
 
-from casebook import audit
-from casebook.audit import Action, Actor, Outcome
+from casebook.audit import log
+from casebook.audit.actions import Action, Actor, Outcome
 from casebook.models import AccessEvent
 from casebook.roles import Role
 from tests import factories
@@ -25,14 +25,14 @@ class WorkspaceTests(TestCase):
         cls.supervisor = factories.user("sup-alpha", Role.SUPERVISOR, "Test Team Alpha")
         cls.case = factories.case(cls.author)
         for _ in range(120):
-            audit.record(Action.CASE_VIEW, actor=Actor.of(cls.author), target=cls.case.reference)
-        audit.record(
+            log.record(Action.CASE_VIEW, actor=Actor.of(cls.author), target=cls.case.reference)
+        log.record(
             Action.CASE_ACCESS,
             actor=Actor.of(cls.supervisor),
             outcome=Outcome.DENIED,
             target="CB-0000-0000",
         )
-        audit.record(
+        log.record(
             Action.CASE_BREAK_GLASS,
             actor=Actor.of(cls.supervisor),
             target=cls.case.reference,
@@ -104,7 +104,7 @@ class WorkspaceTests(TestCase):
         assert AccessEvent.objects.count() == before + 2
 
     def test_csv_cells_cannot_run_as_spreadsheet_formulas(self):
-        audit.record(
+        log.record(
             Action.AUTH_LOGIN_FAILED,
             actor=Actor(None, '=HYPERLINK("x")', "anonymous"),
             outcome=Outcome.DENIED,

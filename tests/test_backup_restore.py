@@ -11,7 +11,9 @@ import psycopg
 import pytest
 from django.db import connection
 
-from casebook import audit, services
+from casebook.audit import log
+from casebook.audit.actions import Action, Actor
+from casebook.cases import records
 from casebook.roles import Role
 from tests import factories
 from tests.transactional import LoggedTransactionTestCase
@@ -23,7 +25,7 @@ pytestmark = pytest.mark.skipif(
 READ_BACK = """
 import django; django.setup()
 from django.contrib.auth.models import User
-from casebook import access
+from casebook.cases import access
 user = User.objects.get(username="cw-author")
 print(access.case_read(user=user, reference="{reference}").testimony.narrative)
 """
@@ -34,9 +36,9 @@ class BackupRestoreTests(LoggedTransactionTestCase):
         factories.team("Test Team Alpha")
         author = factories.user("cw-author", Role.CASEWORKER, "Test Team Alpha")
         case = factories.case(
-            author, testimony=services.Testimony(narrative="RESTORED-FICTIONAL-NARRATIVE")
+            author, testimony=records.Testimony(narrative="RESTORED-FICTIONAL-NARRATIVE")
         )
-        audit.record(audit.Action.LOG_VIEW, actor=audit.Actor.of(author))
+        log.record(Action.LOG_VIEW, actor=Actor.of(author))
         settings = connection.settings_dict
         server = ["-h", settings["HOST"], "-p", str(settings["PORT"]), "-U", settings["USER"]]
         restored = f"casebook_restore_{secrets.token_hex(4)}"

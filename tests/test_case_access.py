@@ -6,8 +6,8 @@ from django.contrib.auth.models import Group, User
 from django.test import TestCase
 from django.urls import reverse
 
+from casebook.cases.sharing import SharingRefused, case_share, case_unshare
 from casebook.roles import Role
-from casebook.sharing import SharingRefused, case_share, case_unshare
 from tests import factories
 
 MISSING = "CB-0000-0000"

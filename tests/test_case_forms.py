@@ -3,9 +3,9 @@
 from django.test import TestCase
 from django.urls import reverse
 
+from casebook.cases.sharing import case_share
 from casebook.models import CasePattern, CaseSubPattern
 from casebook.roles import Role
-from casebook.sharing import case_share
 from tests import factories
 
 CREATE = reverse("casebook:case_create")

@@ -3,8 +3,8 @@ from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from casebook.cases.sharing import case_share
 from casebook.roles import Role
-from casebook.sharing import case_share
 from tests import factories
 
 LIST = reverse("casebook:case_list")

@@ -7,58 +7,59 @@ from django.test import TestCase
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from casebook import access, crypto, keys
+from casebook.cases import access
 from casebook.checks import kek_configured, kek_matches_database
+from casebook.crypto import envelope, keys
 from casebook.models import CaseKey, CaseTestimony
 from casebook.roles import Role
 from tests import factories
 from tests.keyrings import configured_keys, new_kek
 
-RING = crypto.parse_keyring(f"1:{new_kek()}")
+RING = envelope.parse_keyring(f"1:{new_kek()}")
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.text(max_size=2000))
 def test_sealed_fields_open_to_the_same_text(text):
-    key = crypto.new_case_key(RING, case_id="case-a")
-    sealed = crypto.seal_fields(RING, key, table="t", fields={"narrative": text})
+    key = envelope.new_case_key(RING, case_id="case-a")
+    sealed = envelope.seal_fields(RING, key, table="t", fields={"narrative": text})
     assert len(text.encode()) < 8 or text.encode() not in sealed["narrative"]
-    assert crypto.open_fields(RING, key, table="t", sealed=sealed) == {"narrative": text}
+    assert envelope.open_fields(RING, key, table="t", sealed=sealed) == {"narrative": text}
 
 
 def test_each_encryption_uses_a_fresh_nonce():
-    key = crypto.new_case_key(RING, case_id="case-a")
-    first = crypto.seal_fields(RING, key, table="t", fields={"n": "same"})["n"]
-    second = crypto.seal_fields(RING, key, table="t", fields={"n": "same"})["n"]
+    key = envelope.new_case_key(RING, case_id="case-a")
+    first = envelope.seal_fields(RING, key, table="t", fields={"n": "same"})["n"]
+    second = envelope.seal_fields(RING, key, table="t", fields={"n": "same"})["n"]
     assert first != second and first[1:13] != second[1:13]
 
 
 def test_ciphertext_moved_to_another_field_or_row_fails():
-    key_a = crypto.new_case_key(RING, case_id="case-a")
-    sealed = crypto.seal_fields(RING, key_a, table="t", fields={"narrative": "secret"})
-    with pytest.raises(crypto.CryptoError):
-        crypto.open_fields(
+    key_a = envelope.new_case_key(RING, case_id="case-a")
+    sealed = envelope.seal_fields(RING, key_a, table="t", fields={"narrative": "secret"})
+    with pytest.raises(envelope.CryptoError):
+        envelope.open_fields(
             RING, key_a, table="t", sealed={"interviewer_notes": sealed["narrative"]}
         )
-    with pytest.raises(crypto.CryptoError):
-        crypto.open_fields(RING, key_a, table="other", sealed=sealed)
+    with pytest.raises(envelope.CryptoError):
+        envelope.open_fields(RING, key_a, table="other", sealed=sealed)
     # The same data key presented as another case's (a wrapped key moved between rows).
-    moved = crypto.WrappedKey("case-b", key_a.kek_version, key_a.wrapped, key_a.generation)
-    with pytest.raises(crypto.CryptoError):
-        crypto.open_fields(RING, moved, table="t", sealed=sealed)
+    moved = envelope.WrappedKey("case-b", key_a.kek_version, key_a.wrapped, key_a.generation)
+    with pytest.raises(envelope.CryptoError):
+        envelope.open_fields(RING, moved, table="t", sealed=sealed)
 
 
 def test_modified_ciphertext_fails_and_never_returns_text():
-    key = crypto.new_case_key(RING, case_id="case-a")
-    sealed = crypto.seal_fields(RING, key, table="t", fields={"n": "secret"})["n"]
+    key = envelope.new_case_key(RING, case_id="case-a")
+    sealed = envelope.seal_fields(RING, key, table="t", fields={"n": "secret"})["n"]
     for position in (0, 5, len(sealed) // 2, len(sealed) - 1):
         tampered = bytearray(sealed)
         tampered[position] ^= 0x01
-        with pytest.raises(crypto.CryptoError):
-            crypto.open_fields(RING, key, table="t", sealed={"n": bytes(tampered)})
+        with pytest.raises(envelope.CryptoError):
+            envelope.open_fields(RING, key, table="t", sealed={"n": bytes(tampered)})
     for truncated in (b"", sealed[:10], sealed[:-1]):
-        with pytest.raises(crypto.CryptoError):
-            crypto.open_fields(RING, key, table="t", sealed={"n": truncated})
+        with pytest.raises(envelope.CryptoError):
+            envelope.open_fields(RING, key, table="t", sealed={"n": truncated})
 
 
 @pytest.mark.parametrize(
@@ -73,17 +74,17 @@ def test_modified_ciphertext_fails_and_never_returns_text():
     ],
 )
 def test_malformed_keyrings_are_refused_without_echoing_keys(text, message):
-    with pytest.raises(crypto.KeyMissing, match=message) as raised:
-        crypto.parse_keyring(text)
+    with pytest.raises(envelope.KeyMissing, match=message) as raised:
+        envelope.parse_keyring(text)
     assert text.partition(":")[2] not in str(raised.value) or text.partition(":")[2] == ""
 
 
 def test_keyring_from_file_and_newest_version_wraps(tmp_path):
     path = tmp_path / "kek"
     path.write_text(f"1:{new_kek()}\n3:{new_kek()}\n2:{new_kek()}\n")
-    ring = crypto.load_keyring({"CASEBOOK_KEK_FILE": str(path)})
+    ring = envelope.load_keyring({"CASEBOOK_KEK_FILE": str(path)})
     assert sorted(ring.keys) == [1, 2, 3] and ring.current_version == 3
-    assert crypto.new_case_key(ring, case_id="x").kek_version == 3
+    assert envelope.new_case_key(ring, case_id="x").kek_version == 3
 
 
 def test_missing_key_is_a_system_check_error():
@@ -96,7 +97,7 @@ def test_missing_key_is_a_system_check_error():
 def test_generate_key_prints_a_usable_versioned_key(capsys):
     call_command("generate_key", "--key-version", "4")
     printed = capsys.readouterr().out.strip()
-    ring = crypto.parse_keyring(printed)
+    ring = envelope.parse_keyring(printed)
     assert list(ring.keys) == [4]
 
 
@@ -110,9 +111,9 @@ class WrongKeyTests(TestCase):
     def test_wrong_key_is_detected_before_any_data_is_touched(self):
         before = bytes(CaseTestimony.objects.get(case=self.case).narrative)
         with configured_keys(f"1:{new_kek()}"):
-            with self.assertRaises(crypto.WrongKey):
+            with self.assertRaises(envelope.WrongKey):
                 access.case_read(user=self.author, reference=self.case.reference)
-            with self.assertRaises(crypto.WrongKey):
+            with self.assertRaises(envelope.WrongKey):
                 keys.rotate_data_keys()
             errors = kek_matches_database(None, databases=["default"])
         assert [e.id for e in errors] == ["casebook.E002"]
@@ -122,7 +123,7 @@ class WrongKeyTests(TestCase):
     def test_missing_key_version_fails_clearly(self):
         with (
             configured_keys(f"2:{new_kek()}"),
-            self.assertRaisesMessage(crypto.KeyMissing, "version 1 is not in CASEBOOK_KEK"),
+            self.assertRaisesMessage(envelope.KeyMissing, "version 1 is not in CASEBOOK_KEK"),
         ):
             access.case_read(user=self.author, reference=self.case.reference)
 
@@ -133,4 +134,4 @@ class WrongKeyTests(TestCase):
         with connection.cursor() as cursor:
             cursor.execute("SELECT narrative FROM casebook_casetestimony")
             assert b"FICTIONAL" not in bytes(cursor.fetchone()[0])
-        assert bytes(CaseKey.objects.get(case=self.case).wrapped)[:1] == crypto.FORMAT_V1
+        assert bytes(CaseKey.objects.get(case=self.case).wrapped)[:1] == envelope.FORMAT_V1

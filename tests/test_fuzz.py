@@ -7,9 +7,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from casebook.forms import CaseEditForm
 from casebook.models import CaseGroupGrant, CasePattern, CaseTestimony, CaseUserGrant, PrivacyCharge
 from casebook.roles import Role
+from casebook.web.forms.cases import CaseEditForm
 from tests import factories
 
 TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)

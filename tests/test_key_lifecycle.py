@@ -8,7 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from casebook import access, crypto, keys, services
+from casebook.cases import access, services
+from casebook.cases import records
+from casebook.crypto import envelope, keys
 from casebook.models import CaseKey, CasePattern, CaseTestimony
 from casebook.roles import Role
 from tests import factories
@@ -18,7 +20,7 @@ from tests.transactional import LoggedTransactionTestCase
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="pg_dump needs PostgreSQL"
 )
-KNOWN = services.Testimony(
+KNOWN = records.Testimony(
     narrative="KNOWN-PLAINTEXT-NARRATIVE fictional test words",
     interviewer_notes="KNOWN-PLAINTEXT-NOTES fictional",
     precise_details="KNOWN-PLAINTEXT-DETAILS fictional",
@@ -62,11 +64,11 @@ def bytea(field: str) -> bytes:
     return bytes.fromhex(field[3:])
 
 
-def open_from_dump(dump: str, case_id: str, ring: crypto.Keyring) -> dict[str, str]:
+def open_from_dump(dump: str, case_id: str, ring: envelope.Keyring) -> dict[str, str]:
     key_row = next(r for r in copy_rows(dump, "casebook_casekey") if r[0] == case_id)
     columns = ["case_id", "kek_version", "wrapped", "generation"]
     key = dict(zip(columns, key_row, strict=True))
-    wrapped = crypto.WrappedKey(
+    wrapped = envelope.WrappedKey(
         case_id, int(key["kek_version"]), bytea(key["wrapped"]), int(key["generation"])
     )
     row = next(r for r in copy_rows(dump, "casebook_casetestimony") if r[0] == case_id)
@@ -75,7 +77,7 @@ def open_from_dump(dump: str, case_id: str, ring: crypto.Keyring) -> dict[str, s
         "interviewer_notes": bytea(row[2]),
         "precise_details": bytea(row[3]),
     }
-    return crypto.open_fields(ring, wrapped, table="casebook_casetestimony", sealed=sealed)
+    return envelope.open_fields(ring, wrapped, table="casebook_casetestimony", sealed=sealed)
 
 
 class KeyLifecycleTests(LoggedTransactionTestCase):
@@ -109,7 +111,7 @@ class KeyLifecycleTests(LoggedTransactionTestCase):
                 assert record.testimony == KNOWN
 
     def test_interrupted_rotation_resumes(self):
-        real_rewrap = crypto.rewrap
+        real_rewrap = envelope.rewrap
         calls = []
 
         def power_cut_on_fourth_key(ring, key):
@@ -120,7 +122,7 @@ class KeyLifecycleTests(LoggedTransactionTestCase):
 
         with configured_keys(f"{self.v1},{self.v2}"):
             with (
-                mock.patch.object(crypto, "rewrap", power_cut_on_fourth_key),
+                mock.patch.object(envelope, "rewrap", power_cut_on_fourth_key),
                 pytest.raises(RuntimeError, match="power cut"),
             ):
                 keys.rotate_data_keys(batch_size=2)
@@ -154,5 +156,5 @@ class KeyLifecycleTests(LoggedTransactionTestCase):
         # Rotate to version 2 and retire version 1: the old dump no longer opens.
         with configured_keys(f"{self.v1},{self.v2}"):
             keys.rotate_data_keys()
-        with configured_keys(self.v2), pytest.raises(crypto.KeyMissing):
+        with configured_keys(self.v2), pytest.raises(envelope.KeyMissing):
             open_from_dump(dump_before_deletion, str(victim.pk), keys.keyring())

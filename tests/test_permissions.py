@@ -1,10 +1,10 @@
 from django.contrib.auth.models import Permission, User
 from django.test import TestCase
 
+from casebook.cases.selectors import Access, listed_cases, overseen_cases, visible_cases
+from casebook.cases.sharing import case_share, case_unshare
 from casebook.models import CasePattern
-from casebook.permissions import Access, listed_cases, overseen_cases, visible_cases
 from casebook.roles import Role
-from casebook.sharing import case_share, case_unshare
 from tests import factories
 
 

@@ -1,4 +1,11 @@
-from casebook.references import ALPHABET, is_reference, new_reference
+import re
+
+from casebook.references import ALPHABET, REFERENCE_PATTERN, new_reference
+
+
+def is_reference(value: str) -> bool:
+    """As the case URLs match references (casebook.urls)."""
+    return re.fullmatch(REFERENCE_PATTERN, value) is not None
 
 
 def test_reference_has_the_documented_shape():

@@ -1,9 +1,9 @@
 from django.test import TestCase
 from django.urls import reverse
 
-from casebook.permissions import grant_holders, visible_cases
+from casebook.cases.selectors import grant_holders, visible_cases
+from casebook.cases.sharing import SharingRefused, case_share
 from casebook.roles import Role
-from casebook.sharing import SharingRefused, case_share
 from tests import factories
 
 

@@ -8,7 +8,7 @@ from django.test import RequestFactory, TestCase
 from django.urls import reverse
 from django.views.debug import ExceptionReporter
 
-from casebook import services, sharing
+from casebook.cases import services, sharing
 from casebook.models import CaseKey, CasePattern, CaseTestimony
 from casebook.roles import Role
 from tests import factories
@@ -141,7 +141,7 @@ class TestimonyLeakTests(TestCase):
         request = RequestFactory().post("/cases/new/", factories.form_data(narrative=SECRET_WORDS))
         request.user = author
         request.session = {}
-        from casebook.views import cases
+        from casebook.web.views import cases
 
         def explode(**kwargs):
             raise RuntimeError("storage failed")

@@ -1,7 +1,7 @@
 """Case patterns, teams and the per-object grants that decide who sees a case.
 
 A case pattern holds coded, coarse dimensions only: no names, no exact dates and
-no exact places. Nothing here decides visibility: that is casebook.permissions.
+no exact places. Nothing here decides visibility: that is casebook.cases.selectors.
 """
 
 import uuid

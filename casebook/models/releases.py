@@ -1,4 +1,4 @@
-"""Aggregate releases and the privacy-budget ledger (see casebook.disclosure).
+"""Aggregate releases and the privacy-budget ledger (see casebook.aggregates).
 
 A release stores only what was published: noisy, post-processed values. True counts
 are never stored.
@@ -20,6 +20,16 @@ class DatasetVersion(models.Model):
 
     def __str__(self) -> str:
         return f"dataset version {self.version}"
+
+    @classmethod
+    def current(cls) -> int:
+        return cls.objects.filter(pk=1).values_list("version", flat=True).first() or 0
+
+    @classmethod
+    def bump(cls) -> None:
+        """Call in the same transaction as a change to a counted case."""
+        if not cls.objects.filter(pk=1).update(version=models.F("version") + 1):
+            cls.objects.create(pk=1, version=1)
 
 
 class Release(models.Model):

@@ -3,7 +3,7 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 
-from casebook.accounts import AccountRefused, account_create, parse_role
+from casebook.accounts.services import AccountRefused, account_create, parse_role
 from casebook.roles import Role
 
 

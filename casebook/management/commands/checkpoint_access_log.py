@@ -1,10 +1,10 @@
 import json
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
-from casebook import audit, crypto
-from casebook.log_verification import checkpoint_create
+from casebook.audit.actions import Actor
+from casebook.audit.checkpoints import checkpoint_create
+from casebook.crypto.envelope import CryptoError
 
 
 class Command(BaseCommand):
@@ -16,14 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            with transaction.atomic():
-                audit._lock_the_chain()  # a stable head while signing
-                checkpoint = checkpoint_create()
-                audit.record(
-                    audit.Action.LOG_CHECKPOINT,
-                    actor=audit.Actor.system("checkpoint_access_log"),
-                    details={"checkpoint": str(checkpoint["seq"])},
-                )
-        except crypto.CryptoError as error:
+            checkpoint = checkpoint_create(actor=Actor.system("checkpoint_access_log"))
+        except CryptoError as error:
             raise CommandError(str(error)) from None
         self.stdout.write(json.dumps(checkpoint, indent=2))

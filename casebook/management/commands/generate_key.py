@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from casebook import crypto
+from casebook.crypto.envelope import random_key_text
 
 
 class Command(BaseCommand):
@@ -21,9 +21,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, key_version, signing, **options):
         if signing:
-            self.stdout.write(crypto.generate_signing_key())
+            self.stdout.write(random_key_text())
             return
         if key_version < 1:
             self.stderr.write("--key-version must be 1 or more.")
             raise SystemExit(2)
-        self.stdout.write(f"{key_version}:{crypto.generate_key()}")
+        self.stdout.write(f"{key_version}:{random_key_text()}")

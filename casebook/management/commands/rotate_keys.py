@@ -1,6 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from casebook import audit, crypto, keys
+from casebook.audit import log
+from casebook.audit.actions import Action, Actor
+from casebook.crypto import envelope, keys
 
 
 class Command(BaseCommand):
@@ -17,11 +19,11 @@ class Command(BaseCommand):
             raise CommandError("--batch-size must be 1 or more.")
         try:
             report = keys.rotate_data_keys(batch_size=batch_size)
-        except crypto.CryptoError as error:
+        except envelope.CryptoError as error:
             raise CommandError(str(error)) from None
-        audit.record(
-            audit.Action.KEYS_ROTATE,
-            actor=audit.Actor.system("rotate_keys"),
+        log.record(
+            Action.KEYS_ROTATE,
+            actor=Actor.system("rotate_keys"),
             details={"rotated": report.rotated, "key_version": report.current_version},
         )
         self.stdout.write(

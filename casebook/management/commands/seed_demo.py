@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from casebook.demo import DEMO_ACCOUNTS, demo_seed
+from casebook.management.demo import DEMO_ACCOUNTS, demo_seed
 
 
 class Command(BaseCommand):

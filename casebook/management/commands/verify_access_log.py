@@ -3,8 +3,12 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from casebook import audit, crypto
-from casebook.log_verification import parse_checkpoint, verify_log
+from casebook.audit import log
+from casebook.audit.actions import Action, Actor, Outcome
+from casebook.audit.checkpoints import parse_checkpoint
+from casebook.audit.verification import verify_log
+from casebook.crypto import signing
+from casebook.crypto.envelope import KeyMissing
 
 
 class Command(BaseCommand):
@@ -26,10 +30,10 @@ class Command(BaseCommand):
                 raise CommandError(f"Cannot use checkpoint {path}: {error}") from None
         trusted = self._trusted_public_key()
         verdict = verify_log(given, trusted_key=trusted)
-        audit.record(
-            audit.Action.LOG_VERIFY,
-            actor=audit.Actor.system("verify_access_log"),
-            outcome=audit.Outcome.ALLOWED if verdict.ok else audit.Outcome.DENIED,
+        log.record(
+            Action.LOG_VERIFY,
+            actor=Actor.system("verify_access_log"),
+            outcome=Outcome.ALLOWED if verdict.ok else Outcome.DENIED,
             details={"result": "intact" if verdict.ok else f"broken at {verdict.first_bad_seq}"},
         )
         if not verdict.ok:
@@ -51,6 +55,6 @@ class Command(BaseCommand):
         if os.environ.get("CASEBOOK_AUDIT_PUBLIC_KEY"):
             return os.environ["CASEBOOK_AUDIT_PUBLIC_KEY"].strip()
         try:
-            return crypto.public_key_text(crypto.load_signing_key())
-        except crypto.KeyMissing:
+            return signing.public_key_text(signing.load_signing_key())
+        except KeyMissing:
             return None

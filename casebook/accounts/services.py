@@ -1,0 +1,65 @@
+"""Creating accounts with exactly one role."""
+
+from django.contrib.auth.models import Group, User
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from casebook.accounts.teams import team_add_member, team_get_or_create
+from casebook.audit import log
+from casebook.audit.actions import Action, Actor
+from casebook.roles import Role
+
+TEAM_ROLES = {Role.CASEWORKER, Role.SUPERVISOR}
+
+
+class AccountRefused(Exception):
+    """The account cannot be created as asked; nothing was written."""
+
+
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        choices = ", ".join(r.value for r in Role)
+        raise AccountRefused(f"Unknown role '{value}'. Choose one of: {choices}.") from None
+
+
+def account_create(
+    *,
+    username: str,
+    role: Role,
+    password: str,
+    team_name: str | None,
+    created_by: User | None = None,
+) -> User:
+    """Create an active account with one role (and team, for caseworkers and supervisors).
+
+    Never a superuser: superusers get no view of cases anyway, and no account needs it.
+    Administrators are staff so that they can manage accounts in the admin site.
+    """
+    if role in TEAM_ROLES and not team_name:
+        raise AccountRefused(f"A {role} needs a team: add --team TEAM.")
+    if role not in TEAM_ROLES and team_name:
+        raise AccountRefused(f"A {role} does not belong to a team: leave out --team.")
+    if User.objects.filter(username=username).exists():
+        raise AccountRefused(f"The username '{username}' is taken.")
+    user = User(username=username, is_staff=role == Role.ADMINISTRATOR)
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise AccountRefused("Password refused: " + " ".join(error.messages)) from None
+    with transaction.atomic():
+        user.set_password(password)
+        user.save()
+        user.groups.add(Group.objects.get(name=role.value))
+        if team_name:
+            team, _ = team_get_or_create(name=team_name)
+            team_add_member(team=team, user=user, role=role)
+        log.record(
+            Action.ACCOUNT_CREATE,
+            actor=Actor.system("add_user") if created_by is None else Actor.of(created_by),
+            target=username,
+            details={"result": role.value},
+        )
+    return user

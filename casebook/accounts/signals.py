@@ -1,0 +1,48 @@
+"""Sign-in, failed sign-in and sign-out go to the access log."""
+
+from axes.signals import user_locked_out
+from django.contrib.auth.models import User
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from casebook.audit import log
+from casebook.audit.actions import Action, Actor, Outcome
+from casebook.audit.flood import first_in_a_minute
+
+
+@receiver(user_logged_in)
+def login_recorded(sender, request, user, **kwargs):
+    log.record(Action.AUTH_LOGIN, actor=Actor.of(user))
+
+
+@receiver(user_logged_out)
+def logout_recorded(sender, request, user, **kwargs):
+    log.record(Action.AUTH_LOGOUT, actor=Actor.of(user))
+
+
+def _attempted(username) -> Actor:
+    """The account a failed attempt named, or "unknown": people sometimes type their
+    password into the username field, and the log is permanent."""
+    name = str(username or "")[:150]
+    user = User.objects.filter(username=name).first() if name else None
+    if user is None:
+        return Actor(None, "unknown", "anonymous")
+    return Actor(user.pk, user.get_username(), "anonymous")
+
+
+@receiver(user_login_failed)
+def login_failure_recorded(sender, credentials, request=None, **kwargs):
+    if getattr(request, "axes_locked_out", False):
+        # Attempts on a locked account: the lockout event below records them.
+        return
+    log.record(
+        Action.AUTH_LOGIN_FAILED,
+        actor=_attempted(credentials.get("username")),
+        outcome=Outcome.DENIED,
+    )
+
+
+@receiver(user_locked_out)
+def lockout_recorded(sender, request, username, ip_address, **kwargs):
+    if first_in_a_minute(f"lockout:{username}:{ip_address}"):
+        log.record(Action.AUTH_LOCKOUT, actor=_attempted(username), outcome=Outcome.DENIED)

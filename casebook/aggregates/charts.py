@@ -1,0 +1,65 @@
+"""Server-rendered SVG bar charts of released (noisy, published) tables. No scripts."""
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from casebook import taxonomy
+
+BAR, GAP, LABEL_WIDTH, CHART_WIDTH = 16, 4, 260, 640
+
+
+def label(dimension: str, code) -> str:
+    choices = taxonomy.VOCABULARIES.get(dimension)
+    return str(choices(code).label) if choices else str(code)
+
+
+def bar_chart(title: str, dimension: str, cells: list[dict]) -> SafeString:
+    """Horizontal bars, one per code; '<threshold' values drawn as an outlined stub."""
+    numbers = [c["count"] for c in cells if isinstance(c["count"], int)]
+    top = max(numbers, default=0) or 1
+    height = len(cells) * (BAR + GAP) + 30
+    scale = (CHART_WIDTH - LABEL_WIDTH - 60) / top
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{CHART_WIDTH}" '
+        f'height="{height}" role="img" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for row, cell in enumerate(cells):
+        y = 20 + row * (BAR + GAP)
+        count = cell["count"]
+        name = escape(label(dimension, cell[dimension]))
+        parts.append(
+            f'<text x="{LABEL_WIDTH - 6}" y="{y + BAR - 4}" text-anchor="end" class="chart-label">'
+            f"{name}</text>"
+        )
+        if isinstance(count, int):
+            width = max(1, round(count * scale)) if count else 0
+            parts.append(
+                f'<rect x="{LABEL_WIDTH}" y="{y}" width="{width}" height="{BAR}" class="bar"/>'
+            )
+            parts.append(
+                f'<text x="{LABEL_WIDTH + width + 4}" y="{y + BAR - 4}" class="chart-value">'
+                f"{count}</text>"
+            )
+        else:
+            parts.append(
+                f'<rect x="{LABEL_WIDTH}" y="{y}" width="8" height="{BAR}" class="bar-suppressed"/>'
+            )
+            parts.append(
+                f'<text x="{LABEL_WIDTH + 12}" y="{y + BAR - 4}" class="chart-value">'
+                f"{escape(count)}</text>"
+            )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 -- every label and value is escaped above
+
+
+def charts_for(release_dimensions: list[str], cells: list[dict], title: str) -> list[SafeString]:
+    """One chart for a one-way table; small multiples (one per first code) for two-way."""
+    if len(release_dimensions) == 1:
+        return [bar_chart(title, release_dimensions[0], cells)]
+    first, second = release_dimensions[:2]
+    charts = []
+    for code in dict.fromkeys(cell[first] for cell in cells):
+        subset = [cell for cell in cells if cell[first] == code]
+        charts.append(bar_chart(f"{title}: {label(first, code)}", second, subset))
+    return charts

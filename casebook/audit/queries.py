@@ -1,0 +1,88 @@
+"""What auditors read of the access log: filtered, keyset-paginated, and chain status."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from casebook.audit.actions import Action
+from casebook.models import AccessCheckpoint, AccessEvent
+
+PAGE = 50
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """What an auditor filters by; empty values filter nothing."""
+
+    actor: str = ""
+    action: str = ""
+    target: str = ""
+    outcome: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+
+def filtered_events(chosen: EventFilter) -> QuerySet[AccessEvent]:
+    """The events that match every filter given (dates are whole UTC days)."""
+    events = AccessEvent.objects.all()
+    if chosen.actor:
+        events = events.filter(actor_username=chosen.actor)
+    if chosen.action:
+        events = events.filter(action=chosen.action)
+    if chosen.target:
+        events = events.filter(target=chosen.target)
+    if chosen.outcome:
+        events = events.filter(outcome=chosen.outcome)
+    if chosen.date_from:
+        start = dt.datetime.combine(chosen.date_from, dt.time.min, tzinfo=dt.UTC)
+        events = events.filter(occurred_at__gte=start)
+    if chosen.date_to:
+        end = dt.datetime.combine(chosen.date_to + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+        events = events.filter(occurred_at__lt=end)
+    return events
+
+
+@dataclass(frozen=True)
+class EventPage:
+    events: list
+    older: int | None  # pass as ?before= for the next (older) page
+    newer: int | None  # pass as ?after= for the previous (newer) page
+
+
+def event_page(events: QuerySet, *, before: int | None, after: int | None) -> EventPage:
+    """One page, newest first, by keyset on seq: constant cost however long the log is."""
+    if after is not None:
+        rows = list(events.filter(seq__gt=after).order_by("seq")[: PAGE + 1])
+        has_newer = len(rows) > PAGE
+        rows = list(reversed(rows[:PAGE]))
+        has_older = bool(rows) and events.filter(seq__lt=rows[-1].seq).exists()
+    else:
+        if before is not None:
+            events = events.filter(seq__lt=before)
+        rows = list(events.order_by("-seq")[: PAGE + 1])
+        has_older = len(rows) > PAGE
+        rows = rows[:PAGE]
+        has_newer = before is not None and bool(rows)
+    return EventPage(
+        events=rows,
+        older=rows[-1].seq if rows and has_older else None,
+        newer=rows[0].seq if rows and has_newer else None,
+    )
+
+
+@dataclass(frozen=True)
+class ChainStatus:
+    last_verification: AccessEvent | None
+    last_checkpoint: AccessCheckpoint | None
+    head_seq: int
+
+
+def chain_status() -> ChainStatus:
+    return ChainStatus(
+        last_verification=AccessEvent.objects.filter(action=Action.LOG_VERIFY)
+        .order_by("-seq")
+        .first(),
+        last_checkpoint=AccessCheckpoint.objects.order_by("-seq").first(),
+        head_seq=AccessEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0,
+    )

@@ -1,0 +1,108 @@
+"""Proving the access log whole: chain verification against signed checkpoints.
+
+verify_log() recomputes every hash in sequence order and checks every checkpoint it
+is given: a modified, removed, reordered or inserted event breaks the chain at its
+sequence number, and a log cut short of a checkpoint no longer reaches it.
+"""
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+from casebook.audit.checkpoints import checkpoint_as_dict, checkpoint_message
+from casebook.audit.log import EVENT_COLUMNS, GENESIS_HASH, event_hash, hashed_fields
+from casebook.crypto import signing
+from casebook.models import AccessCheckpoint, AccessEvent
+
+CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    events: int
+    head_seq: int
+    head_hash: str
+    checkpoints: int
+    first_bad_seq: int | None = None
+    problem: str = ""
+
+
+def _stored_events():
+    """Events in sequence order, in chunks by keyset, as light records (not models)."""
+    last = 0
+    while True:
+        rows = list(
+            AccessEvent.objects.filter(seq__gt=last)
+            .order_by("seq")
+            .values_list(*EVENT_COLUMNS)[:CHUNK]
+        )
+        if not rows:
+            return
+        for row in rows:
+            yield SimpleNamespace(**dict(zip(EVENT_COLUMNS, row, strict=True)))
+        last = rows[-1][0]
+
+
+def verify_log(
+    extra_checkpoints: list[dict] | None = None, trusted_key: str | None = None
+) -> Verdict:
+    """Recompute the chain, then check every stored and given checkpoint against it.
+
+    With `trusted_key`, a checkpoint signed by any other key is rejected (an attacker
+    with database access could otherwise sign their own).
+    """
+    expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
+    hash_at: dict[int, str] = {}
+    checkpoints = [checkpoint_as_dict(c) for c in AccessCheckpoint.objects.order_by("seq")]
+    checkpoints += list(extra_checkpoints or [])
+    wanted = {c["seq"] for c in checkpoints}
+    for event in _stored_events():
+        if event.seq != expected_seq:
+            problem = "missing or inserted events before this one"
+            return _bad(
+                count, expected_seq, prev_hash, checkpoints, min(event.seq, expected_seq), problem
+            )
+        fields = hashed_fields(event)
+        if event.prev_hash != prev_hash or event_hash(fields, prev_hash) != event.hash:
+            return _bad(count, expected_seq, prev_hash, checkpoints, event.seq, "hash mismatch")
+        prev_hash, count = event.hash, count + 1
+        if event.seq in wanted:
+            hash_at[event.seq] = event.hash
+        expected_seq += 1
+    head_seq = expected_seq - 1
+    for checkpoint in checkpoints:
+        seq = checkpoint["seq"]
+        message = checkpoint_message(seq, checkpoint["head_hash"])
+        if trusted_key and checkpoint["public_key"] != trusted_key:
+            return _bad(
+                count,
+                head_seq,
+                prev_hash,
+                checkpoints,
+                seq,
+                "checkpoint signed by an untrusted key",
+            )
+        if not signing.signature_valid(checkpoint["public_key"], message, checkpoint["signature"]):
+            return _bad(
+                count, head_seq, prev_hash, checkpoints, seq, "checkpoint signature invalid"
+            )
+        if seq == 0:
+            continue
+        if seq > head_seq:
+            return _bad(
+                count,
+                head_seq,
+                prev_hash,
+                checkpoints,
+                head_seq + 1,
+                "log cut short of a checkpoint",
+            )
+        if hash_at.get(seq) != checkpoint["head_hash"]:
+            return _bad(
+                count, head_seq, prev_hash, checkpoints, seq, "event differs from its checkpoint"
+            )
+    return Verdict(True, count, head_seq, prev_hash, len(checkpoints))
+
+
+def _bad(count, head_seq, head_hash, checkpoints, first_bad_seq, problem) -> Verdict:
+    return Verdict(False, count, head_seq, head_hash, len(checkpoints), first_bad_seq, problem)

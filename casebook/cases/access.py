@@ -1,0 +1,100 @@
+"""The only code path that returns decrypted testimony.
+
+Each read fetches the case through visible_cases(user) (or, for break-glass, through
+the supervisor's overseen cases), writes its access event in the same transaction,
+and only then decrypts: a read whose event cannot be written is not served. Missing
+and forbidden cases both raise CaseNotFound, and the denial is recorded.
+"""
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db import transaction
+from django.db.models import QuerySet
+from django.views.decorators.debug import sensitive_variables
+
+from casebook.audit import log
+from casebook.audit.actions import Action, Actor, Outcome
+from casebook.cases.records import TESTIMONY_TABLE, CaseRecord, Pattern, Testimony
+from casebook.cases.selectors import Access, overseen_cases, visible_cases
+from casebook.crypto import envelope, keys
+from casebook.models import CasePattern
+
+MIN_BREAK_GLASS_REASON = 20
+
+
+class CaseNotFound(Exception):
+    """No such case for this user: missing and forbidden look the same."""
+
+
+def record_denial(user: User | AnonymousUser, reference: str, *, attempted: str) -> None:
+    """Record a refused attempt on a case URL (missing and forbidden alike)."""
+    log.record(
+        Action.CASE_ACCESS,
+        actor=Actor.of(user),
+        outcome=Outcome.DENIED,
+        target=reference,
+        details={"method": attempted},
+    )
+
+
+@sensitive_variables()
+def _read(
+    cases: QuerySet[CasePattern], user: User, reference: str, *, action: str, reason: str = ""
+) -> CaseRecord:
+    with transaction.atomic():
+        case = (
+            cases.select_related("key", "testimony")
+            .prefetch_related("sub_patterns", "perpetrators")
+            .filter(reference=reference)
+            .first()
+        )
+        if case is not None:
+            # Logged before decryption, in the same transaction: no log, no access.
+            log.record(action, actor=Actor.of(user), target=reference, reason=reason)
+            sealed = {name: bytes(getattr(case.testimony, name)) for name in Testimony.FIELDS}
+            opened = envelope.open_fields(
+                keys.keyring(), keys.wrapped_key(case.key), table=TESTIMONY_TABLE, sealed=sealed
+            )
+    if case is None:
+        record_denial(user, reference, attempted=action)
+        raise CaseNotFound
+    return CaseRecord(
+        reference=case.reference,
+        version=case.version,
+        created_at=case.created_at,
+        updated_at=case.updated_at,
+        pattern=_pattern_of(case),
+        testimony=Testimony(**opened),
+        break_glass=action == Action.CASE_BREAK_GLASS,
+    )
+
+
+def _pattern_of(case: CasePattern) -> Pattern:
+    """The codes of a case loaded with its sub-patterns and perpetrators prefetched."""
+    return Pattern(
+        **{name: getattr(case, name) for name in Pattern.SCALARS},
+        sub_patterns=frozenset(row.code for row in case.sub_patterns.all()),
+        perpetrators=frozenset(row.code for row in case.perpetrators.all()),
+    )
+
+
+def case_read(*, user: User, reference: str, access: Access = Access.VIEW) -> CaseRecord:
+    """The case with `reference` and its testimony, if `user` has `access` to it.
+
+    Raises CaseNotFound for missing and forbidden cases alike (and records the denial),
+    and CryptoError when the testimony cannot be decrypted: never ciphertext as text.
+    """
+    return _read(visible_cases(user, access), user, reference, action=Action.CASE_VIEW)
+
+
+def case_break_glass(*, supervisor: User, reference: str, reason: str) -> CaseRecord:
+    """A supervisor opens a case of a team they oversee that was not shared with them.
+
+    The written reason goes into the access log, flagged for auditors. Each opening is
+    one read: no grant is created.
+    """
+    if len(reason.strip()) < MIN_BREAK_GLASS_REASON:
+        raise ValueError("A break-glass reason must be written out.")
+    cases = overseen_cases(supervisor)
+    return _read(
+        cases, supervisor, reference, action=Action.CASE_BREAK_GLASS, reason=reason.strip()
+    )

@@ -1,0 +1,142 @@
+"""Every change to a case. Each service runs in one transaction with its access event.
+
+Sharing lives in casebook.cases.sharing. Callers fetch the case through the selectors
+(casebook.cases.selectors) before calling a service that takes a case.
+"""
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+from guardian.shortcuts import assign_perm
+
+from casebook.audit import log
+from casebook.audit.actions import Action, Actor
+from casebook.cases.records import TESTIMONY_TABLE, Pattern, Testimony
+from casebook.cases.selectors import SHARED_ACCESS, Access, visible_cases
+from casebook.crypto import envelope, keys
+from casebook.models import (
+    CaseKey,
+    CasePattern,
+    CasePerpetrator,
+    CaseSubPattern,
+    CaseTestimony,
+    DatasetVersion,
+    Team,
+)
+from casebook.taxonomy import ConsentScope
+
+
+class StaleCase(Exception):
+    """Someone saved the case after this edit began; nothing was written."""
+
+
+class CaseUnavailable(Exception):
+    """The case was deleted, or the editor's access revoked, while the edit was open."""
+
+
+@sensitive_variables()
+def _store_testimony(
+    case: CasePattern, key: envelope.WrappedKey, testimony: Testimony
+) -> list[str]:
+    """Encrypt and store the testimony; returns the names of the fields that changed."""
+    ring = keys.keyring()
+    fields = testimony.as_fields()
+    digests = envelope.field_digests(ring, key, table=TESTIMONY_TABLE, fields=fields)
+    previous = CaseTestimony.objects.filter(case=case).values_list("digests", flat=True).first()
+    sealed = envelope.seal_fields(ring, key, table=TESTIMONY_TABLE, fields=fields)
+    CaseTestimony.objects.update_or_create(case=case, defaults={**sealed, "digests": digests})
+    return [name for name in Testimony.FIELDS if (previous or {}).get(name) != digests[name]]
+
+
+def _store_codes(case: CasePattern, pattern: Pattern) -> list[str]:
+    """Replace the multi-valued codes; returns which of the two lists changed."""
+    old_subs = set(case.sub_patterns.values_list("code", flat=True))
+    old_perpetrators = set(case.perpetrators.values_list("code", flat=True))
+    case.sub_patterns.all().delete()
+    case.perpetrators.all().delete()
+    CaseSubPattern.objects.bulk_create(
+        [CaseSubPattern(case=case, code=code) for code in sorted(pattern.sub_patterns)]
+    )
+    CasePerpetrator.objects.bulk_create(
+        [CasePerpetrator(case=case, code=code) for code in sorted(pattern.perpetrators)]
+    )
+    changed = []
+    if old_subs != pattern.sub_patterns:
+        changed.append("sub_patterns")
+    if old_perpetrators != pattern.perpetrators:
+        changed.append("perpetrators")
+    return changed
+
+
+@sensitive_variables()
+def case_create(*, author: User, team: Team, pattern: Pattern, testimony: Testimony) -> CasePattern:
+    """Record a new case with its own data key. Its author gets view, change and delete."""
+    with transaction.atomic():
+        case = CasePattern.objects.create(author=author, team=team, **pattern.scalar_fields())
+        _store_codes(case, pattern)
+        _store_testimony(case, keys.case_key_create(case), testimony)
+        for access in SHARED_ACCESS:
+            assign_perm(access.value, author, case)
+        assign_perm(Access.DELETE.value, author, case)
+        if case.consent_scope == ConsentScope.AGGREGATE:
+            DatasetVersion.bump()
+        log.record(Action.CASE_CREATE, actor=Actor.of(author), target=case.reference)
+    return case
+
+
+@sensitive_variables()
+def case_update(
+    *,
+    case: CasePattern,
+    editor: User,
+    expected_version: int,
+    pattern: Pattern,
+    testimony: Testimony,
+) -> int:
+    """Save new codes and testimony if nobody saved since `expected_version`.
+
+    Returns the new version. A stale edit raises StaleCase and overwrites nothing; access
+    is checked again under the row lock, so a revocation that lands first wins. The
+    access event names the changed fields, never their values.
+    """
+    with transaction.atomic():
+        current = (
+            visible_cases(editor, Access.CHANGE).select_for_update().filter(pk=case.pk).first()
+        )
+        if current is None:
+            raise CaseUnavailable
+        if current.version != expected_version:
+            raise StaleCase
+        changed = [n for n, v in pattern.scalar_fields().items() if getattr(current, n) != v]
+        CasePattern.objects.filter(pk=case.pk).update(
+            version=F("version") + 1, updated_at=timezone.now(), **pattern.scalar_fields()
+        )
+        changed += _store_codes(current, pattern)
+        key = keys.wrapped_key(CaseKey.objects.get(case=case))
+        changed += _store_testimony(current, key, testimony)
+        counted = ConsentScope.AGGREGATE in (current.consent_scope, pattern.consent_scope)
+        if counted and set(changed) - set(Testimony.FIELDS):
+            DatasetVersion.bump()
+        log.record(
+            Action.CASE_UPDATE,
+            actor=Actor.of(editor),
+            target=case.reference,
+            details={"changed": changed},
+        )
+    return expected_version + 1
+
+
+def case_delete(*, actor: User, case: CasePattern) -> None:
+    """Delete a case and, with it, its data key: its testimony is gone from the live database.
+
+    The caller must have fetched `case` through deletable_cases(actor). A backup taken
+    earlier still holds the wrapped key until its KEK version is rotated out and retired.
+    """
+    with transaction.atomic():
+        deleted = CasePattern.objects.filter(pk=case.pk).values_list("consent_scope", flat=True)
+        if ConsentScope.AGGREGATE in list(deleted):
+            DatasetVersion.bump()
+        CasePattern.objects.filter(pk=case.pk).delete()
+        log.record(Action.CASE_DELETE, actor=Actor.of(actor), target=case.reference)

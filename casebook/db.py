@@ -1,0 +1,15 @@
+"""Database helpers that more than one room needs. Imports nothing of Casebook."""
+
+from django.db import connection
+
+# Transaction-scoped advisory locks, one key per serialised resource.
+ACCESS_LOG_LOCK = 0x43415345424F4F4B  # "CASEBOOK": appends to the access log's chain
+LEDGER_LOCK = 0x4C4544474552  # "LEDGER": budget checks and charges
+
+
+def advisory_lock(key: int) -> None:
+    """Hold `key` until the current transaction ends (PostgreSQL; SQLite serialises
+    every writer anyway). Call inside transaction.atomic()."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])

@@ -1,0 +1,14 @@
+"""The client behind a request."""
+
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address for lockout and flood bounds: the proxy's X-Forwarded-For
+    only when CASEBOOK_TRUST_X_FORWARDED_FOR says a trusted proxy sets it."""
+    if settings.CASEBOOK_TRUST_X_FORWARDED_FOR:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return str(forwarded).split(",")[-1].strip()[:45]
+    return str(request.META.get("REMOTE_ADDR", ""))[:45]

@@ -1,0 +1,1 @@
+"""Forms validate every input before a service sees it."""

@@ -1,0 +1,60 @@
+"""The auditor's filters of the access log."""
+
+from typing import cast
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from casebook.audit.actions import registered_actions
+from casebook.audit.queries import EventFilter
+
+
+class EventFilterForm(forms.Form):
+    actor = forms.CharField(label=_("Actor (username)"), max_length=150, required=False)
+    action = forms.ChoiceField(label=_("Action"), required=False)
+    target = forms.CharField(label=_("Case reference or target"), max_length=64, required=False)
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        required=False,
+        choices=[("", _("Any")), ("allowed", _("Allowed")), ("denied", _("Denied"))],
+    )
+    date_from = forms.DateField(label=_("From (UTC date)"), required=False)
+    date_to = forms.DateField(label=_("To (UTC date, inclusive)"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        action = cast(forms.ChoiceField, self.fields["action"])
+        action.choices = [("", _("Any"))] + [(name, name) for name in sorted(registered_actions())]
+
+    def clean(self):
+        super().clean()
+        cleaned = self.cleaned_data
+        for name in ("date_from", "date_to"):
+            value = cleaned.get(name)
+            if value and not 2000 <= value.year <= 2999:
+                self.add_error(name, _("Choose a date between the years 2000 and 2999."))
+                cleaned[name] = None
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError(_("The start date is after the end date."))
+        return cleaned
+
+    def used(self) -> list[str]:
+        """The names (never the values) of the filters in use, for the access log."""
+        if not self.is_valid():
+            return []
+        return sorted(name for name, value in self.cleaned_data.items() if value)
+
+    def event_filter(self) -> EventFilter:
+        """The filters as the log's queries take them; none when the form is invalid."""
+        if not self.is_valid():
+            return EventFilter()
+        data = self.cleaned_data
+        return EventFilter(
+            actor=data["actor"],
+            action=data["action"],
+            target=data["target"],
+            outcome=data["outcome"],
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+        )

@@ -1,0 +1,219 @@
+"""The case form and the case list's filters, validated against the taxonomy."""
+
+from typing import Any, cast
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from casebook import taxonomy
+from casebook.cases.identifiers import find_identifiers
+from casebook.cases.records import CaseRecord, Pattern, Testimony
+from casebook.models import Team
+
+BLANK = [("", "---------")]
+
+
+def choose(vocabulary) -> list:
+    """A code list with an empty first option, so nothing is chosen for the caseworker."""
+    return BLANK + list(vocabulary.choices)
+
+
+NARRATIVE_MAX = 20_000
+NOTES_MAX = 10_000
+DETAILS_MAX = 5_000
+
+
+class CasePatternForm(forms.Form):
+    """The coded dimensions of a case. `version` guards against stale edits."""
+
+    primary_category = forms.ChoiceField(
+        label=_("Primary category"), choices=choose(taxonomy.Category)
+    )
+    sub_patterns = forms.MultipleChoiceField(
+        label=_("Sub-patterns"),
+        choices=[
+            (
+                taxonomy.Category(category).label,
+                [(c, taxonomy.SubPattern(c).label) for c in codes],
+            )
+            for category, codes in taxonomy.SUB_PATTERNS_BY_CATEGORY.items()
+        ],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Any number, from any category."),
+    )
+    perpetrators = forms.MultipleChoiceField(
+        label=_("Perpetrator types"),
+        choices=taxonomy.Perpetrator.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    year = forms.TypedChoiceField(
+        label=_("Year of the pattern"),
+        coerce=int,
+        choices=lambda: [("", "---------"), *taxonomy.year_choices()],
+        help_text=_("The year only, never a date."),
+    )
+    province_china = forms.ChoiceField(
+        label=_("Province in China"), choices=choose(taxonomy.ProvinceChina)
+    )
+    province_origin = forms.ChoiceField(
+        label=_("Province of origin in North Korea"), choices=choose(taxonomy.ProvinceOrigin)
+    )
+    gender = forms.ChoiceField(label=_("Gender"), choices=choose(taxonomy.Gender))
+    age_band = forms.ChoiceField(label=_("Age at the time"), choices=choose(taxonomy.AgeBand))
+    time_in_china = forms.ChoiceField(
+        label=_("Time spent in China"), choices=choose(taxonomy.TimeInChina)
+    )
+    current_status = forms.ChoiceField(
+        label=_("Current status"), choices=choose(taxonomy.CurrentStatus)
+    )
+    source_proximity = forms.ChoiceField(
+        label=_("Source of the account"), choices=choose(taxonomy.SourceProximity)
+    )
+    consent_scope = forms.ChoiceField(
+        label=_("Consent scope"), choices=choose(taxonomy.ConsentScope)
+    )
+
+    narrative = forms.CharField(
+        label=_("Narrative summary"),
+        widget=forms.Textarea(attrs={"rows": 10}),
+        max_length=NARRATIVE_MAX,
+        required=False,
+        strip=False,
+        help_text=_("Encrypted at rest. Describe the pattern; leave out names and contacts."),
+    )
+    interviewer_notes = forms.CharField(
+        label=_("Interviewer notes"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=NOTES_MAX,
+        required=False,
+        strip=False,
+    )
+    precise_details = forms.CharField(
+        label=_("Precise details"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=DETAILS_MAX,
+        required=False,
+        strip=False,
+        help_text=_("Exact dates or places, only where you need to keep them. Encrypted."),
+    )
+    confirm_identifiers = forms.BooleanField(
+        label=_("I have checked the possible identifiers listed above and they must stay."),
+        required=False,
+    )
+
+    def clean(self):
+        super().clean()
+        cleaned = self.cleaned_data
+        self.identifier_findings = find_identifiers(
+            {name: cleaned.get(name, "") for name in Testimony.FIELDS}
+        )
+        if self.identifier_findings and not cleaned.get("confirm_identifiers"):
+            raise forms.ValidationError(
+                _(
+                    "The testimony may contain direct identifiers (listed below). Remove "
+                    "them, or confirm that they must stay."
+                ),
+                code="identifiers",
+            )
+        return cleaned
+
+    def testimony(self) -> Testimony:
+        return Testimony(**{name: self.cleaned_data[name] for name in Testimony.FIELDS})
+
+    def pattern(self) -> Pattern:
+        data = self.cleaned_data
+        return Pattern(
+            primary_category=data["primary_category"],
+            sub_patterns=frozenset(data["sub_patterns"]),
+            perpetrators=frozenset(data["perpetrators"]),
+            year=data["year"],
+            province_china=data["province_china"],
+            province_origin=data["province_origin"],
+            gender=data["gender"],
+            age_band=data["age_band"],
+            time_in_china=data["time_in_china"],
+            current_status=data["current_status"],
+            source_proximity=data["source_proximity"],
+            consent_scope=data["consent_scope"],
+        )
+
+    @classmethod
+    def initial_from(cls, record: CaseRecord) -> dict[str, Any]:
+        """Initial values from a CaseRecord (casebook.cases.access)."""
+        initial: dict[str, Any] = record.pattern.scalar_fields()
+        initial["sub_patterns"] = sorted(record.pattern.sub_patterns)
+        initial["perpetrators"] = sorted(record.pattern.perpetrators)
+        initial.update(record.testimony.as_fields())
+        return initial
+
+
+class CaseCreateForm(CasePatternForm):
+    team = forms.ModelChoiceField(label=_("Team"), queryset=None, empty_label=None)
+
+    def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        team_field = cast(forms.ModelChoiceField, self.fields["team"])
+        team_field.queryset = teams
+        self.only_team = teams.first() if teams.count() == 1 else None
+        if self.only_team is not None:
+            # One team: no choice to make, so the field is neither shown nor required.
+            self.fields["team"].required = False
+            self.fields["team"].widget = forms.HiddenInput()
+
+    def clean_team(self):
+        return self.cleaned_data.get("team") or self.only_team
+
+
+class CaseEditForm(CasePatternForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
+
+
+class CaseDeleteForm(forms.Form):
+    reference = forms.CharField(
+        label=_("Type the case reference to confirm"), max_length=20, strip=True
+    )
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case = case
+
+    def clean_reference(self):
+        if self.cleaned_data["reference"] != self.case.reference:
+            raise forms.ValidationError(_("That is not this case's reference."))
+        return self.cleaned_data["reference"]
+
+
+class CaseFilterForm(forms.Form):
+    """Filters of the case list. Invalid filters are reported and ignored."""
+
+    category = forms.ChoiceField(
+        label=_("Category"),
+        choices=[("", _("All categories")), *taxonomy.Category.choices],
+        required=False,
+    )
+    year = forms.TypedChoiceField(
+        label=_("Year"),
+        coerce=int,
+        empty_value=None,
+        choices=lambda: [("", _("All years")), *taxonomy.year_choices()],
+        required=False,
+    )
+    status = forms.ChoiceField(
+        label=_("Current status"),
+        choices=[("", _("All statuses")), *taxonomy.CurrentStatus.choices],
+        required=False,
+    )
+
+    def filters(self) -> dict:
+        if not self.is_valid():
+            return {}
+        data = self.cleaned_data
+        lookups = {
+            "primary_category": data.get("category"),
+            "year": data.get("year"),
+            "current_status": data.get("status"),
+        }
+        return {key: value for key, value in lookups.items() if value not in ("", None)}

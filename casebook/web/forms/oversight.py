@@ -1,0 +1,45 @@
+"""What supervisors submit: whom to share a case with or revoke, and break-glass reasons."""
+
+from typing import cast
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from casebook.cases.access import MIN_BREAK_GLASS_REASON
+
+
+class BreakGlassForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why must you open this case now?"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        min_length=MIN_BREAK_GLASS_REASON,
+        max_length=2000,
+        help_text=_(
+            "Auditors see this reason next to your name. Do not write testimony or names here."
+        ),
+    )
+
+
+class HolderForm(forms.Form):
+    """One person or one team, chosen from the given ones: whom to share with or revoke."""
+
+    holder = forms.ChoiceField(label=_("Person or team"))
+
+    def __init__(self, *args, people, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.people = {f"user:{u.pk}": u for u in people}
+        self.teams = {f"team:{t.pk}": t for t in teams}
+        holder = cast(forms.ChoiceField, self.fields["holder"])
+        holder.choices = [
+            (
+                _("Teams"),
+                [(key, _("Team %(name)s") % {"name": t.name}) for key, t in self.teams.items()],
+            ),
+            (_("People"), [(key, u.username) for key, u in self.people.items()]),
+        ]
+
+    def holder_kwargs(self) -> dict:
+        key = self.cleaned_data["holder"]
+        if key in self.people:
+            return {"user": self.people[key]}
+        return {"team": self.teams[key]}

@@ -1,0 +1,59 @@
+"""Request ids for the access log, and the second-factor gate."""
+
+import re
+import uuid
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django_otp import user_has_device
+
+from casebook.accounts.second_factor import mfa_required
+from casebook.audit.log import request_id_var
+
+ACCEPTED_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+OPEN_PATHS = ("/static/", "/accounts/logout/")
+
+
+class RequestIdMiddleware:
+    """Give every request an id that its access-log events carry: a well-formed
+    X-Request-ID from the proxy, else a new random one."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        offered = request.headers.get("X-Request-ID", "")
+        request_id = offered if ACCEPTED_ID.match(offered) else uuid.uuid4().hex
+        request.request_id = request_id  # type: ignore[attr-defined]
+        token = request_id_var.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class MFARequiredMiddleware:
+    """A signed-in user who owes a second factor reaches only enrolment or verification."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            not user.is_authenticated
+            or user.is_verified()  # type: ignore[union-attr]
+            or request.path.startswith(OPEN_PATHS)
+        ):
+            return self.get_response(request)
+        verify, setup = reverse("mfa_verify"), reverse("mfa_setup")
+        if user_has_device(user):
+            if request.path != verify:
+                return redirect(f"{verify}?next={request.get_full_path()}")
+        elif mfa_required(user) and request.path != setup:
+            return redirect(setup)
+        return self.get_response(request)

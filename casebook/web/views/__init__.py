@@ -1,0 +1,1 @@
+"""One module per page family. A view never imports another view."""

@@ -1,0 +1,163 @@
+"""Recording, reading, editing and deleting cases, and the case list."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_http_methods
+
+from casebook.accounts.teams import teams_of
+from casebook.cases import access, services
+from casebook.cases.records import Testimony
+from casebook.cases.selectors import (
+    Access,
+    deletable_cases,
+    grant_holders,
+    listed_cases,
+    visible_cases,
+)
+from casebook.roles import Role, role_of
+from casebook.web.decorators import attempt_label, case_or_404, case_url, role_required
+from casebook.web.forms.cases import CaseCreateForm, CaseDeleteForm, CaseEditForm, CaseFilterForm
+
+TESTIMONY_FIELDS = Testimony.FIELDS
+
+
+@role_required(Role.CASEWORKER, Role.SUPERVISOR)
+def case_list(request):
+    is_supervisor = role_of(request.user) == Role.SUPERVISOR
+    filter_form = CaseFilterForm(request.GET or None)
+    cases = (
+        listed_cases(request.user, include_overseen=is_supervisor, filters=filter_form.filters())
+        .select_related("author")
+        .order_by("-created_at", "-id")
+    )
+    page = Paginator(cases, settings.CASEBOOK_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    ids = [case.pk for case in rows]
+    # A caseworker's list holds only visible cases; a supervisor's also holds closed ones.
+    openable = set(ids)
+    if is_supervisor:
+        openable = set(visible_cases(request.user).filter(pk__in=ids).values_list("pk", flat=True))
+    holders = grant_holders(ids) if is_supervisor else {}
+    entries = [
+        {"case": case, "openable": case.pk in openable, "holders": holders.get(case.pk)}
+        for case in rows
+    ]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "casebook/case_list.html",
+        {
+            "page": page,
+            "entries": entries,
+            "filter_form": filter_form,
+            "is_supervisor": is_supervisor,
+            "query": query.urlencode(),
+        },
+    )
+
+
+@sensitive_post_parameters(*TESTIMONY_FIELDS)
+@sensitive_variables()
+@role_required(Role.CASEWORKER)
+@require_http_methods(["GET", "POST"])
+def case_create(request):
+    teams = teams_of(request.user)
+    if not teams.exists():
+        messages.error(request, _("You are not on a team yet. Ask an administrator to add you."))
+        return redirect("casebook:case_list")
+    form = CaseCreateForm(request.POST or None, teams=teams)
+    if request.method == "POST" and form.is_valid():
+        case = services.case_create(
+            author=request.user,
+            team=form.cleaned_data["team"],
+            pattern=form.pattern(),
+            testimony=form.testimony(),
+        )
+        messages.success(request, _("Case %(reference)s recorded.") % {"reference": case.reference})
+        return redirect("casebook:case_detail", reference=case.reference)
+    status = 400 if form.is_bound else 200
+    return render(request, "casebook/case_form.html", {"form": form, "case": None}, status=status)
+
+
+@sensitive_variables()
+@case_url
+def case_detail(request, reference):
+    try:
+        record = access.case_read(user=request.user, reference=reference)
+    except access.CaseNotFound:
+        raise Http404 from None
+    can_edit = visible_cases(request.user, Access.CHANGE).filter(reference=reference).exists()
+    can_delete = deletable_cases(request.user).filter(reference=reference).exists()
+    return render(
+        request,
+        "casebook/case_detail.html",
+        {"record": record, "can_edit": can_edit, "can_delete": can_delete},
+    )
+
+
+@sensitive_post_parameters(*TESTIMONY_FIELDS)
+@sensitive_variables()
+@case_url
+@require_http_methods(["GET", "POST"])
+def case_edit(request, reference):
+    if request.method == "GET":
+        try:
+            record = access.case_read(user=request.user, reference=reference, access=Access.CHANGE)
+        except access.CaseNotFound:
+            raise Http404 from None
+        initial = {**CaseEditForm.initial_from(record), "version": record.version}
+        form = CaseEditForm(initial=initial)
+        return render(request, "casebook/case_form.html", {"form": form, "case": record})
+    case = case_or_404(request, visible_cases(request.user, Access.CHANGE), reference)
+    form = CaseEditForm(request.POST)
+    if not form.is_valid():
+        return render(request, "casebook/case_form.html", {"form": form, "case": case}, status=400)
+    try:
+        services.case_update(
+            case=case,
+            editor=request.user,
+            expected_version=form.cleaned_data["version"],
+            pattern=form.pattern(),
+            testimony=form.testimony(),
+        )
+    except services.CaseUnavailable:
+        access.record_denial(request.user, reference, attempted=attempt_label(request))
+        raise Http404 from None
+    except services.StaleCase:
+        form.add_error(
+            None,
+            _(
+                "Someone else saved this case after you opened it, so your changes were "
+                "not saved. Open the case again to see the current version."
+            ),
+        )
+        return render(request, "casebook/case_form.html", {"form": form, "case": case}, status=409)
+    messages.success(request, _("Case %(reference)s saved.") % {"reference": case.reference})
+    return redirect("casebook:case_detail", reference=case.reference)
+
+
+@case_url
+@require_http_methods(["GET", "POST"])
+def case_delete(request, reference):
+    """Delete after the reference is typed again. Shows no testimony."""
+    case = case_or_404(request, deletable_cases(request.user), reference)
+    form = CaseDeleteForm(request.POST or None, case=case)
+    if request.method == "POST":
+        if form.is_valid():
+            services.case_delete(actor=request.user, case=case)
+            messages.success(
+                request,
+                _("Case %(reference)s and its testimony were destroyed.")
+                % {"reference": reference},
+            )
+            return redirect("casebook:case_list")
+        return render(
+            request, "casebook/case_delete.html", {"form": form, "case": case}, status=400
+        )
+    return render(request, "casebook/case_delete.html", {"form": form, "case": case})

@@ -1,0 +1,51 @@
+"""Aggregate exports: released, noisy tables as CSV (with HXL) or JSON. Supervisors only."""
+
+import json
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from casebook.aggregates import disclosure, releases, rendering
+from casebook.roles import Role
+from casebook.web.decorators import release_refused, role_required, same_origin_only
+
+ALLOWED_PARAMETERS = {"dimensions", "format"}
+
+
+@never_cache
+@require_GET
+@role_required(Role.SUPERVISOR)
+@same_origin_only
+def aggregate_export(request: HttpRequest) -> HttpResponse:
+    """GET /exports/aggregate?dimensions=category,year&format=csv|json. Aggregates only."""
+    extra = sorted(set(request.GET) - ALLOWED_PARAMETERS)
+    if extra:
+        return release_refused(
+            request,
+            _("Exports take no filters: only 'dimensions' and 'format' (not %(names)s).")
+            % {"names": ", ".join(name[:40] for name in extra[:5])},
+            400,
+        )
+    output = request.GET.get("format", "csv")
+    if output not in ("csv", "json"):
+        return release_refused(request, _("format must be csv or json."), 400)
+    try:
+        release, _charged = releases.release_table(
+            requester=request.user, dimensions=request.GET.get("dimensions", "")
+        )
+    except releases.BudgetExhausted as refusal:
+        return release_refused(request, str(refusal), 429)
+    except disclosure.DisclosureRefused as refusal:
+        return release_refused(request, str(refusal), 400)
+    if output == "json":
+        response = HttpResponse(
+            json.dumps(rendering.as_json(release), ensure_ascii=False),
+            content_type="application/json",
+        )
+    else:
+        response = HttpResponse(rendering.as_csv(release), content_type="text/csv; charset=utf-8")
+        name = release.dimensions.replace(",", "-")
+        response["Content-Disposition"] = f'attachment; filename="casebook-{name}.csv"'
+    return response
