@@ -1,12 +1,14 @@
 """System checks: Casebook does not start without its key-encryption key."""
 
-from django.core.checks import Error, Tags, register
+from typing import Any
+
+from django.core.checks import CheckMessage, Error, Tags, register
 
 from casebook.crypto import envelope
 
 
 @register()
-def kek_configured(app_configs, **kwargs):
+def kek_configured(app_configs: object, **kwargs: Any) -> list[CheckMessage]:
     try:
         envelope.load_keyring()
     except envelope.CryptoError as error:
@@ -15,7 +17,9 @@ def kek_configured(app_configs, **kwargs):
 
 
 @register(Tags.database)
-def kek_matches_database(app_configs, databases=None, **kwargs):
+def kek_matches_database(
+    app_configs: object, databases: object = None, **kwargs: Any
+) -> list[CheckMessage]:
     """Run by `check --database default` and by migrate: a wrong key stops start-up."""
     if not databases:
         return []
@@ -33,7 +37,7 @@ def kek_matches_database(app_configs, databases=None, **kwargs):
 
 
 @register()
-def disclosure_policy_valid(app_configs, **kwargs):
+def disclosure_policy_valid(app_configs: object, **kwargs: Any) -> list[CheckMessage]:
     """A display threshold under 5 (or other unsafe disclosure setting) stops start-up."""
     from casebook.aggregates import disclosure
 

@@ -1,55 +1,197 @@
-"""Architecture rules that keep one guarded path to every case."""
+"""Architecture rules: rooms whose imports run one way, one guarded path to testimony.
+
+Every rule is a function over a source tree, so that each is also shown failing on a
+tree with a planted violation (the tests at the bottom).
+"""
 
 import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CASE_MODELS = {
-    "CasePattern",
-    "CaseSubPattern",
-    "CasePerpetrator",
-    "CaseUserGrant",
-    "CaseGroupGrant",
+
+# Rooms from the top down, as data. A module may import its own room and the rooms of
+# lower layers; never a room of its own layer or of a layer above.
+ROOMS: dict[str, tuple[str, ...]] = {
+    "entry points": (
+        "config",
+        "casebook.urls",
+        "casebook.apps",
+        "casebook.checks",
+        "casebook.admin",
+        "casebook.management",
+    ),
+    "web": ("casebook.web",),
+    "cases": ("casebook.cases",),
+    "aggregates": ("casebook.aggregates",),
+    "accounts": ("casebook.accounts",),
+    "audit": ("casebook.audit",),
+    "roles": ("casebook.roles",),
+    "crypto": ("casebook.crypto",),
+    "models": ("casebook.models",),
+    "db": ("casebook.db",),
+    "taxonomy": ("casebook.taxonomy", "casebook.references"),
+    "environment": ("casebook.environment",),
 }
+LAYERS: list[set[str]] = [
+    {"entry points"},
+    {"web"},
+    {"cases", "aggregates"},
+    {"accounts"},
+    {"audit"},
+    {"roles", "crypto"},
+    {"models", "db"},
+    {"taxonomy", "environment"},
+]
+LAYER_OF = {room: depth for depth, rooms in enumerate(LAYERS) for room in rooms}
+
+MANAGERS = {"objects", "_default_manager", "_base_manager"}
+DECRYPTING_NAMES = {"open_fields", "_unwrap", "_open", "AESGCM", "InvalidTag"}
+MAY_DECRYPT = {"casebook.crypto.envelope", "casebook.cases.access"}
 
 
-def _model_manager_uses(source: str, label: str) -> list[str]:
-    tree = ast.parse(source)
-    found = []
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Attribute)
-            and node.attr in {"objects", "_default_manager", "_base_manager"}
-            and isinstance(node.value, ast.Name)
-            and node.value.id in CASE_MODELS
-        ):
-            found.append(f"{label}:{node.lineno} {node.value.id}.{node.attr}")
+def modules(root: Path) -> dict[str, Path]:
+    """Every Python module of casebook/ and config/ (migrations aside), by dotted name."""
+    found = {}
+    for package in ("casebook", "config"):
+        for path in sorted((root / package).rglob("*.py")):
+            relative = path.relative_to(root).with_suffix("")
+            if "migrations" in relative.parts:
+                continue
+            parts = relative.parts[:-1] if relative.name == "__init__" else relative.parts
+            found[".".join(parts)] = path
     return found
 
 
-def test_views_never_query_case_models_directly():
-    views = sorted((ROOT / "casebook" / "views").rglob("*.py"))
-    assert views, "no view modules found"
-    offenders = [
-        use
-        for path in views
-        for use in _model_manager_uses(path.read_text(encoding="utf-8"), path.name)
+def imports(name: str, path: Path, known: set[str]) -> list[tuple[int, str]]:
+    """Every casebook or config module this module imports, with the line: at the top,
+    inside functions, relative or absolute. `from a import b` names a.b when b is a
+    module, else a."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            for alias in node.names:
+                candidate = f"{base}.{alias.name}"
+                found.append((node.lineno, candidate if candidate in known else base))
+    return [(line, target) for line, target in found if target.split(".")[0] in ROOT_PACKAGES]
+
+
+ROOT_PACKAGES = {"casebook", "config"}
+
+
+def room_of(name: str) -> str | None:
+    matches = [
+        (len(prefix), room)
+        for room, prefixes in ROOMS.items()
+        for prefix in prefixes
+        if name == prefix or name.startswith(prefix + ".")
     ]
-    assert offenders == []
+    return max(matches)[1] if matches else None
 
 
-def test_the_checker_catches_a_direct_query():
-    source = "def leak():\n    return CasePattern.objects.all()\n"
-    assert _model_manager_uses(source, "probe.py") == ["probe.py:2 CasePattern.objects"]
+def rooms_unassigned(root: Path) -> list[str]:
+    """Modules that belong to no room (the package roots excepted)."""
+    return [name for name in modules(root) if name not in ROOT_PACKAGES and not room_of(name)]
 
 
-CASEBOOK = ROOT / "casebook"
-DECRYPTING_NAMES = {"open_fields", "_unwrap", "_open", "AESGCM", "InvalidTag"}
-MAY_DECRYPT = {"envelope.py", "access.py"}
-EXPORT_MODULES = ("exports", "disclosure", "dashboard")
+def imports_against_the_direction(root: Path) -> list[str]:
+    known = modules(root)
+    offenders = []
+    for name, path in known.items():
+        room = room_of(name)
+        if room is None:
+            continue
+        for line, target in imports(name, path, set(known)):
+            target_room = room_of(target)
+            if target_room is None or target_room == room:
+                continue
+            if LAYER_OF[target_room] <= LAYER_OF[room]:
+                offenders.append(f"{name}:{line} ({room}) imports {target} ({target_room})")
+    return offenders
 
 
-def _names_used(source: str) -> set[str]:
+def import_cycles(root: Path) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan), imports in functions
+    included."""
+    known = modules(root)
+    graph = {
+        name: {target for _, target in imports(name, path, set(known)) if target in known}
+        for name, path in known.items()
+    }
+    # A package's __init__ is imported by every import of its modules; it only counts
+    # as a node for what it imports itself.
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph[node]:
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return cycles
+
+
+def manager_uses(source: str, label: str) -> list[str]:
+    """`Model.objects` (or another manager) touched directly."""
+    return [
+        f"{label}:{node.lineno} {node.value.id}.{node.attr}"
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Attribute)
+        and node.attr in MANAGERS
+        and isinstance(node.value, ast.Name)
+    ]
+
+
+def web_manager_uses(root: Path) -> list[str]:
+    return [
+        use
+        for name, path in modules(root).items()
+        if room_of(name) == "web"
+        for use in manager_uses(path.read_text(encoding="utf-8"), name)
+    ]
+
+
+def views_importing_views(root: Path) -> list[str]:
+    known = modules(root)
+    return [
+        f"{name}:{line} imports {target}"
+        for name, path in known.items()
+        if name.startswith("casebook.web.views.")
+        for line, target in imports(name, path, set(known))
+        if target.startswith("casebook.web.views") and target != "casebook.web.views"
+    ]
+
+
+def names_used(source: str) -> set[str]:
     names = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Attribute):
@@ -61,65 +203,222 @@ def _names_used(source: str) -> set[str]:
     return names
 
 
-def _imports_crypto(source: str) -> bool:
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import) and any("crypto" in a.name for a in node.names):
-            return True
-        if isinstance(node, ast.ImportFrom):
-            module = node.module or ""
-            if "crypto" in module or any(a.name in {"crypto", "access"} for a in node.names):
-                return True
-            if module.endswith("access"):
-                return True
-    return False
-
-
-def _modules():
-    return [p for p in CASEBOOK.rglob("*.py") if "migrations" not in p.parts]
-
-
-def test_only_crypto_and_access_decrypt():
-    offenders = {
-        str(path.relative_to(ROOT)): sorted(_names_used(path.read_text()) & DECRYPTING_NAMES)
-        for path in _modules()
-        if path.name not in MAY_DECRYPT
+def decrypting_modules(root: Path) -> dict[str, list[str]]:
+    """Modules outside the one access path that use a name that decrypts."""
+    found = {
+        name: sorted(names_used(path.read_text(encoding="utf-8")) & DECRYPTING_NAMES)
+        for name, path in modules(root).items()
+        if name not in MAY_DECRYPT
     }
-    assert {k: v for k, v in offenders.items() if v} == {}
-    access_source = (CASEBOOK / "access.py").read_text()
-    assert "open_fields" in _names_used(access_source)
+    return {name: used for name, used in found.items() if used}
 
 
-def test_only_crypto_imports_the_cipher():
-    importing = [str(p.relative_to(ROOT)) for p in _modules() if "cryptography" in p.read_text()]
-    assert importing == ["casebook/envelope.py"]
+def cipher_importers(root: Path) -> list[str]:
+    return [
+        name
+        for name, path in modules(root).items()
+        if any(
+            target == "cryptography" or target.startswith("cryptography.")
+            for target in _all_imported(path)
+        )
+    ]
 
 
-def test_export_code_never_imports_crypto_or_access():
-    exporters = [p for p in _modules() if p.stem.startswith(EXPORT_MODULES)]
-    offenders = [str(p) for p in exporters if _imports_crypto(p.read_text())]
-    assert offenders == []
+def _all_imported(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
 
 
-def test_the_checkers_catch_violations():
-    assert _names_used("from casebook.crypto import open_fields\nopen_fields(1)") & DECRYPTING_NAMES
-    assert _imports_crypto("from casebook import crypto")
-    assert _imports_crypto("import casebook.crypto")
-    assert _imports_crypto("from casebook.access import case_read")
-    assert not _imports_crypto("from casebook import taxonomy")
+def aggregates_reaching_secrets(root: Path) -> list[str]:
+    """Aggregate code that imports crypto or the cases room (where testimony is read)."""
+    known = modules(root)
+    return [
+        f"{name}:{line} imports {target}"
+        for name, path in known.items()
+        if room_of(name) == "aggregates"
+        for line, target in imports(name, path, set(known))
+        if room_of(target) in {"crypto", "cases"}
+    ]
+
+
+def python_randomness_in_aggregates(root: Path) -> list[str]:
+    return [
+        name
+        for name, path in modules(root).items()
+        if room_of(name) == "aggregates"
+        and {t.split(".")[0] for t in _all_imported(path)} & {"random", "numpy", "secrets"}
+    ]
+
+
+# The rules, on Casebook itself.
+
+
+def test_every_module_belongs_to_a_room():
+    assert rooms_unassigned(ROOT) == []
+
+
+def test_imports_run_one_way():
+    assert imports_against_the_direction(ROOT) == []
+
+
+def test_no_import_cycles():
+    assert import_cycles(ROOT) == []
+
+
+def test_web_never_touches_a_model_manager():
+    assert web_manager_uses(ROOT) == []
+
+
+def test_no_view_imports_another_view():
+    assert views_importing_views(ROOT) == []
+
+
+def test_only_the_access_path_decrypts():
+    assert decrypting_modules(ROOT) == {}
+    access = modules(ROOT)["casebook.cases.access"].read_text(encoding="utf-8")
+    assert "open_fields" in names_used(access)
+
+
+def test_only_the_crypto_room_imports_the_cipher():
+    assert cipher_importers(ROOT) == [
+        "casebook.crypto.envelope",
+        "casebook.crypto.signing",
+    ]
+
+
+def test_aggregates_never_reach_crypto_or_cases():
+    assert aggregates_reaching_secrets(ROOT) == []
 
 
 def test_noise_never_comes_from_python_random_generators():
-    for name in ("disclosure.py", "releases.py", "exports.py"):
-        source = (CASEBOOK / name).read_text()
-        imported = {
-            alias.name
-            for node in ast.walk(ast.parse(source))
-            if isinstance(node, ast.Import | ast.ImportFrom)
-            for alias in node.names
-        } | {
-            node.module
-            for node in ast.walk(ast.parse(source))
-            if isinstance(node, ast.ImportFrom) and node.module
-        }
-        assert not imported & {"random", "numpy", "secrets", "numpy.random"}, name
-    assert "opendp" in (CASEBOOK / "disclosure.py").read_text()
+    assert python_randomness_in_aggregates(ROOT) == []
+    disclosure = modules(ROOT)["casebook.aggregates.disclosure"]
+    assert "opendp" in _all_imported(disclosure) or "opendp.prelude" in _all_imported(disclosure)
+
+
+# The rules, failing on planted violations.
+
+
+def _plant(root: Path, files: dict[str, str]) -> Path:
+    for relative, source in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source, encoding="utf-8")
+    for package in ("casebook", "config"):
+        (root / package).mkdir(exist_ok=True)
+        (root / package / "__init__.py").touch()
+    return root
+
+
+def test_an_upward_import_is_caught_even_inside_a_function(tmp_path):
+    root = _plant(
+        tmp_path,
+        {
+            "casebook/roles.py": "def of():\n    from casebook.audit import log\n",
+            "casebook/audit/__init__.py": "",
+            "casebook/audit/log.py": "from casebook import roles\n",
+        },
+    )
+    assert imports_against_the_direction(root) == [
+        "casebook.roles:2 (roles) imports casebook.audit.log (audit)"
+    ]
+
+
+def test_an_import_between_peers_is_caught(tmp_path):
+    root = _plant(
+        tmp_path,
+        {
+            "casebook/cases/__init__.py": "",
+            "casebook/cases/services.py": "from ..aggregates.releases import budget\n",
+            "casebook/aggregates/__init__.py": "",
+            "casebook/aggregates/releases.py": "budget = 1\n",
+        },
+    )
+    assert imports_against_the_direction(root) == [
+        "casebook.cases.services:1 (cases) imports casebook.aggregates.releases (aggregates)"
+    ]
+
+
+def test_a_cycle_is_caught(tmp_path):
+    root = _plant(
+        tmp_path,
+        {
+            "casebook/audit/__init__.py": "",
+            "casebook/audit/a.py": "from casebook.audit import b\n",
+            "casebook/audit/b.py": "def f():\n    import casebook.audit.a\n",
+        },
+    )
+    assert import_cycles(root) == [["casebook.audit.a", "casebook.audit.b"]]
+
+
+def test_a_module_outside_every_room_is_caught(tmp_path):
+    root = _plant(tmp_path, {"casebook/helpers.py": ""})
+    assert rooms_unassigned(root) == ["casebook.helpers"]
+
+
+def test_a_view_querying_a_model_is_caught(tmp_path):
+    root = _plant(
+        tmp_path,
+        {
+            "casebook/web/__init__.py": "",
+            "casebook/web/views/__init__.py": "",
+            "casebook/web/views/leak.py": "def leak():\n    return Team.objects.all()\n",
+            "casebook/web/forms/__init__.py": "",
+            "casebook/web/forms/leak.py": "x = TOTPDevice._default_manager\n",
+        },
+    )
+    assert sorted(web_manager_uses(root)) == [
+        "casebook.web.forms.leak:1 TOTPDevice._default_manager",
+        "casebook.web.views.leak:2 Team.objects",
+    ]
+
+
+def test_a_view_importing_a_view_is_caught(tmp_path):
+    root = _plant(
+        tmp_path,
+        {
+            "casebook/web/__init__.py": "",
+            "casebook/web/views/__init__.py": "",
+            "casebook/web/views/a.py": "from casebook.web.views.b import helper\n",
+            "casebook/web/views/b.py": "helper = 1\n",
+        },
+    )
+    assert views_importing_views(root) == ["casebook.web.views.a:1 imports casebook.web.views.b"]
+
+
+def test_decryption_outside_the_access_path_is_caught(tmp_path):
+    root = _plant(
+        tmp_path,
+        {
+            "casebook/aggregates/__init__.py": "",
+            "casebook/aggregates/peek.py": (
+                "from casebook.crypto.envelope import open_fields\nopen_fields(1)\n"
+            ),
+            "casebook/cases/__init__.py": "",
+            "casebook/cases/access.py": "from casebook.crypto import envelope\n"
+            "envelope.open_fields(1)\n",
+        },
+    )
+    assert decrypting_modules(root) == {"casebook.aggregates.peek": ["open_fields"]}
+    assert aggregates_reaching_secrets(root) == [
+        "casebook.aggregates.peek:1 imports casebook.crypto.envelope"
+    ]
+
+
+def test_a_cipher_import_or_python_noise_outside_its_room_is_caught(tmp_path):
+    root = _plant(
+        tmp_path,
+        {
+            "casebook/aggregates/__init__.py": "",
+            "casebook/aggregates/noise.py": "import random\n",
+            "casebook/cases/__init__.py": "",
+            "casebook/cases/seal.py": "from cryptography.hazmat.primitives import hashes\n",
+        },
+    )
+    assert cipher_importers(root) == ["casebook.cases.seal"]
+    assert python_randomness_in_aggregates(root) == ["casebook.aggregates.noise"]

@@ -8,8 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from casebook.cases import access, services
-from casebook.cases import records
+from casebook.cases import access, records, services
 from casebook.crypto import envelope, keys
 from casebook.models import CaseKey, CasePattern, CaseTestimony
 from casebook.roles import Role

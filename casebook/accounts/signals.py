@@ -1,9 +1,12 @@
 """Sign-in, failed sign-in and sign-out go to the access log."""
 
+from typing import Any
+
 from axes.signals import user_locked_out
 from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
+from django.http import HttpRequest
 
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor, Outcome
@@ -11,16 +14,16 @@ from casebook.audit.flood import first_in_a_minute
 
 
 @receiver(user_logged_in)
-def login_recorded(sender, request, user, **kwargs):
+def login_recorded(sender: object, request: HttpRequest, user: User, **kwargs: Any) -> None:
     log.record(Action.AUTH_LOGIN, actor=Actor.of(user))
 
 
 @receiver(user_logged_out)
-def logout_recorded(sender, request, user, **kwargs):
+def logout_recorded(sender: object, request: HttpRequest, user: User | None, **kwargs: Any) -> None:
     log.record(Action.AUTH_LOGOUT, actor=Actor.of(user))
 
 
-def _attempted(username) -> Actor:
+def _attempted(username: object) -> Actor:
     """The account a failed attempt named, or "unknown": people sometimes type their
     password into the username field, and the log is permanent."""
     name = str(username or "")[:150]
@@ -31,7 +34,12 @@ def _attempted(username) -> Actor:
 
 
 @receiver(user_login_failed)
-def login_failure_recorded(sender, credentials, request=None, **kwargs):
+def login_failure_recorded(
+    sender: object,
+    credentials: dict[str, Any],
+    request: HttpRequest | None = None,
+    **kwargs: Any,
+) -> None:
     if getattr(request, "axes_locked_out", False):
         # Attempts on a locked account: the lockout event below records them.
         return
@@ -43,6 +51,8 @@ def login_failure_recorded(sender, credentials, request=None, **kwargs):
 
 
 @receiver(user_locked_out)
-def lockout_recorded(sender, request, username, ip_address, **kwargs):
+def lockout_recorded(
+    sender: object, request: HttpRequest, username: str, ip_address: str, **kwargs: Any
+) -> None:
     if first_in_a_minute(f"lockout:{username}:{ip_address}"):
         log.record(Action.AUTH_LOCKOUT, actor=_attempted(username), outcome=Outcome.DENIED)

@@ -1,5 +1,7 @@
 """Server-rendered SVG bar charts of released (noisy, published) tables. No scripts."""
 
+from typing import Any
+
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -8,12 +10,15 @@ from casebook import taxonomy
 BAR, GAP, LABEL_WIDTH, CHART_WIDTH = 16, 4, 260, 640
 
 
-def label(dimension: str, code) -> str:
+Cell = dict[str, Any]  # a published cell: {dimension: code, ..., "count": int | "<10"}
+
+
+def label(dimension: str, code: str | int) -> str:
     choices = taxonomy.VOCABULARIES.get(dimension)
-    return str(choices(code).label) if choices else str(code)
+    return str(choices(str(code)).label) if choices else str(code)
 
 
-def bar_chart(title: str, dimension: str, cells: list[dict]) -> SafeString:
+def bar_chart(title: str, dimension: str, cells: list[Cell]) -> SafeString:
     """Horizontal bars, one per code; '<threshold' values drawn as an outlined stub."""
     numbers = [c["count"] for c in cells if isinstance(c["count"], int)]
     top = max(numbers, default=0) or 1
@@ -53,7 +58,7 @@ def bar_chart(title: str, dimension: str, cells: list[dict]) -> SafeString:
     return mark_safe("".join(parts))  # noqa: S308 -- every label and value is escaped above
 
 
-def charts_for(release_dimensions: list[str], cells: list[dict], title: str) -> list[SafeString]:
+def charts_for(release_dimensions: list[str], cells: list[Cell], title: str) -> list[SafeString]:
     """One chart for a one-way table; small multiples (one per first code) for two-way."""
     if len(release_dimensions) == 1:
         return [bar_chart(title, release_dimensions[0], cells)]

@@ -80,7 +80,9 @@ def budget(supervisor: User | None, period: str | None = None) -> Budget:
     )
 
 
-def _reusable(purpose: str, names: str, version: int, epsilon, scale: float) -> Release | None:
+def _reusable(
+    purpose: str, names: str, version: int, epsilon: Decimal, scale: float
+) -> Release | None:
     """A stored release made under today's policy (same epsilon, noise scale, threshold
     and rounding): after a policy change, old releases are not served again."""
     chosen = disclosure.policy()

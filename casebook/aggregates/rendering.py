@@ -6,12 +6,13 @@ room, never reads testimony (tests/test_boundaries.py keeps it so).
 
 import csv
 import io
+from typing import Any
 
 from casebook.aggregates import disclosure
 from casebook.models import Release
 
 
-def as_json(release: Release) -> dict:
+def as_json(release: Release) -> dict[str, Any]:
     return {
         "dimensions": release.dimensions.split(","),
         "cells": release.published["cells"],

@@ -45,12 +45,14 @@ def filtered_events(chosen: EventFilter) -> QuerySet[AccessEvent]:
 
 @dataclass(frozen=True)
 class EventPage:
-    events: list
+    events: list[AccessEvent]
     older: int | None  # pass as ?before= for the next (older) page
     newer: int | None  # pass as ?after= for the previous (newer) page
 
 
-def event_page(events: QuerySet, *, before: int | None, after: int | None) -> EventPage:
+def event_page(
+    events: QuerySet[AccessEvent], *, before: int | None, after: int | None
+) -> EventPage:
     """One page, newest first, by keyset on seq: constant cost however long the log is."""
     if after is not None:
         rows = list(events.filter(seq__gt=after).order_by("seq")[: PAGE + 1])

@@ -5,8 +5,10 @@ is given: a modified, removed, reordered or inserted event breaks the chain at i
 sequence number, and a log cut short of a checkpoint no longer reaches it.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import Any
 
 from casebook.audit.checkpoints import checkpoint_as_dict, checkpoint_message
 from casebook.audit.log import EVENT_COLUMNS, GENESIS_HASH, event_hash, hashed_fields
@@ -27,7 +29,7 @@ class Verdict:
     problem: str = ""
 
 
-def _stored_events():
+def _stored_events() -> Iterator[SimpleNamespace]:
     """Events in sequence order, in chunks by keyset, as light records (not models)."""
     last = 0
     while True:
@@ -44,7 +46,7 @@ def _stored_events():
 
 
 def verify_log(
-    extra_checkpoints: list[dict] | None = None, trusted_key: str | None = None
+    extra_checkpoints: list[dict[str, Any]] | None = None, trusted_key: str | None = None
 ) -> Verdict:
     """Recompute the chain, then check every stored and given checkpoint against it.
 
@@ -104,5 +106,12 @@ def verify_log(
     return Verdict(True, count, head_seq, prev_hash, len(checkpoints))
 
 
-def _bad(count, head_seq, head_hash, checkpoints, first_bad_seq, problem) -> Verdict:
+def _bad(
+    count: int,
+    head_seq: int,
+    head_hash: str,
+    checkpoints: list[dict[str, Any]],
+    first_bad_seq: int,
+    problem: str,
+) -> Verdict:
     return Verdict(False, count, head_seq, head_hash, len(checkpoints), first_bad_seq, problem)

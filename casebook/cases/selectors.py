@@ -6,13 +6,18 @@ holders of global permissions see exactly what was shared with them, like anyone
 """
 
 from enum import StrEnum
-from typing import cast
+from typing import Any, TypedDict, cast
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
 
 from casebook.models import CaseGroupGrant, CasePattern, CaseUserGrant, Team
 from casebook.roles import Role, role_of
+
+
+class Holders(TypedDict):
+    users: list[User]
+    teams: list[Team]
 
 
 class Access(StrEnum):
@@ -25,7 +30,7 @@ class Access(StrEnum):
 SHARED_ACCESS = (Access.VIEW, Access.CHANGE)
 
 
-def granted_case_ids(user: User, access: Access) -> QuerySet:
+def granted_case_ids(user: User, access: Access) -> QuerySet[CaseUserGrant, dict[str, Any]]:
     """Ids of the cases granted to the user directly or through one of their groups.
 
     A UNION of two index scans. Guardian's get_objects_for_user ORs permission
@@ -50,7 +55,9 @@ def _may_hold_grants(user: User | AnonymousUser) -> bool:
     return role_of(user) in CASE_ROLES and not user.is_superuser
 
 
-def visible_cases(user: User | AnonymousUser, access: Access = Access.VIEW) -> QuerySet:
+def visible_cases(
+    user: User | AnonymousUser, access: Access = Access.VIEW
+) -> QuerySet[CasePattern]:
     """The cases whose content this user may open (or change, with Access.CHANGE).
 
     Only active caseworkers and supervisors hold grants; anonymous users, auditors,
@@ -62,14 +69,14 @@ def visible_cases(user: User | AnonymousUser, access: Access = Access.VIEW) -> Q
     return CasePattern.objects.filter(pk__in=granted_case_ids(cast(User, user), access))
 
 
-def supervised_teams(user: User | AnonymousUser) -> QuerySet:
+def supervised_teams(user: User | AnonymousUser) -> QuerySet[Team]:
     """The teams this user oversees: none unless their role is supervisor."""
     if role_of(user) != Role.SUPERVISOR:
         return Team.objects.none()
     return Team.objects.filter(supervisors=cast(User, user))
 
 
-def overseen_cases(supervisor: User) -> QuerySet:
+def overseen_cases(supervisor: User | AnonymousUser) -> QuerySet[CasePattern]:
     """The cases of the teams this supervisor oversees, for listing and sharing.
 
     This opens case metadata (reference, category, author, dates, grants) only;
@@ -78,7 +85,7 @@ def overseen_cases(supervisor: User) -> QuerySet:
     return CasePattern.objects.filter(team__in=supervised_teams(supervisor))
 
 
-def deletable_cases(user: User) -> QuerySet:
+def deletable_cases(user: User | AnonymousUser) -> QuerySet[CasePattern]:
     """Cases this user may delete: those granted for deletion (their own), or overseen."""
     if not _may_hold_grants(user):
         return CasePattern.objects.none()
@@ -88,7 +95,9 @@ def deletable_cases(user: User) -> QuerySet:
     )
 
 
-def listed_cases(user: User, *, include_overseen: bool, filters: dict) -> QuerySet:
+def listed_cases(
+    user: User | AnonymousUser, *, include_overseen: bool, filters: dict[str, object]
+) -> QuerySet[CasePattern]:
     """The case list: visible cases, plus the overseen teams' cases for supervisors.
 
     Overseen cases show only their category, so only a category filter applies to
@@ -100,13 +109,14 @@ def listed_cases(user: User, *, include_overseen: bool, filters: dict) -> QueryS
     if not _may_hold_grants(user):
         return CasePattern.objects.none()
     return CasePattern.objects.filter(
-        Q(pk__in=granted_case_ids(user, Access.VIEW)) | Q(team__in=supervised_teams(user))
+        Q(pk__in=granted_case_ids(cast(User, user), Access.VIEW))
+        | Q(team__in=supervised_teams(user))
     ).filter(**filters)
 
 
-def grant_holders(case_ids: list) -> dict:
+def grant_holders(case_ids: list[Any]) -> dict[Any, Holders]:
     """Who can open each case: {case_id: {"users": [...], "teams": [...]}}, in two queries."""
-    holders: dict = {case_id: {"users": [], "teams": []} for case_id in case_ids}
+    holders: dict[Any, Holders] = {case_id: {"users": [], "teams": []} for case_id in case_ids}
     user_grants = CaseUserGrant.objects.filter(
         content_object_id__in=case_ids, permission__codename=Access.VIEW
     ).select_related("user")

@@ -4,6 +4,7 @@ The cases are random draws from the taxonomy. They describe nobody.
 """
 
 import random
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -69,13 +70,13 @@ def random_testimony(rng: random.Random, pattern: Pattern) -> Testimony:
     )
 
 
-def demo_seed(*, password: str, case_count: int = DEMO_CASE_COUNT, seed: int = 7) -> dict:
+def demo_seed(*, password: str, case_count: int = DEMO_CASE_COUNT, seed: int = 7) -> dict[str, Any]:
     """Create what is missing of the demo data; running it twice adds nothing.
 
     Returns counts, and the backup codes of newly created accounts that need a
     second factor (supervisors, auditors, administrators).
     """
-    created: dict = {"accounts": 0, "cases": 0, "codes": {}}
+    created: dict[str, Any] = {"accounts": 0, "cases": 0, "codes": {}}
     with transaction.atomic():
         for name in DEMO_TEAMS:
             team_get_or_create(name=name)

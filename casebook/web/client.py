@@ -1,7 +1,14 @@
 """The client behind a request."""
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.http import HttpRequest
+
+
+class SignedInRequest(HttpRequest):
+    """A request that a decorator has let through only when signed in (for typing)."""
+
+    user: User
 
 
 def client_ip(request: HttpRequest) -> str:

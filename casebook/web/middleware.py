@@ -46,7 +46,7 @@ class MFARequiredMiddleware:
         user = request.user
         if (
             not user.is_authenticated
-            or user.is_verified()  # type: ignore[union-attr]
+            or user.is_verified()  # type: ignore[attr-defined]  # set by django-otp's middleware
             or request.path.startswith(OPEN_PATHS)
         ):
             return self.get_response(request)

@@ -1,7 +1,8 @@
 import getpass
 import os
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from casebook.accounts.services import AccountRefused, account_create, parse_role
 from casebook.roles import Role
@@ -12,12 +13,14 @@ class Command(BaseCommand):
         "Create an account with one role. The password comes from CASEBOOK_PASSWORD, else a prompt."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument("--role", required=True, help=", ".join(r.value for r in Role))
         parser.add_argument("--team", help="the team (caseworkers and supervisors)")
 
-    def handle(self, *args, username, role, team, **options):
+    def handle(
+        self, *args: Any, username: str, role: str, team: str | None, **options: Any
+    ) -> None:
         try:
             parsed_role = parse_role(role)
             password = os.environ.get("CASEBOOK_PASSWORD") or self._prompt()

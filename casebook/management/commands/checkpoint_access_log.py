@@ -1,4 +1,5 @@
 import json
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -14,7 +15,7 @@ class Command(BaseCommand):
         "checkpoint to the auditors to keep outside Casebook."
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             checkpoint = checkpoint_create(actor=Actor.system("checkpoint_access_log"))
         except CryptoError as error:

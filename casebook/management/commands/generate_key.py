@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 
 from casebook.crypto.envelope import random_key_text
 
@@ -11,7 +13,7 @@ class Command(BaseCommand):
 
     requires_system_checks = []  # it runs before any key exists
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--key-version", type=int, default=1)
         parser.add_argument(
             "--signing",
@@ -19,7 +21,7 @@ class Command(BaseCommand):
             help="print an Ed25519 access-log signing key (CASEBOOK_AUDIT_SIGNING_KEY) instead",
         )
 
-    def handle(self, *args, key_version, signing, **options):
+    def handle(self, *args: Any, key_version: int, signing: bool, **options: Any) -> None:
         if signing:
             self.stdout.write(random_key_text())
             return

@@ -7,7 +7,9 @@ releases and the privacy ledger; and since it owns no table it cannot drop or di
 their append-only triggers either.
 """
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 APPEND_ONLY = [
@@ -21,10 +23,10 @@ APPEND_ONLY = [
 class Command(BaseCommand):
     help = "Grant the application database role its privileges (PostgreSQL only)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("role")
 
-    def handle(self, *args, role, **options):
+    def handle(self, *args: Any, role: str, **options: Any) -> None:
         if connection.vendor != "postgresql":
             raise CommandError("Database roles exist only on PostgreSQL.")
         quote = connection.ops.quote_name

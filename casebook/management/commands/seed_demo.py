@@ -1,5 +1,6 @@
 import os
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -12,7 +13,7 @@ class Command(BaseCommand):
         "CASEBOOK_DEMO=1, so that fictional cases never reach a real database by accident."
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         if os.environ.get("CASEBOOK_DEMO") != "1":
             raise CommandError(
                 "Refusing to seed demo data: set CASEBOOK_DEMO=1 on a demo database."

@@ -1,7 +1,8 @@
 import os
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor, Outcome
@@ -18,10 +19,10 @@ class Command(BaseCommand):
         "sequence number."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--checkpoint", action="append", default=[], metavar="FILE")
 
-    def handle(self, *args, checkpoint, **options):
+    def handle(self, *args: Any, checkpoint: list[str], **options: Any) -> None:
         given = []
         for path in checkpoint:
             try:

@@ -1,6 +1,6 @@
 """The auditor's filters of the access log."""
 
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -21,12 +21,12 @@ class EventFilterForm(forms.Form):
     date_from = forms.DateField(label=_("From (UTC date)"), required=False)
     date_to = forms.DateField(label=_("To (UTC date, inclusive)"), required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         action = cast(forms.ChoiceField, self.fields["action"])
         action.choices = [("", _("Any"))] + [(name, name) for name in sorted(registered_actions())]
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
         for name in ("date_from", "date_to"):

@@ -3,18 +3,19 @@
 from typing import Any, cast
 
 from django import forms
+from django.db import models
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from casebook import taxonomy
 from casebook.cases.identifiers import find_identifiers
 from casebook.cases.records import CaseRecord, Pattern, Testimony
-from casebook.models import Team
+from casebook.models import CasePattern, Team
 
 BLANK = [("", "---------")]
 
 
-def choose(vocabulary) -> list:
+def choose(vocabulary: type[models.TextChoices]) -> list[tuple[str, str]]:
     """A code list with an empty first option, so nothing is chosen for the caseworker."""
     return BLANK + list(vocabulary.choices)
 
@@ -104,7 +105,7 @@ class CasePatternForm(forms.Form):
         required=False,
     )
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
         self.identifier_findings = find_identifiers(
@@ -151,11 +152,13 @@ class CasePatternForm(forms.Form):
 
 
 class CaseCreateForm(CasePatternForm):
-    team = forms.ModelChoiceField(label=_("Team"), queryset=None, empty_label=None)
+    team: "forms.ModelChoiceField[Team]" = forms.ModelChoiceField(
+        label=_("Team"), queryset=None, empty_label=None
+    )
 
     def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        team_field = cast(forms.ModelChoiceField, self.fields["team"])
+        team_field = cast("forms.ModelChoiceField[Team]", self.fields["team"])
         team_field.queryset = teams
         self.only_team = teams.first() if teams.count() == 1 else None
         if self.only_team is not None:
@@ -163,7 +166,7 @@ class CaseCreateForm(CasePatternForm):
             self.fields["team"].required = False
             self.fields["team"].widget = forms.HiddenInput()
 
-    def clean_team(self):
+    def clean_team(self) -> Team | None:
         return self.cleaned_data.get("team") or self.only_team
 
 
@@ -176,14 +179,14 @@ class CaseDeleteForm(forms.Form):
         label=_("Type the case reference to confirm"), max_length=20, strip=True
     )
 
-    def __init__(self, *args, case, **kwargs):
+    def __init__(self, *args: Any, case: CasePattern, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.case = case
 
-    def clean_reference(self):
+    def clean_reference(self) -> str:
         if self.cleaned_data["reference"] != self.case.reference:
             raise forms.ValidationError(_("That is not this case's reference."))
-        return self.cleaned_data["reference"]
+        return str(self.cleaned_data["reference"])
 
 
 class CaseFilterForm(forms.Form):
@@ -207,7 +210,7 @@ class CaseFilterForm(forms.Form):
         required=False,
     )
 
-    def filters(self) -> dict:
+    def filters(self) -> dict[str, object]:
         if not self.is_valid():
             return {}
         data = self.cleaned_data

@@ -1,11 +1,14 @@
 """What supervisors submit: whom to share a case with or revoke, and break-glass reasons."""
 
-from typing import cast
+from collections.abc import Iterable
+from typing import Any, cast
 
 from django import forms
+from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
 from casebook.cases.access import MIN_BREAK_GLASS_REASON
+from casebook.models import Team
 
 
 class BreakGlassForm(forms.Form):
@@ -25,7 +28,9 @@ class HolderForm(forms.Form):
 
     holder = forms.ChoiceField(label=_("Person or team"))
 
-    def __init__(self, *args, people, teams, **kwargs):
+    def __init__(
+        self, *args: Any, people: Iterable[User], teams: Iterable[Team], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.people = {f"user:{u.pk}": u for u in people}
         self.teams = {f"team:{t.pk}": t for t in teams}
@@ -38,8 +43,7 @@ class HolderForm(forms.Form):
             (_("People"), [(key, u.username) for key, u in self.people.items()]),
         ]
 
-    def holder_kwargs(self) -> dict:
+    def chosen(self) -> tuple[User | None, Team | None]:
+        """The person or the team chosen (the other is None)."""
         key = self.cleaned_data["holder"]
-        if key in self.people:
-            return {"user": self.people[key]}
-        return {"team": self.teams[key]}
+        return self.people.get(key), self.teams.get(key)

@@ -1,12 +1,13 @@
 """Break-glass: a supervisor opens an overseen case not shared with them, with a reason."""
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_http_methods
 
 from casebook.cases import access
 from casebook.cases.selectors import overseen_cases
+from casebook.web.client import SignedInRequest
 from casebook.web.decorators import case_or_404, case_url
 from casebook.web.forms.oversight import BreakGlassForm
 
@@ -14,7 +15,7 @@ from casebook.web.forms.oversight import BreakGlassForm
 @sensitive_variables()
 @case_url
 @require_http_methods(["GET", "POST"])
-def case_break_glass(request: HttpRequest, reference: str) -> HttpResponse:
+def case_break_glass(request: SignedInRequest, reference: str) -> HttpResponse:
     """The reason goes to the access log; each opening is one reading, nothing is shared."""
     case = case_or_404(request, overseen_cases(request.user), reference)
     form = BreakGlassForm(request.POST or None)

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django.shortcuts import render
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
@@ -23,7 +24,7 @@ STANDARD_TABLES = [
 class Panel:
     title: str
     release: Release | None
-    charts: list
+    charts: list[SafeString]
     refused: str = ""
 
 

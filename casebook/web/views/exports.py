@@ -2,13 +2,14 @@
 
 import json
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from casebook.aggregates import disclosure, releases, rendering
 from casebook.roles import Role
+from casebook.web.client import SignedInRequest
 from casebook.web.decorators import release_refused, role_required, same_origin_only
 
 ALLOWED_PARAMETERS = {"dimensions", "format"}
@@ -18,7 +19,7 @@ ALLOWED_PARAMETERS = {"dimensions", "format"}
 @require_GET
 @role_required(Role.SUPERVISOR)
 @same_origin_only
-def aggregate_export(request: HttpRequest) -> HttpResponse:
+def aggregate_export(request: SignedInRequest) -> HttpResponse:
     """GET /exports/aggregate?dimensions=category,year&format=csv|json. Aggregates only."""
     extra = sorted(set(request.GET) - ALLOWED_PARAMETERS)
     if extra:

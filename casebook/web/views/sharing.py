@@ -36,7 +36,8 @@ def case_sharing(request, reference):
             record_denial(request.user, case.reference, attempted=attempt_label(request))
             return _page(request, case, form, status=400)
         try:
-            case_share(supervisor=request.user, case=case, **form.holder_kwargs())
+            user, team = form.chosen()
+            case_share(supervisor=request.user, case=case, user=user, team=team)
         except SharingRefused as refusal:
             record_denial(request.user, case.reference, attempted=attempt_label(request))
             form.add_error(None, str(refusal))
@@ -59,7 +60,8 @@ def case_revoke(request, reference):
         messages.error(request, _("That person or team does not hold this case."))
         return redirect("casebook:case_sharing", reference=case.reference)
     try:
-        case_unshare(supervisor=request.user, case=case, **form.holder_kwargs())
+        user, team = form.chosen()
+        case_unshare(supervisor=request.user, case=case, user=user, team=team)
     except SharingRefused as refusal:
         record_denial(request.user, case.reference, attempted=attempt_label(request))
         messages.error(request, str(refusal))
