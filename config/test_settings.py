@@ -61,3 +61,10 @@ STORAGES = {
 # The test client speaks plain HTTP. Production's HTTPS redirect and headers are
 # tested through the real entrypoint in tests/test_deployment.py.
 SECURE_SSL_REDIRECT = False
+
+# Each run gets a test database of its own, so that two runs on one machine never drop
+# each other's (pytest-django creates it and drops it at the end).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": f"test_casebook_{os.getpid()}_{secrets.token_hex(3)}"
+    }

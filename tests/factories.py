@@ -3,6 +3,7 @@
 from dataclasses import replace
 
 from django.contrib.auth.models import User
+from django.test import override_settings
 
 from casebook.accounts.services import account_create
 from casebook.accounts.teams import team_get_or_create
@@ -91,3 +92,33 @@ def sign_in(client, user: User) -> None:
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
+
+
+# Disclosure settings for tests: the defaults' shape, with smaller budgets.
+BASE_POLICY = {
+    "EPSILON_PER_EXPORT": 1.0,
+    "EPSILON_PER_DASHBOARD_TABLE": 0.1,
+    "SUPERVISOR_MONTHLY_BUDGET": 4.0,
+    "GLOBAL_MONTHLY_BUDGET": 20.0,
+    "GLOBAL_LIFETIME_BUDGET": 120.0,
+    "CASES_PER_PERSON": 2,
+    "CODES_PER_CASE": 3,
+    "THRESHOLD": 10,
+    "ROUNDING_BASE": 5,
+    "DASHBOARD_REFRESH_SECONDS": 86400,
+}
+# Noise so small (scale about 1e-3) that the published values equal the true counts: for
+# checking what is counted, never a setting anyone could deploy by accident (tests only).
+NEAR_EXACT = {
+    **BASE_POLICY,
+    "EPSILON_PER_EXPORT": 5_000,
+    "SUPERVISOR_MONTHLY_BUDGET": 9_000,
+    "GLOBAL_MONTHLY_BUDGET": 9_000,
+    "GLOBAL_LIFETIME_BUDGET": 9_000,
+    "THRESHOLD": 5,
+    "ROUNDING_BASE": 1,
+}
+
+
+def policy(**changes):
+    return override_settings(CASEBOOK_DISCLOSURE={**BASE_POLICY, **changes})

@@ -72,6 +72,8 @@ def test_modified_ciphertext_fails_and_never_returns_text():
         (f"1:{new_kek()},1:{new_kek()}", "version 1 twice"),
         ("0:" + new_kek(), "not 'VERSION:BASE64KEY'"),
     ],
+    # Named, since the generated keys would make the ids differ on every run.
+    ids=["empty", "nonsense", "bad-base64", "short-key", "version-twice", "version-zero"],
 )
 def test_malformed_keyrings_are_refused_without_echoing_keys(text, message):
     with pytest.raises(envelope.KeyMissing, match=message) as raised:

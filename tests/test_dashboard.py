@@ -9,7 +9,7 @@ from django.utils import timezone
 from casebook.models import PrivacyCharge, Release
 from casebook.roles import Role
 from tests import factories
-from tests.test_disclosure import BASE_POLICY
+from tests.factories import BASE_POLICY
 
 DASHBOARD = reverse("casebook:dashboard")
 

@@ -15,35 +15,10 @@ from casebook.checks import disclosure_policy_valid
 from casebook.models import AccessEvent, DatasetVersion, PrivacyCharge, Release
 from casebook.roles import Role
 from tests import factories
+from tests.cast import CastTestCase
+from tests.factories import NEAR_EXACT, policy
 
 EXPORT = reverse("casebook:aggregate_export")
-BASE_POLICY = {
-    "EPSILON_PER_EXPORT": 1.0,
-    "EPSILON_PER_DASHBOARD_TABLE": 0.1,
-    "SUPERVISOR_MONTHLY_BUDGET": 4.0,
-    "GLOBAL_MONTHLY_BUDGET": 20.0,
-    "GLOBAL_LIFETIME_BUDGET": 120.0,
-    "CASES_PER_PERSON": 2,
-    "CODES_PER_CASE": 3,
-    "THRESHOLD": 10,
-    "ROUNDING_BASE": 5,
-    "DASHBOARD_REFRESH_SECONDS": 86400,
-}
-# Noise so small (scale about 1e-3) that the published values equal the true counts: for
-# checking what is counted, never a setting anyone could deploy by accident (tests only).
-NEAR_EXACT = {
-    **BASE_POLICY,
-    "EPSILON_PER_EXPORT": 5_000,
-    "SUPERVISOR_MONTHLY_BUDGET": 9_000,
-    "GLOBAL_MONTHLY_BUDGET": 9_000,
-    "GLOBAL_LIFETIME_BUDGET": 9_000,
-    "THRESHOLD": 5,
-    "ROUNDING_BASE": 1,
-}
-
-
-def policy(**changes):
-    return override_settings(CASEBOOK_DISCLOSURE={**BASE_POLICY, **changes})
 
 
 class ExportTests(TestCase):
@@ -278,3 +253,41 @@ class DatasetVersionTests(TestCase):
         start = DatasetVersion.current()
         DatasetVersion.bump()
         assert DatasetVersion.objects.get().version == start + 1
+
+
+class ExportRefusalTests(CastTestCase):
+    def test_exports_started_by_another_site_are_refused_logged_and_free(self):
+        factories.sign_in(self.client, self.supervisor)
+        response = self.client.get(
+            EXPORT, {"dimensions": "category"}, headers={"Sec-Fetch-Site": "cross-site"}
+        )
+        assert response.status_code == 403 and PrivacyCharge.objects.count() == 0
+        event = AccessEvent.objects.order_by("-seq").first()
+        assert (event.action, event.outcome) == ("export.create", "denied")
+        same_origin = self.client.get(
+            EXPORT, {"dimensions": "category"}, headers={"Sec-Fetch-Site": "same-origin"}
+        )
+        assert same_origin.status_code == 200
+
+    def test_refused_exports_are_recorded_as_denials(self):
+        factories.sign_in(self.client, self.supervisor)
+        assert self.client.get(EXPORT, {"dimensions": "name"}).status_code == 400
+        event = AccessEvent.objects.order_by("-seq").first()
+        assert (event.action, event.outcome, event.details["dimensions"]) == (
+            "export.create",
+            "denied",
+            "name",
+        )
+
+    @policy(GLOBAL_LIFETIME_BUDGET=1.5)
+    def test_the_dataset_has_a_lifetime_budget_as_well_as_a_monthly_one(self):
+        factories.sign_in(self.client, self.supervisor)
+        assert self.client.get(EXPORT, {"dimensions": "category"}).status_code == 200
+        assert self.client.get(EXPORT, {"dimensions": "year"}).status_code == 429
+
+    def test_a_policy_change_is_not_answered_with_an_old_release(self):
+        factories.sign_in(self.client, self.supervisor)
+        assert self.client.get(EXPORT, {"dimensions": "category"}).status_code == 200
+        with policy(CASES_PER_PERSON=3):
+            assert self.client.get(EXPORT, {"dimensions": "category"}).status_code == 200
+        assert PrivacyCharge.objects.count() == 2

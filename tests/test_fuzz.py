@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from casebook.models import CaseGroupGrant, CasePattern, CaseTestimony, CaseUserGrant, PrivacyCharge
-from casebook.roles import Role
 from casebook.web.forms.cases import CaseEditForm
 from tests import factories
+from tests.cast import WithCast
 
 TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
 VALUE = st.one_of(TEXT, st.lists(TEXT, max_size=3), st.integers().map(str))
@@ -67,15 +67,11 @@ FUZZ = settings(
 REFUSED = {400, 403, 404, 405, 409, 429}
 
 
-class FuzzTests(TestCase):
+class FuzzTests(WithCast, TestCase):
     @classmethod
     def setUpTestData(cls):
-        factories.team("Test Team Alpha")
-        cls.caseworker = factories.user("cw-author", Role.CASEWORKER, "Test Team Alpha")
-        cls.colleague = factories.user("cw-colleague", Role.CASEWORKER, "Test Team Alpha")
-        cls.supervisor = factories.user("sup-alpha", Role.SUPERVISOR, "Test Team Alpha")
-        cls.auditor = factories.user("aud-1", Role.AUDITOR)
-        cls.case = factories.case(cls.caseworker)
+        super().setUpTestData()
+        cls.caseworker = cls.author
 
     def state(self):
         return (

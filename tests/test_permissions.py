@@ -1,24 +1,14 @@
 from django.contrib.auth.models import Permission, User
-from django.test import TestCase
 
 from casebook.cases.selectors import Access, listed_cases, overseen_cases, visible_cases
 from casebook.cases.sharing import case_share, case_unshare
 from casebook.models import CasePattern
 from casebook.roles import Role
 from tests import factories
+from tests.cast import CastTestCase
 
 
-class VisibleCasesTests(TestCase):
-    @classmethod
-    def setUpTestData(cls):
-        cls.alpha = factories.team("Test Team Alpha")
-        cls.beta = factories.team("Test Team Beta")
-        cls.author = factories.user("cw-author", Role.CASEWORKER, "Test Team Alpha")
-        cls.colleague = factories.user("cw-colleague", Role.CASEWORKER, "Test Team Alpha")
-        cls.outsider = factories.user("cw-outsider", Role.CASEWORKER, "Test Team Beta")
-        cls.supervisor = factories.user("sup-alpha", Role.SUPERVISOR, "Test Team Alpha")
-        cls.case = factories.case(cls.author)
-
+class VisibleCasesTests(CastTestCase):
     def test_author_can_view_and_change_own_case(self):
         assert list(visible_cases(self.author)) == [self.case]
         assert list(visible_cases(self.author, Access.CHANGE)) == [self.case]

@@ -1,22 +1,17 @@
-from django.test import TestCase
 from django.urls import reverse
 
 from casebook.cases.selectors import grant_holders, visible_cases
 from casebook.cases.sharing import SharingRefused, case_share
+from casebook.models import AccessEvent
 from casebook.roles import Role
 from tests import factories
+from tests.cast import CastTestCase
 
 
-class SharingPageTests(TestCase):
+class SharingPageTests(CastTestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.alpha = factories.team("Test Team Alpha")
-        cls.beta = factories.team("Test Team Beta")
-        cls.author = factories.user("cw-author", Role.CASEWORKER, "Test Team Alpha")
-        cls.colleague = factories.user("cw-colleague", Role.CASEWORKER, "Test Team Alpha")
-        cls.outsider = factories.user("cw-outsider", Role.CASEWORKER, "Test Team Beta")
-        cls.supervisor = factories.user("sup-alpha", Role.SUPERVISOR, "Test Team Alpha")
-        cls.case = factories.case(cls.author)
+        super().setUpTestData()
         cls.url = reverse("casebook:case_sharing", args=[cls.case.reference])
         cls.revoke = reverse("casebook:case_revoke", args=[cls.case.reference])
 
@@ -82,3 +77,24 @@ class SharingPageTests(TestCase):
     def test_service_refuses_a_caseworker(self):
         with self.assertRaises(SharingRefused):
             case_share(supervisor=self.author, case=self.case, user=self.colleague)
+
+    def test_refused_share_is_recorded(self):
+        factories.sign_in(self.client, self.supervisor)
+        assert self.client.post(self.url, {"holder": "user:999999"}).status_code == 400
+        event = AccessEvent.objects.order_by("-seq").first()
+        assert (event.action, event.outcome, event.target) == (
+            "case.access",
+            "denied",
+            self.case.reference,
+        )
+
+    def test_refused_revoke_is_recorded(self):
+        factories.sign_in(self.client, self.supervisor)
+        url = reverse("casebook:case_revoke", args=[self.case.reference])
+        assert self.client.post(url, {"holder": "user:999999"}).status_code == 302
+        event = AccessEvent.objects.order_by("-seq").first()
+        assert (event.action, event.outcome, event.details["method"]) == (
+            "case.access",
+            "denied",
+            "POST case_revoke",
+        )

@@ -19,6 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from casebook.models import AccessEvent
 from casebook.roles import Role
 from tests import factories
+from tests.cast import CastTestCase
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGIN = reverse("login")
@@ -271,3 +272,23 @@ def test_production_hashes_passwords_with_argon2():
         check=True,
     )
     assert result.stdout.strip() == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+class SignInRecordTests(CastTestCase):
+    def test_failed_sign_in_with_an_unknown_name_is_logged_as_unknown(self):
+        self.client.post(LOGIN, {"username": "my-secret-password", "password": "x"})
+        event = AccessEvent.objects.order_by("-seq").first()
+        assert (event.action, event.actor_username) == ("auth.login_failed", "unknown")
+        self.client.post(LOGIN, {"username": "cw-author", "password": "wrong"})
+        assert AccessEvent.objects.order_by("-seq").first().actor_username == "cw-author"
+
+    def test_mfa_setup_shows_a_new_key_each_visit_bound_to_the_session(self):
+        self.client.force_login(self.supervisor)
+        first = self.client.get(reverse("mfa_setup")).context["secret"]
+        second = self.client.get(reverse("mfa_setup")).context["secret"]
+        assert first != second
+        assert TOTPDevice.objects.filter(user=self.supervisor, confirmed=False).count() == 1
+        other = self.client_class()
+        other.force_login(self.supervisor)
+        response = other.post(reverse("mfa_setup"), {"token": "123456"})
+        assert response.status_code == 302  # no set-up started in this session
