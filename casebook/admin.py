@@ -1,7 +1,9 @@
-"""Admin registrations (Django finds them here). Administrators, with a verified second
-factor (casebook.web.admin_site),
-may look at accounts and teams, and delete a user's second-factor devices so that
-someone who lost theirs can enrol again; that deletion is in the access log.
+"""The admin site's registrations: look at accounts and teams, reset second factors.
+
+Django finds them here. Administrators, with a verified second factor
+(casebook.web.admin_site), may look at accounts and teams, and delete a user's
+second-factor devices so that someone who lost theirs can enrol again; that
+deletion is in the access log.
 
 Nothing here changes roles, teams or passwords (use `add_user` and the audited
 services), and no case, testimony, key, log or ledger model is registered."""

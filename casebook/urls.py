@@ -1,3 +1,5 @@
+"""Casebook's pages by URL: cases, exports, the dashboard and the auditor's workspace."""
+
 from django.urls import path, register_converter
 
 from casebook.references import REFERENCE_PATTERN

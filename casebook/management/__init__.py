@@ -1,0 +1,1 @@
+"""Operators' commands (`python manage.py ...`) and the synthetic demo data."""
