@@ -167,12 +167,14 @@ CASEBOOK_DISCLOSURE = {
     "EPSILON_PER_DASHBOARD_TABLE": 0.25,
     "SUPERVISOR_MONTHLY_BUDGET": float(os.environ.get("CASEBOOK_SUPERVISOR_BUDGET", "4.0")),
     "GLOBAL_MONTHLY_BUDGET": float(os.environ.get("CASEBOOK_GLOBAL_BUDGET", "30.0")),
+    "DASHBOARD_MONTHLY_BUDGET": 1.0,
     "GLOBAL_LIFETIME_BUDGET": float(os.environ.get("CASEBOOK_GLOBAL_LIFETIME_BUDGET", "200.0")),
     "CASES_PER_PERSON": int(os.environ.get("CASEBOOK_CASES_PER_PERSON", "2")),
     "CODES_PER_CASE": 3,
     "THRESHOLD": int(os.environ.get("CASEBOOK_DISPLAY_THRESHOLD", "10")),
     "ROUNDING_BASE": 5,
-    "DASHBOARD_REFRESH_SECONDS": 24 * 60 * 60,
+    # Counted data is frozen every N days, on Mondays 00:00 UTC for whole weeks.
+    "SNAPSHOT_EVERY_DAYS": int(os.environ.get("CASEBOOK_SNAPSHOT_EVERY_DAYS", "7")),
 }
 
 # Cases per page on the case list.

@@ -1,15 +1,18 @@
 """Fictional accounts and cases for tests. Nothing here describes a real person."""
 
 from dataclasses import replace
+from datetime import timedelta
 
 from django.contrib.auth.models import User
 from django.test import override_settings
+from django.utils import timezone
 
 from casebook.accounts.services import account_create
 from casebook.accounts.teams import team_get_or_create
+from casebook.aggregates.snapshots import snapshot_slot, snapshot_take
 from casebook.cases.records import Pattern, Testimony
 from casebook.cases.services import case_create
-from casebook.models import CasePattern, Team
+from casebook.models import CasePattern, Snapshot, Team
 from casebook.roles import Role
 
 PASSWORD = "fictional-test-password-7"
@@ -100,12 +103,13 @@ BASE_POLICY = {
     "EPSILON_PER_DASHBOARD_TABLE": 0.1,
     "SUPERVISOR_MONTHLY_BUDGET": 4.0,
     "GLOBAL_MONTHLY_BUDGET": 20.0,
+    "DASHBOARD_MONTHLY_BUDGET": 0.4,
     "GLOBAL_LIFETIME_BUDGET": 120.0,
     "CASES_PER_PERSON": 2,
     "CODES_PER_CASE": 3,
     "THRESHOLD": 10,
     "ROUNDING_BASE": 5,
-    "DASHBOARD_REFRESH_SECONDS": 86400,
+    "SNAPSHOT_EVERY_DAYS": 7,
 }
 # Noise so small (scale about 1e-3) that the published values equal the true counts: for
 # checking what is counted, never a setting anyone could deploy by accident (tests only).
@@ -118,6 +122,13 @@ NEAR_EXACT = {
     "THRESHOLD": 5,
     "ROUNDING_BASE": 1,
 }
+
+
+def snapshot(*, weeks_later: int = 0) -> Snapshot:
+    """The snapshot of the current slot, or of a slot `weeks_later` weeks on (the next
+    scheduled snapshots), as the scheduler would take it."""
+    slot = snapshot_slot(timezone.now()) + timedelta(weeks=weeks_later)
+    return snapshot_take(taken_for=slot)
 
 
 def policy(**changes):

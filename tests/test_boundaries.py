@@ -21,6 +21,7 @@ ROOMS: dict[str, tuple[str, ...]] = {
         "casebook.management",
     ),
     "web": ("casebook.web",),
+    "jobs": ("casebook.jobs",),
     "cases": ("casebook.cases",),
     "aggregates": ("casebook.aggregates",),
     "accounts": ("casebook.accounts",),
@@ -34,7 +35,7 @@ ROOMS: dict[str, tuple[str, ...]] = {
 }
 LAYERS: list[set[str]] = [
     {"entry points"},
-    {"web"},
+    {"web", "jobs"},
     {"cases", "aggregates"},
     {"accounts"},
     {"audit"},

@@ -1,75 +1,110 @@
-"""The supervisor dashboard: charts from released tables only, at a bounded cost."""
+"""The supervisor dashboard: drawn once a month from the month's first snapshot, on a
+budget of its own, and never from a release made under other settings."""
 
-from datetime import timedelta
+import datetime as dt
+from decimal import Decimal
+from unittest import mock
 
-from django.test import TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from casebook.models import PrivacyCharge, Release
-from casebook.roles import Role
+from casebook.aggregates import releases
+from casebook.jobs.runner import run_due_jobs
+from casebook.models import DashboardPanel, PrivacyCharge, Release
 from tests import factories
-from tests.factories import BASE_POLICY
+from tests.cast import CastTestCase
+from tests.factories import policy
 
 DASHBOARD = reverse("casebook:dashboard")
+EXPORT = reverse("casebook:aggregate_export")
 
 
-class DashboardTests(TestCase):
+@policy()
+class DashboardTests(CastTestCase):
     @classmethod
     def setUpTestData(cls):
-        factories.team("Test Team Alpha")
-        cls.author = factories.user("cw-author", Role.CASEWORKER, "Test Team Alpha")
-        cls.supervisor = factories.user("sup-alpha", Role.SUPERVISOR, "Test Team Alpha")
+        super().setUpTestData()
         for _ in range(30):
             factories.case(cls.author, primary_category="detention", year=2020)
 
     def setUp(self):
         factories.sign_in(self.client, self.supervisor)
 
-    def test_dashboard_draws_svg_charts_from_releases_and_shows_the_budget(self):
+    def test_the_monthly_refresh_draws_svg_charts_from_the_months_first_snapshot(self):
+        run_due_jobs()
         response = self.client.get(DASHBOARD)
         page = response.content.decode()
         assert response.status_code == 200
         assert page.count("<svg") >= 4 and "<script" not in page
-        assert "Privacy budget this month" in page and "monthly limit 30," in page
+        snapshot = factories.snapshot()
+        assert f"From the snapshot of {snapshot.taken_for:%Y-%m-%d}" in page
         assert Release.objects.filter(purpose="dashboard").count() == 4
         assert "FICTIONAL" not in page
 
-    def test_page_views_do_not_drain_the_budget(self):
+    def test_page_views_and_edits_release_nothing(self):
+        assert self.client.get(DASHBOARD).content.decode().count("<svg") == 0
+        assert not Release.objects.exists()  # no refresh on a page view
+        run_due_jobs()
         for _ in range(5):
             self.client.get(DASHBOARD)
+            factories.case(self.author)
+            run_due_jobs()
         assert PrivacyCharge.objects.count() == 4
         assert all(c.supervisor_id is None for c in PrivacyCharge.objects.all())
 
-    def test_changed_data_refreshes_at_most_once_a_day(self):
-        self.client.get(DASHBOARD)
-        factories.case(self.author)
-        self.client.get(DASHBOARD)
-        assert PrivacyCharge.objects.count() == 4  # same day: the old release stands
-        with override_settings(CASEBOOK_DISCLOSURE={**BASE_POLICY, "DASHBOARD_REFRESH_SECONDS": 0}):
-            self.client.get(DASHBOARD)
-        assert PrivacyCharge.objects.count() == 8
+    def test_an_export_release_of_the_same_snapshot_and_settings_is_reused(self):
+        factories.snapshot()
+        assert self.client.get(EXPORT, {"dimensions": "year,category"}).status_code == 200
+        run_due_jobs()
+        panel = DashboardPanel.objects.get(dimensions="category,year")
+        assert panel.release.purpose == "export"
+        assert sorted(c.release.purpose for c in PrivacyCharge.objects.all()) == [
+            "dashboard",
+            "dashboard",
+            "dashboard",
+            "export",
+        ]
 
-    def test_out_of_budget_dashboard_shows_the_last_release_with_a_note(self):
-        self.client.get(DASHBOARD)
-        factories.case(self.author)
-        exhausted = {**BASE_POLICY, "GLOBAL_MONTHLY_BUDGET": 0.4, "DASHBOARD_REFRESH_SECONDS": 0}
-        with override_settings(CASEBOOK_DISCLOSURE=exhausted):
+    def test_only_the_supervisors_own_budget_is_shown(self):
+        run_due_jobs()
+        page = self.client.get(DASHBOARD).content.decode()
+        assert "4 of 4 left for your exports" in page
+        assert "monthly limit" not in page and "Whole dataset" not in page
+
+    def test_a_settings_change_stops_old_charts_and_says_so(self):
+        run_due_jobs()
+        with policy(THRESHOLD=20):
             page = self.client.get(DASHBOARD).content.decode()
-        assert "Nothing was spent" in page and page.count("<svg") >= 4
-        assert PrivacyCharge.objects.count() == 4
+        assert page.count("<svg") == 0
+        assert page.count("No chart of this table is valid under the current settings") == 4
+        assert self.client.get(DASHBOARD).content.decode().count("<svg") >= 4
 
     def test_only_supervisors_see_the_dashboard(self):
-        for username, role, team in (
-            ("cw-2", Role.CASEWORKER, "Test Team Alpha"),
-            ("aud-1", Role.AUDITOR, None),
-            ("adm-1", Role.ADMINISTRATOR, None),
-        ):
-            factories.sign_in(self.client, factories.user(username, role, team))
+        for user in (self.author, self.auditor, self.administrator):
+            factories.sign_in(self.client, user)
             assert self.client.get(DASHBOARD).status_code == 403
         assert not Release.objects.exists()
 
-    def test_release_age_is_shown(self):
-        self.client.get(DASHBOARD)
-        assert Release.objects.filter(created_at__gt=timezone.now() - timedelta(minutes=1)).exists()
-        assert "Released " in self.client.get(DASHBOARD).content.decode()
+
+@policy()
+class DashboardYearTests(CastTestCase):
+    def test_a_year_of_daily_edits_and_views_spends_only_the_dashboards_budget(self):
+        start = dt.datetime(2027, 1, 1, 9, tzinfo=dt.UTC)
+        for day in range(365):
+            moment = start + dt.timedelta(days=day)
+            with mock.patch.object(timezone, "now", return_value=moment):
+                factories.case(self.author, year=2020 + day % 5)
+                factories.sign_in(self.client, self.supervisor)
+                assert self.client.get(DASHBOARD).status_code == 200
+                run_due_jobs()
+        charges = list(PrivacyCharge.objects.select_related("release"))
+        assert {c.release.purpose for c in charges} == {"dashboard"}
+        months = {c.period for c in charges}
+        assert months == {f"2027-{month:02}" for month in range(1, 13)}
+        for month in months:  # 4 tables at 0.1: the dashboard's monthly 0.4, never more
+            spent = sum(c.epsilon for c in charges if c.period == month)
+            assert spent == Decimal("0.4")
+        left = releases.budget(self.supervisor)
+        assert left.supervisor_left == Decimal(4) and left.exports_left == Decimal(20)
+        factories.sign_in(self.client, self.supervisor)
+        assert self.client.get(EXPORT, {"dimensions": "gender"}).status_code == 200

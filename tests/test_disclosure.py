@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from casebook.aggregates import disclosure, releases
 from casebook.checks import disclosure_policy_valid
-from casebook.models import AccessEvent, DatasetVersion, PrivacyCharge, Release
+from casebook.models import AccessEvent, PrivacyCharge, Release
 from casebook.roles import Role
 from tests import factories
 from tests.cast import CastTestCase
@@ -53,6 +53,7 @@ class ExportTests(TestCase):
                     }
                 ),
             )
+        factories.snapshot()
 
     def setUp(self):
         factories.sign_in(self.client, self.supervisor)
@@ -67,16 +68,20 @@ class ExportTests(TestCase):
         assert body["dimensions"] == ["category", "year"]
         years = taxonomy_years()
         assert len(body["cells"]) == 4 * len(years)  # full cross product, zeros included
-        assert {
+        assert set(body) == {
+            "dimensions",
+            "cells",
             "method",
             "epsilon",
             "threshold",
             "rounding_base",
-            "data_version",
-            "released_at",
+            "snapshot",
+            "notice",
             "margins",
             "total",
-        } <= set(body)
+        }
+        assert body["snapshot"] == factories.snapshot().taken_for.date().isoformat()
+        assert body["notice"] == ""
         assert body["threshold"] == 10 and body["rounding_base"] == 5 and body["epsilon"] == 1.0
         values = [c["count"] for c in body["cells"]] + [body["total"]]
         values += [m["count"] for margin in body["margins"].values() for m in margin]
@@ -114,13 +119,16 @@ class ExportTests(TestCase):
         first, second = self.export().json(), self.export().json()
         assert first == second
         assert PrivacyCharge.objects.count() == 1
-        assert releases.budget(self.supervisor).supervisor_spent == Decimal("1")
+        assert releases.budget(self.supervisor).supervisor_left == Decimal("3")
 
-    def test_a_case_added_between_exports_changes_the_version_and_is_charged(self):
+    def test_a_case_added_between_exports_changes_nothing_until_the_next_snapshot(self):
         first = self.export().json()
         factories.case(self.author)
-        second = self.export().json()
-        assert second["data_version"] == first["data_version"] + 1
+        assert self.export().json() == first
+        assert PrivacyCharge.objects.count() == 1
+        factories.snapshot(weeks_later=1)
+        later = self.export().json()
+        assert later["snapshot"] > first["snapshot"]
         assert PrivacyCharge.objects.count() == 2
 
     def test_internal_only_case_changes_nothing_and_costs_nothing(self):
@@ -207,11 +215,9 @@ class PolicyTests(TestCase):
 
     def test_sensitivity_accounts_for_multi_valued_dimensions(self):
         dims = disclosure.parse_dimensions("sub_pattern,perpetrator,year")
-        assert disclosure.sensitivity(dims, disclosure.policy()) == 2 * 3 * 3
-        assert (
-            disclosure.sensitivity(disclosure.parse_dimensions("category"), disclosure.policy())
-            == 2
-        )
+        bounds = disclosure.Bounds(cases_per_person=2, codes_per_case=3)
+        assert disclosure.sensitivity(dims, bounds) == 2 * 3 * 3
+        assert disclosure.sensitivity(disclosure.parse_dimensions("category"), bounds) == 2
 
     def test_publication_rule(self):
         chosen = disclosure.policy()
@@ -243,19 +249,17 @@ def test_noise_follows_the_configured_scale():
 
 def test_privacy_map_matches_epsilon():
     dims = disclosure.parse_dimensions("sub_pattern")
-    d_in = disclosure.sensitivity(dims, disclosure.policy())
+    d_in = disclosure.sensitivity(dims, disclosure.Bounds(cases_per_person=2, codes_per_case=3))
     measurement = disclosure.noise_measurement(d_in / 0.5)
     assert measurement.map(d_in) == pytest.approx(0.5)
 
 
-class DatasetVersionTests(TestCase):
-    def test_version_row_exists_and_bumps(self):
-        start = DatasetVersion.current()
-        DatasetVersion.bump()
-        assert DatasetVersion.objects.get().version == start + 1
-
-
 class ExportRefusalTests(CastTestCase):
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        factories.snapshot()
+
     def test_exports_started_by_another_site_are_refused_logged_and_free(self):
         factories.sign_in(self.client, self.supervisor)
         response = self.client.get(
@@ -291,3 +295,13 @@ class ExportRefusalTests(CastTestCase):
         with policy(CASES_PER_PERSON=3):
             assert self.client.get(EXPORT, {"dimensions": "category"}).status_code == 200
         assert PrivacyCharge.objects.count() == 2
+
+
+class BeforeTheFirstSnapshotTests(CastTestCase):
+    def test_exports_wait_for_the_first_snapshot_and_say_when_to_retry(self):
+        factories.sign_in(self.client, self.supervisor)
+        response = self.client.get(EXPORT, {"dimensions": "category"})
+        assert response.status_code == 503
+        assert response["Retry-After"] == "60"
+        assert "first snapshot" in response.json()["error"]
+        assert PrivacyCharge.objects.count() == 0

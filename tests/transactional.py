@@ -13,7 +13,6 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import TransactionTestCase
 
-from casebook.models import DatasetVersion
 from casebook.roles import Role
 
 TRIGGER_MIGRATIONS = [
@@ -41,7 +40,6 @@ class LoggedTransactionTestCase(TransactionTestCase):
         # The flush also empties the rows that migrations created.
         for role in Role:
             Group.objects.get_or_create(name=role.value)
-        DatasetVersion.objects.get_or_create(pk=1)
 
     def _fixture_teardown(self):
         with log_triggers_dropped():

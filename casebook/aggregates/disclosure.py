@@ -3,12 +3,15 @@ noise (OpenDP), then thresholding and rounding. See "Aggregate disclosure contro
 DOMAIN.md.
 
 - Only the dimensions in DIMENSIONS, at most 3 per table, with fixed code lists; the
-  table is their full cross product, zeros included. No filters exist.
-- Only cases whose consent scope is "aggregate" are counted.
-- A multi-valued dimension (sub-patterns, perpetrator types) counts a case once per
-  code, for at most `codes_per_case` codes (the first in code order), so one case
-  touches at most codes_per_case ** (number of multi-valued dimensions) cells.
-- Sensitivity (L1) = cases_per_person x that number of cells; the noise scale is
+  table is their full cross product, zeros included. No filters exist. A table is the
+  same table whatever order its dimensions are asked in (`canonical`).
+- Counting reads a snapshot (casebook.aggregates.snapshots), never the live cases: it
+  holds only cases whose consent scope is "aggregate", at most `cases_per_person` per
+  survivor, and at most `codes_per_case` codes per multi-valued dimension (sub-patterns,
+  perpetrator types), so one case touches at most codes_per_case ** (number of
+  multi-valued dimensions) cells.
+- Sensitivity (L1) = cases_per_person x that number of cells, with the larger of the
+  bounds in force and those the snapshot was taken under; the noise scale is
   sensitivity / epsilon, checked against OpenDP's own privacy map.
 - Margins and the total are sums of the noisy cells (post-processing, no extra cost).
 - Published values: below the threshold, "<threshold"; otherwise rounded to the base.
@@ -27,7 +30,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from casebook import taxonomy
-from casebook.models import CasePattern, CasePerpetrator, CaseSubPattern
+from casebook.models import Snapshot, SnapshotCase, SnapshotPerpetrator, SnapshotSubPattern
 
 dp.enable_features("contrib")  # make_laplace is in OpenDP's contrib set (with its proof)
 
@@ -43,8 +46,8 @@ class DisclosureRefused(Exception):
 class Dimension:
     name: str
     codes: tuple[str | int, ...]  # the fixed code list, in publication order
-    column: str  # SQL expression over the case table `c` or the code table alias
-    multi_table: str | None = None  # the table of codes for a multi-valued dimension
+    column: str  # SQL expression over the snapshot's case table `c` or the code table alias
+    multi_table: str | None = None  # the snapshot's table of codes, for a multi-valued one
     hxl: str = "#meta"
 
 
@@ -67,7 +70,7 @@ def dimensions() -> dict[str, Dimension]:
                 "sub_pattern",
                 tuple(taxonomy.SubPattern.values),
                 "sub_pattern.code",
-                CaseSubPattern._meta.db_table,
+                SnapshotSubPattern._meta.db_table,
                 "#indicator+subpattern+code",
             ),
             Dimension("year", _year_codes(), "c.year", hxl="#date+year"),
@@ -91,7 +94,7 @@ def dimensions() -> dict[str, Dimension]:
                 "perpetrator",
                 tuple(taxonomy.Perpetrator.values),
                 "perpetrator.code",
-                CasePerpetrator._meta.db_table,
+                SnapshotPerpetrator._meta.db_table,
                 "#meta+perpetrator+code",
             ),
             Dimension(
@@ -112,12 +115,13 @@ class Policy:
     epsilon_per_dashboard_table: Decimal
     supervisor_monthly_budget: Decimal
     global_monthly_budget: Decimal
+    dashboard_monthly_budget: Decimal
     global_lifetime_budget: Decimal
     cases_per_person: int
     codes_per_case: int
     threshold: int
     rounding_base: int
-    dashboard_refresh_seconds: int
+    snapshot_every_days: int
 
 
 def policy() -> Policy:
@@ -127,17 +131,20 @@ def policy() -> Policy:
         epsilon_per_dashboard_table=Decimal(str(raw["EPSILON_PER_DASHBOARD_TABLE"])),
         supervisor_monthly_budget=Decimal(str(raw["SUPERVISOR_MONTHLY_BUDGET"])),
         global_monthly_budget=Decimal(str(raw["GLOBAL_MONTHLY_BUDGET"])),
+        dashboard_monthly_budget=Decimal(str(raw["DASHBOARD_MONTHLY_BUDGET"])),
         global_lifetime_budget=Decimal(str(raw["GLOBAL_LIFETIME_BUDGET"])),
         cases_per_person=int(raw["CASES_PER_PERSON"]),
         codes_per_case=int(raw["CODES_PER_CASE"]),
         threshold=int(raw["THRESHOLD"]),
         rounding_base=int(raw["ROUNDING_BASE"]),
-        dashboard_refresh_seconds=int(raw["DASHBOARD_REFRESH_SECONDS"]),
+        snapshot_every_days=int(raw["SNAPSHOT_EVERY_DAYS"]),
     )
     if chosen.threshold < MIN_THRESHOLD:
         raise ValueError(f"The display threshold may not be below {MIN_THRESHOLD}.")
     if min(chosen.cases_per_person, chosen.codes_per_case, chosen.rounding_base) < 1:
         raise ValueError("Contribution bounds and the rounding base must be at least 1.")
+    if chosen.snapshot_every_days < 1:
+        raise ValueError("Snapshots are taken at most once a day (SNAPSHOT_EVERY_DAYS >= 1).")
     if min(chosen.epsilon_per_export, chosen.epsilon_per_dashboard_table) <= 0:
         raise ValueError("Epsilon must be positive.")
     return chosen
@@ -164,35 +171,49 @@ def parse_dimensions(text: str) -> list[Dimension]:
     return [known[name] for name in names]
 
 
-def sensitivity(dims: list[Dimension], chosen: Policy) -> int:
+def canonical(dims: list[Dimension]) -> list[Dimension]:
+    """The table's dimensions in the whitelist's order: one table, however it is asked."""
+    order = list(dimensions())
+    return sorted(dims, key=lambda d: order.index(d.name))
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """How much one person may contribute: cases, and codes per multi-valued dimension."""
+
+    cases_per_person: int
+    codes_per_case: int
+
+    @classmethod
+    def enforced(cls, chosen: Policy, snapshot: Snapshot) -> "Bounds":
+        """The larger of the bounds in force and those the snapshot was capped with."""
+        return cls(
+            max(chosen.cases_per_person, snapshot.cases_per_person),
+            max(chosen.codes_per_case, snapshot.codes_per_case),
+        )
+
+
+def sensitivity(dims: list[Dimension], bounds: Bounds) -> int:
     """How much one person can change the table's cells in total (L1)."""
     multi = sum(1 for d in dims if d.multi_table)
-    return int(chosen.cases_per_person * chosen.codes_per_case**multi)
+    return int(bounds.cases_per_person * bounds.codes_per_case**multi)
 
 
-def _true_counts(dims: list[Dimension], codes_per_case: int) -> dict[tuple[Any, ...], int]:
-    """GROUP BY in the database. Never leaves this module, never logged."""
+def _true_counts(dims: list[Dimension], snapshot: Snapshot) -> dict[tuple[Any, ...], int]:
+    """GROUP BY over the snapshot. Never leaves this module, never logged."""
     joins = []
     for d in dims:
         if d.multi_table:
             alias = d.column.split(".")[0]
-            ranked = (
-                "SELECT case_id, code, ROW_NUMBER() OVER "  # noqa: S608 -- whitelisted table name
-                "(PARTITION BY case_id ORDER BY code) AS rank FROM " + d.multi_table
-            )
-            joins.append(
-                f"JOIN (SELECT case_id, code FROM ({ranked}) ranked WHERE rank <= %s) "  # noqa: S608
-                f"{alias} ON {alias}.case_id = c.id"
-            )
+            joins.append(f"JOIN {d.multi_table} {alias} ON {alias}.case_id = c.id")
     columns = ", ".join(d.column for d in dims)
     # Every name in this statement comes from the whitelist above, never from input.
     sql = (
-        f"SELECT {columns}, COUNT(*) FROM {CasePattern._meta.db_table} c {' '.join(joins)} "  # noqa: S608
-        f"WHERE c.consent_scope = %s GROUP BY {columns}"
+        f"SELECT {columns}, COUNT(*) FROM {SnapshotCase._meta.db_table} c {' '.join(joins)} "  # noqa: S608
+        f"WHERE c.snapshot_id = %s GROUP BY {columns}"
     )
-    params = [codes_per_case] * len(joins) + [taxonomy.ConsentScope.AGGREGATE.value]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [snapshot.pk])
         return {tuple(row[:-1]): int(row[-1]) for row in cursor.fetchall()}
 
 
@@ -218,11 +239,13 @@ class NoisyTable:
     method: str
 
 
-def noisy_table(dims: list[Dimension], epsilon: Decimal, chosen: Policy) -> NoisyTable:
-    """Count, add noise to every cell, derive margins and total, post-process."""
+def noisy_table(
+    dims: list[Dimension], epsilon: Decimal, chosen: Policy, snapshot: Snapshot
+) -> NoisyTable:
+    """Count the snapshot, add noise to every cell, derive margins and total, post-process."""
     cells = list(itertools.product(*(d.codes for d in dims)))
-    counts = _true_counts(dims, chosen.codes_per_case)
-    d_in = sensitivity(dims, chosen)
+    counts = _true_counts(dims, snapshot)
+    d_in = sensitivity(dims, Bounds.enforced(chosen, snapshot))
     scale = d_in / float(epsilon)
     measurement = noise_measurement(scale)
     if measurement.map(d_in) > float(epsilon) * (1 + 1e-9):  # type: ignore[no-untyped-call]

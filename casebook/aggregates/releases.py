@@ -1,183 +1,250 @@
-"""Releasing aggregate tables against the privacy-budget ledger.
+"""Releasing aggregate tables from snapshots, against the privacy-budget ledger.
 
-- The same table on the same data version is answered with the stored release, at no
-  cost: repeating a noisy answer reveals nothing new.
-- Otherwise the release is charged to the requesting supervisor's monthly budget and
-  to the dataset's global budget, which has a monthly and a lifetime limit (dashboard
-  refreshes are charged to the global budget alone). A
-  request that would exceed either is refused before anything is counted, and costs
-  nothing. The ledger lives in the database, so spent budget survives restarts.
+- A release is made from one snapshot and reused, free, for the same table (its
+  dimensions in the whitelist's order), snapshot and settings (epsilon, threshold,
+  rounding, contribution bounds). A release made under other settings is never served.
+- A fresh export is charged to the requester's monthly budget, the monthly budget of
+  all exports, and the dataset's lifetime budget. The dashboard's monthly refresh is
+  charged to the dashboard's own monthly budget and the lifetime budget.
+- When a budget would be exceeded nothing is counted or spent. The answer is the latest
+  release of that table under the current settings (from an earlier snapshot), with a
+  notice, or, when there is none, a refusal. What decides it is the schedule, the
+  requests made and the budgets: never whether counted data changed. No answer says
+  what colleagues spent.
 - Budget checks and charges are serialised (an advisory lock on PostgreSQL), so two
-  requests at once cannot both spend the last of a budget.
-- Every release, and every reuse, is recorded in the access log with its dimensions
+  requests at once cannot both spend the last of a budget. The ledger lives in the
+  database, so spent budget survives restarts.
+- Every release, reuse and stand-in is recorded in the access log with its dimensions
   and epsilon, never with counts.
 """
 
+import datetime as dt
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from casebook.aggregates import disclosure
+from casebook.aggregates.snapshots import current_snapshot
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor
 from casebook.db import LEDGER_LOCK, advisory_lock
-from casebook.models import DatasetVersion, PrivacyCharge, Release
+from casebook.models import PrivacyCharge, Release, Snapshot
+
+Purpose = Release.Purpose
 
 
 class BudgetExhausted(disclosure.DisclosureRefused):
-    """The release would exceed a privacy budget. Nothing was spent."""
+    """The release would exceed a privacy budget, and no earlier one stands in. Nothing
+    was spent."""
 
 
-def current_period() -> str:
-    return timezone.now().strftime("%Y-%m")
+class NoSnapshotYet(disclosure.DisclosureRefused):
+    """No snapshot has been taken yet: nothing can be released."""
+
+
+@dataclass(frozen=True)
+class Served:
+    """What answers a request: a release, whether it was charged now, and a notice when
+    an earlier release stands in for a fresh one."""
+
+    release: Release
+    charged: bool
+    asked: list[str]  # the dimensions in the order the request named them
+    notice: str = ""
+
+
+def current_period(now: dt.datetime | None = None) -> str:
+    return (now or timezone.now()).strftime("%Y-%m")
+
+
+def next_month(now: dt.datetime | None = None) -> dt.date:
+    today = (now or timezone.now()).date()
+    return (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
+def _spent(charges: QuerySet[PrivacyCharge]) -> Decimal:
+    return charges.aggregate(total=Sum("epsilon"))["total"] or Decimal(0)
 
 
 @dataclass(frozen=True)
 class Budget:
-    supervisor_spent: Decimal
+    """What is left to spend. Only `supervisor_left` is ever shown to a supervisor."""
+
+    supervisor_left: Decimal
     supervisor_limit: Decimal
-    global_spent: Decimal
-    global_limit: Decimal
-    lifetime_spent: Decimal
-    lifetime_limit: Decimal
-
-    @property
-    def supervisor_left(self) -> Decimal:
-        return max(Decimal(0), self.supervisor_limit - self.supervisor_spent)
-
-    @property
-    def global_left(self) -> Decimal:
-        """What the whole dataset may still spend: this month, and over its lifetime."""
-        month = self.global_limit - self.global_spent
-        lifetime = self.lifetime_limit - self.lifetime_spent
-        return max(Decimal(0), min(month, lifetime))
+    exports_left: Decimal  # this month, all supervisors' exports together
+    dashboard_left: Decimal  # this month
+    lifetime_left: Decimal
 
 
-def budget(supervisor: User | None, period: str | None = None) -> Budget:
+def budget(supervisor: User | None) -> Budget:
     chosen = disclosure.policy()
-    period = period or current_period()
-    charges = PrivacyCharge.objects.filter(period=period)
-    spent_globally = charges.aggregate(total=Sum("epsilon"))["total"] or Decimal(0)
-    spent_by_supervisor = Decimal(0)
-    if supervisor is not None:
-        spent_by_supervisor = charges.filter(supervisor=supervisor).aggregate(total=Sum("epsilon"))[
-            "total"
-        ] or Decimal(0)
-    ever = PrivacyCharge.objects.aggregate(total=Sum("epsilon"))["total"] or Decimal(0)
+    month = PrivacyCharge.objects.filter(period=current_period())
+    lifetime_left = chosen.global_lifetime_budget - _spent(PrivacyCharge.objects.all())
+    own = _spent(month.filter(supervisor=supervisor)) if supervisor is not None else Decimal(0)
+    exports = _spent(month.filter(release__purpose=Purpose.EXPORT))
+    dashboard = _spent(month.filter(release__purpose=Purpose.DASHBOARD))
     return Budget(
-        spent_by_supervisor,
-        chosen.supervisor_monthly_budget,
-        spent_globally,
-        chosen.global_monthly_budget,
-        ever,
-        chosen.global_lifetime_budget,
+        supervisor_left=max(Decimal(0), chosen.supervisor_monthly_budget - own),
+        supervisor_limit=chosen.supervisor_monthly_budget,
+        exports_left=max(Decimal(0), chosen.global_monthly_budget - exports),
+        dashboard_left=max(Decimal(0), chosen.dashboard_monthly_budget - dashboard),
+        lifetime_left=max(Decimal(0), lifetime_left),
     )
 
 
-def _reusable(
-    purpose: str, names: str, version: int, epsilon: Decimal, scale: float
-) -> Release | None:
-    """A stored release made under today's policy (same epsilon, noise scale, threshold
-    and rounding): after a policy change, old releases are not served again."""
+def epsilon_for(purpose: str) -> Decimal:
     chosen = disclosure.policy()
-    releases = Release.objects.filter(
+    if purpose == Purpose.DASHBOARD:
+        return chosen.epsilon_per_dashboard_table
+    return chosen.epsilon_per_export
+
+
+def valid_releases(purpose: str, names: str) -> QuerySet[Release]:
+    """The releases of a table that may be served under the current settings."""
+    chosen = disclosure.policy()
+    return Release.objects.filter(
         purpose=purpose,
         dimensions=names,
-        epsilon=epsilon,
-        scale=scale,
+        epsilon=epsilon_for(purpose),
         threshold=chosen.threshold,
         rounding_base=chosen.rounding_base,
+        cases_per_person=chosen.cases_per_person,
+        codes_per_case=chosen.codes_per_case,
+        snapshot_taken_for__isnull=False,
     )
-    reuse = releases.filter(data_version=version).order_by("-created_at").first()
-    if reuse is None and purpose == Release.Purpose.DASHBOARD:
-        # The dashboard refreshes at most once per interval, even when data changed.
-        interval = timedelta(seconds=disclosure.policy().dashboard_refresh_seconds)
-        reuse = (
-            releases.filter(created_at__gt=timezone.now() - interval)
-            .order_by("-created_at")
-            .first()
+
+
+def _shortfall(needed: Decimal, left: Budget, purpose: str) -> str:
+    """Why a fresh release cannot be made, or "" when the budgets allow it. Says the
+    requester's own budget, or only that no fresh table can be made until a date."""
+    if purpose == Purpose.EXPORT and needed > left.supervisor_left:
+        return _(
+            "This table needs epsilon %(needed)s; your privacy budget left this month is "
+            "%(left)s, and it renews on %(renews)s. Nothing was spent."
+        ) % {
+            "needed": needed,
+            "left": left.supervisor_left,
+            "renews": date_format(next_month(), "Y-m-d"),
+        }
+    if needed > left.lifetime_left:
+        return _(
+            "No fresh tables can be released any more: the dataset's lifetime privacy "
+            "budget is spent. The latest releases remain available. Nothing was spent."
         )
-    return reuse
+    month_left = left.exports_left if purpose == Purpose.EXPORT else left.dashboard_left
+    if needed > month_left:
+        return _(
+            "No fresh tables can be released until %(date)s; the latest releases remain "
+            "available. Nothing was spent."
+        ) % {"date": date_format(next_month(), "Y-m-d")}
+    return ""
 
 
-def release_table(
-    *, requester: User, dimensions: str, purpose: str = Release.Purpose.EXPORT
-) -> tuple[Release, bool]:
-    """The published table for `dimensions` and whether it was newly charged.
+def _record(actor: Actor, release: Release, names: str, epsilon: str, result: str) -> None:
+    log.record(
+        Action.EXPORT_CREATE,
+        actor=actor,
+        target=f"release:{release.pk}",
+        details={"dimensions": names, "epsilon": epsilon, "result": result},
+    )
 
-    Raises DisclosureRefused for a bad request and BudgetExhausted when a budget would
-    be exceeded; neither spends anything.
-    """
-    dims = disclosure.parse_dimensions(dimensions)
-    names = ",".join(d.name for d in dims)
+
+def _fresh(
+    dims: list[disclosure.Dimension],
+    purpose: str,
+    snapshot: Snapshot,
+    requester: User | None,
+) -> Release:
     chosen = disclosure.policy()
-    dashboard = purpose == Release.Purpose.DASHBOARD
-    epsilon = chosen.epsilon_per_dashboard_table if dashboard else chosen.epsilon_per_export
+    epsilon = epsilon_for(purpose)
+    table = disclosure.noisy_table(dims, epsilon, chosen, snapshot)
+    release = Release.objects.create(
+        purpose=purpose,
+        dimensions=",".join(d.name for d in dims),
+        snapshot_number=snapshot.pk,
+        snapshot_taken_for=snapshot.taken_for,
+        epsilon=epsilon,
+        scale=table.scale,
+        threshold=chosen.threshold,
+        rounding_base=chosen.rounding_base,
+        cases_per_person=chosen.cases_per_person,
+        codes_per_case=chosen.codes_per_case,
+        method=table.method,
+        published=table.published,
+        requested_by=requester,
+    )
+    PrivacyCharge.objects.create(
+        period=current_period(),
+        supervisor=requester if purpose == Purpose.EXPORT else None,
+        epsilon=epsilon,
+        release=release,
+    )
+    return release
+
+
+def release_table(*, requester: User, dimensions: str) -> Served:
+    """An export of the table named by `dimensions`, from the current snapshot.
+
+    Raises DisclosureRefused for a bad request, NoSnapshotYet before the first snapshot,
+    and BudgetExhausted when a budget would be exceeded and no earlier release of the
+    table stands in; none of them spends anything.
+    """
+    asked = disclosure.parse_dimensions(dimensions)
+    dims = disclosure.canonical(asked)
+    names = ",".join(d.name for d in dims)
+    order = [d.name for d in asked]
     actor = Actor.of(requester)
     with transaction.atomic():
         advisory_lock(LEDGER_LOCK)
-        version = DatasetVersion.current()
-        scale = disclosure.sensitivity(dims, chosen) / float(epsilon)
-        reuse = _reusable(purpose, names, version, epsilon, scale)
+        snapshot = current_snapshot()
+        if snapshot is None:
+            raise NoSnapshotYet(
+                _("No statistics yet: the first snapshot of the data has not been taken.")
+            )
+        releases = valid_releases(Purpose.EXPORT, names)
+        reuse = releases.filter(snapshot_taken_for=snapshot.taken_for).first()
         if reuse is not None:
-            log.record(
-                Action.EXPORT_CREATE,
-                actor=actor,
-                target=f"release:{reuse.pk}",
-                details={"dimensions": names, "epsilon": "0", "result": f"reused {purpose}"},
-            )
-            return reuse, False
-        left = budget(None if dashboard else requester)
-        if epsilon > left.global_left or (not dashboard and epsilon > left.supervisor_left):
-            raise BudgetExhausted(
-                _(
-                    "This release needs epsilon %(needed)s; the budget left is %(yours)s for "
-                    "you and %(dataset)s for the whole dataset. Nothing was spent."
-                )
-                % {
-                    "needed": epsilon,
-                    "yours": left.global_left if dashboard else left.supervisor_left,
-                    "dataset": left.global_left,
-                }
-            )
-        table = disclosure.noisy_table(dims, epsilon, chosen)
-        release = Release.objects.create(
-            purpose=purpose,
-            dimensions=names,
-            data_version=version,
-            epsilon=epsilon,
-            scale=table.scale,
-            threshold=chosen.threshold,
-            rounding_base=chosen.rounding_base,
-            method=table.method,
-            published=table.published,
-            requested_by=requester,
-        )
-        PrivacyCharge.objects.create(
-            period=current_period(),
-            supervisor=None if dashboard else requester,
-            epsilon=epsilon,
-            release=release,
-        )
-        log.record(
-            Action.EXPORT_CREATE,
-            actor=actor,
-            target=f"release:{release.pk}",
-            details={"dimensions": names, "epsilon": str(epsilon), "result": f"new {purpose}"},
-        )
-    return release, True
+            _record(actor, reuse, names, "0", "reused export")
+            return Served(reuse, charged=False, asked=order)
+        epsilon = epsilon_for(Purpose.EXPORT)
+        shortfall = _shortfall(epsilon, budget(requester), Purpose.EXPORT)
+        if shortfall:
+            stand_in = releases.order_by("-snapshot_taken_for").first()
+            if stand_in is None:
+                raise BudgetExhausted(shortfall)
+            _record(actor, stand_in, names, "0", "budget spent: latest release served")
+            return Served(stand_in, charged=False, asked=order, notice=shortfall)
+        release = _fresh(dims, Purpose.EXPORT, snapshot, requester)
+        _record(actor, release, names, str(epsilon), "new export")
+    return Served(release, charged=True, asked=order)
 
 
-def latest_release(*, purpose: str, dimensions: str) -> Release | None:
-    """The newest stored release of a table, however old (the dashboard's fallback)."""
-    return (
-        Release.objects.filter(purpose=purpose, dimensions=dimensions)
-        .order_by("-created_at")
-        .first()
-    )
+def release_for_dashboard(*, dimensions: str, snapshot: Snapshot) -> Release | None:
+    """The dashboard's release of a table for `snapshot`: an export release of the same
+    table, snapshot and settings when one exists (free), else a fresh one charged to
+    the dashboard's budget; None when that budget cannot pay for it."""
+    dims = disclosure.canonical(disclosure.parse_dimensions(dimensions))
+    names = ",".join(d.name for d in dims)
+    actor = Actor.system("casebook_jobs")
+    with transaction.atomic():
+        advisory_lock(LEDGER_LOCK)
+        for purpose in (Purpose.EXPORT, Purpose.DASHBOARD):
+            reuse = (
+                valid_releases(purpose, names).filter(snapshot_taken_for=snapshot.taken_for).first()
+            )
+            if reuse is not None:
+                _record(actor, reuse, names, "0", "reused for the dashboard")
+                return reuse
+        epsilon = epsilon_for(Purpose.DASHBOARD)
+        if _shortfall(epsilon, budget(None), Purpose.DASHBOARD):
+            return None
+        release = _fresh(dims, Purpose.DASHBOARD, snapshot, None)
+        _record(actor, release, names, str(epsilon), "new dashboard")
+    return release

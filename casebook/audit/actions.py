@@ -71,6 +71,8 @@ class Action:
     LOG_EXPORT = register("log.export", "Downloaded the access log as CSV")
     LOG_VERIFY = register("log.verify", "Verified the access log's chain")
     LOG_CHECKPOINT = register("log.checkpoint", "Signed a checkpoint of the log's head")
+    JOB_RUN = register("job.run", "Ran a timed job")
+    JOB_FAILED = register("job.failed", "A timed job failed (nothing it did was kept)")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,12 @@ from django.views.decorators.debug import sensitive_variables
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor, Outcome
 from casebook.cases.records import TESTIMONY_TABLE, CaseRecord, Pattern, Testimony
-from casebook.cases.selectors import Access, overseen_cases, visible_cases
+from casebook.cases.selectors import (
+    Access,
+    overseen_cases,
+    same_survivor_references,
+    visible_cases,
+)
 from casebook.crypto import envelope, keys
 from casebook.models import CasePattern
 
@@ -65,6 +70,7 @@ def _read(
         pattern=_pattern_of(case),
         testimony=Testimony(**opened),
         break_glass=action == Action.CASE_BREAK_GLASS,
+        same_survivor_as=same_survivor_references(user, case),
     )
 
 

@@ -68,6 +68,23 @@ class Testimony:
 
 
 @dataclass(frozen=True)
+class SurvivorLink:
+    """ "Same survivor as...": by default a case keeps its link as it is; it can be linked
+    to a case its caseworker can open (`reference`), or separated from its survivor's
+    other cases (`separate`)."""
+
+    reference: str = ""
+    separate: bool = False
+
+    @property
+    def keeps(self) -> bool:
+        return not self.reference and not self.separate
+
+
+KEEP_SURVIVOR_LINK = SurvivorLink()
+
+
+@dataclass(frozen=True)
 class CaseRecord:
     """A case as its reader sees it: codes with their labels, and decrypted testimony."""
 
@@ -78,6 +95,8 @@ class CaseRecord:
     pattern: Pattern
     testimony: Testimony = field(repr=False)
     break_glass: bool = False
+    # Other cases of the same survivor that this reader can open (never the others).
+    same_survivor_as: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return f"CaseRecord({self.reference}, testimony=<redacted>)"

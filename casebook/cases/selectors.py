@@ -114,6 +114,32 @@ def listed_cases(
     ).filter(**filters)
 
 
+# The picker of "same survivor as..." lists a caseworker's newest visible cases.
+LINKABLE_LIMIT = 1000
+
+
+def linkable_cases(user: User | AnonymousUser, *, besides: str = "") -> list[tuple[str, str, int]]:
+    """(reference, category code, year) of the cases this user could mark as the same
+    survivor's: only cases they can open, never a search over anyone else's."""
+    return list(
+        visible_cases(user)
+        .exclude(reference=besides)
+        .order_by("-created_at", "-id")
+        .values_list("reference", "primary_category", "year")[:LINKABLE_LIMIT]
+    )
+
+
+def same_survivor_references(user: User | AnonymousUser, case: CasePattern) -> tuple[str, ...]:
+    """The other cases of this case's survivor that `user` can open (never the others)."""
+    return tuple(
+        visible_cases(user)
+        .filter(survivor_group=case.survivor_group)
+        .exclude(pk=case.pk)
+        .order_by("created_at")
+        .values_list("reference", flat=True)
+    )
+
+
 def grant_holders(case_ids: list[Any]) -> dict[Any, Holders]:
     """Who can open each case: {case_id: {"users": [...], "teams": [...]}}, in two queries."""
     holders: dict[Any, Holders] = {case_id: {"users": [], "teams": []} for case_id in case_ids}

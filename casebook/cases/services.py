@@ -4,6 +4,8 @@ Sharing lives in casebook.cases.sharing. Callers fetch the case through the sele
 (casebook.cases.selectors) before calling a service that takes a case.
 """
 
+import uuid
+
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
@@ -13,7 +15,13 @@ from guardian.shortcuts import assign_perm
 
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor
-from casebook.cases.records import TESTIMONY_TABLE, Pattern, Testimony
+from casebook.cases.records import (
+    KEEP_SURVIVOR_LINK,
+    TESTIMONY_TABLE,
+    Pattern,
+    SurvivorLink,
+    Testimony,
+)
 from casebook.cases.selectors import SHARED_ACCESS, Access, visible_cases
 from casebook.crypto import envelope, keys
 from casebook.models import (
@@ -22,10 +30,8 @@ from casebook.models import (
     CasePerpetrator,
     CaseSubPattern,
     CaseTestimony,
-    DatasetVersion,
     Team,
 )
-from casebook.taxonomy import ConsentScope
 
 
 class StaleCase(Exception):
@@ -34,6 +40,11 @@ class StaleCase(Exception):
 
 class CaseUnavailable(Exception):
     """The case was deleted, or the editor's access revoked, while the edit was open."""
+
+
+class LinkUnavailable(Exception):
+    """The case chosen as "same survivor" is not one the caseworker can open; nothing
+    was written."""
 
 
 @sensitive_variables()
@@ -70,8 +81,38 @@ def _store_codes(case: CasePattern, pattern: Pattern) -> list[str]:
     return changed
 
 
+def _link_survivor(case: CasePattern, editor: User, link: SurvivorLink) -> bool:
+    """Apply a "same survivor as..." choice; True when the case's survivor changed.
+
+    Linking joins the whole group the case was in to the chosen case's group (one
+    survivor's cases stay together); separating gives the case a fresh random group.
+    Raises LinkUnavailable unless the chosen case is one `editor` can open.
+    """
+    if link.separate:
+        CasePattern.objects.filter(pk=case.pk).update(survivor_group=uuid.uuid4())
+        return True
+    if not link.reference:
+        return False
+    target = visible_cases(editor).exclude(pk=case.pk).filter(reference=link.reference).first()
+    if target is None:
+        raise LinkUnavailable
+    if target.survivor_group == case.survivor_group:
+        return False
+    CasePattern.objects.filter(survivor_group=case.survivor_group).update(
+        survivor_group=target.survivor_group
+    )
+    return True
+
+
 @sensitive_variables()
-def case_create(*, author: User, team: Team, pattern: Pattern, testimony: Testimony) -> CasePattern:
+def case_create(
+    *,
+    author: User,
+    team: Team,
+    pattern: Pattern,
+    testimony: Testimony,
+    survivor: SurvivorLink = KEEP_SURVIVOR_LINK,
+) -> CasePattern:
     """Record a new case with its own data key. Its author gets view, change and delete."""
     with transaction.atomic():
         case = CasePattern.objects.create(author=author, team=team, **pattern.scalar_fields())
@@ -80,8 +121,7 @@ def case_create(*, author: User, team: Team, pattern: Pattern, testimony: Testim
         for access in SHARED_ACCESS:
             assign_perm(access.value, author, case)
         assign_perm(Access.DELETE.value, author, case)
-        if case.consent_scope == ConsentScope.AGGREGATE:
-            DatasetVersion.bump()
+        _link_survivor(case, author, survivor)
         log.record(Action.CASE_CREATE, actor=Actor.of(author), target=case.reference)
     return case
 
@@ -94,6 +134,7 @@ def case_update(
     expected_version: int,
     pattern: Pattern,
     testimony: Testimony,
+    survivor: SurvivorLink = KEEP_SURVIVOR_LINK,
 ) -> int:
     """Save new codes and testimony if nobody saved since `expected_version`.
 
@@ -116,9 +157,8 @@ def case_update(
         changed += _store_codes(current, pattern)
         key = keys.wrapped_key(CaseKey.objects.get(case=case))
         changed += _store_testimony(current, key, testimony)
-        counted = ConsentScope.AGGREGATE in (current.consent_scope, pattern.consent_scope)
-        if counted and set(changed) - set(Testimony.FIELDS):
-            DatasetVersion.bump()
+        if _link_survivor(current, editor, survivor):
+            changed.append("same_survivor")
         log.record(
             Action.CASE_UPDATE,
             actor=Actor.of(editor),
@@ -135,8 +175,5 @@ def case_delete(*, actor: User, case: CasePattern) -> None:
     earlier still holds the wrapped key until its KEK version is rotated out and retired.
     """
     with transaction.atomic():
-        deleted = CasePattern.objects.filter(pk=case.pk).values_list("consent_scope", flat=True)
-        if ConsentScope.AGGREGATE in list(deleted):
-            DatasetVersion.bump()
         CasePattern.objects.filter(pk=case.pk).delete()
         log.record(Action.CASE_DELETE, actor=Actor.of(actor), target=case.reference)

@@ -1,4 +1,4 @@
-"""Casebook's tables: cases and their keys, the access log, and aggregate releases."""
+"""Casebook's tables: cases and their keys, the access log, snapshots and releases, jobs."""
 
 from casebook.models.access_log import AccessCheckpoint, AccessEvent
 from casebook.models.cases import (
@@ -12,7 +12,14 @@ from casebook.models.cases import (
     KeyCheck,
     Team,
 )
-from casebook.models.releases import DatasetVersion, PrivacyCharge, Release
+from casebook.models.jobs import JobRun
+from casebook.models.releases import DashboardPanel, PrivacyCharge, Release
+from casebook.models.snapshots import (
+    Snapshot,
+    SnapshotCase,
+    SnapshotPerpetrator,
+    SnapshotSubPattern,
+)
 
 __all__ = [
     "AccessCheckpoint",
@@ -24,9 +31,14 @@ __all__ = [
     "CaseSubPattern",
     "CaseTestimony",
     "CaseUserGrant",
-    "DatasetVersion",
+    "DashboardPanel",
+    "JobRun",
     "KeyCheck",
     "PrivacyCharge",
     "Release",
+    "Snapshot",
+    "SnapshotCase",
+    "SnapshotPerpetrator",
+    "SnapshotSubPattern",
     "Team",
 ]

@@ -75,6 +75,9 @@ class CasePattern(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     version = models.PositiveIntegerField(default=1)
+    # Cases of one survivor share this random id ("same survivor as..."), so that a
+    # snapshot counts at most CASES_PER_PERSON of them. Internal: never exported or shown.
+    survivor_group = models.UUIDField(default=uuid.uuid4, db_index=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1,4 +1,5 @@
-"""Aggregate releases and the privacy-budget ledger (see casebook.aggregates).
+"""Aggregate releases, the privacy-budget ledger and the dashboard's charts
+(see casebook.aggregates).
 
 A release stores only what was published: noisy, post-processed values. True counts
 are never stored.
@@ -8,32 +9,9 @@ from django.conf import settings
 from django.db import models
 
 
-class DatasetVersion(models.Model):
-    """One row: a number that changes whenever a counted case changes.
-
-    Casebook's services bump it in the same transaction as the change, so an identical
-    request on unchanged data can be answered with the stored release.
-    """
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    version = models.BigIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"dataset version {self.version}"
-
-    @classmethod
-    def current(cls) -> int:
-        return cls.objects.filter(pk=1).values_list("version", flat=True).first() or 0
-
-    @classmethod
-    def bump(cls) -> None:
-        """Call in the same transaction as a change to a counted case."""
-        if not cls.objects.filter(pk=1).update(version=models.F("version") + 1):
-            cls.objects.create(pk=1, version=1)
-
-
 class Release(models.Model):
-    """A published, noisy table, reused for identical requests on unchanged data."""
+    """A published, noisy table of one snapshot, reused for the same table, snapshot and
+    settings. `dimensions` are in the whitelist's order (the canonical table)."""
 
     class Purpose(models.TextChoices):
         EXPORT = "export"
@@ -41,11 +19,17 @@ class Release(models.Model):
 
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
     dimensions = models.CharField(max_length=120)
-    data_version = models.BigIntegerField()
+    # The snapshot's number (releases made before snapshots existed hold a data version).
+    snapshot_number = models.BigIntegerField(db_column="data_version")
+    # The snapshot's scheduled time; null on releases made before snapshots existed.
+    snapshot_taken_for = models.DateTimeField(null=True)
     epsilon = models.DecimalField(max_digits=8, decimal_places=4)
     scale = models.FloatField()
     threshold = models.PositiveSmallIntegerField()
     rounding_base = models.PositiveSmallIntegerField()
+    # The contribution bounds in force when it was made (null before they were recorded).
+    cases_per_person = models.PositiveSmallIntegerField(null=True)
+    codes_per_case = models.PositiveSmallIntegerField(null=True)
     method = models.CharField(max_length=200)
     published = models.JSONField()  # {"cells": [...], "margins": {...}, "total": ...}
     requested_by = models.ForeignKey(
@@ -56,13 +40,13 @@ class Release(models.Model):
     class Meta:
         indexes = [
             models.Index(
-                fields=["purpose", "dimensions", "data_version", "-created_at"],
+                fields=["purpose", "dimensions", "snapshot_number", "-created_at"],
                 name="release_lookup",
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.purpose} {self.dimensions} @ v{self.data_version}"
+        return f"{self.purpose} {self.dimensions} @ snapshot {self.snapshot_number}"
 
 
 class PrivacyCharge(models.Model):
@@ -84,3 +68,20 @@ class PrivacyCharge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.epsilon} in {self.period}"
+
+
+class DashboardPanel(models.Model):
+    """Which release the dashboard shows for a table in a month: its own, or an export
+    release of the same snapshot and settings that it reused."""
+
+    month = models.DateField()  # the first day of the month
+    dimensions = models.CharField(max_length=120)
+    release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["month", "dimensions"], name="one_panel_a_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dimensions} in {self.month:%Y-%m}"

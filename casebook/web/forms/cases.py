@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from casebook import taxonomy
 from casebook.cases.identifiers import find_identifiers
-from casebook.cases.records import CaseRecord, Pattern, Testimony
+from casebook.cases.records import CaseRecord, Pattern, SurvivorLink, Testimony
 from casebook.models import CasePattern, Team
 
 BLANK = [("", "---------")]
@@ -20,6 +20,7 @@ def choose(vocabulary: type[models.TextChoices]) -> list[tuple[str, str]]:
     return BLANK + list(vocabulary.choices)
 
 
+SEPARATE = "separate"  # the choice that separates a case from its survivor's others
 NARRATIVE_MAX = 20_000
 NOTES_MAX = 10_000
 DETAILS_MAX = 5_000
@@ -121,6 +122,37 @@ class CasePatternForm(forms.Form):
             )
         return cleaned
 
+    same_survivor_as = forms.ChoiceField(
+        label=_("Same survivor as"),
+        required=False,
+        help_text=_(
+            "If this survivor is also in another case you recorded or can open, choose it: "
+            "statistics then count at most two cases of one person. Only you and those who "
+            "can open both cases see the link."
+        ),
+    )
+
+    def __init__(
+        self, *args: Any, linkable: list[tuple[str, str, int]], editing: bool, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ChoiceField, self.fields["same_survivor_as"])
+        first = _("Unchanged") if editing else _("No other case")
+        choices: list[tuple[str, Any]] = [("", first)]
+        if editing:
+            choices.append((SEPARATE, _("Not the same survivor as any other case")))
+        choices += [
+            (reference, f"{reference} · {taxonomy.Category(category).label} · {year}")
+            for reference, category, year in linkable
+        ]
+        field.choices = choices
+
+    def survivor_link(self) -> SurvivorLink:
+        chosen = self.cleaned_data.get("same_survivor_as") or ""
+        if chosen == SEPARATE:
+            return SurvivorLink(separate=True)
+        return SurvivorLink(reference=chosen)
+
     def testimony(self) -> Testimony:
         return Testimony(**{name: self.cleaned_data[name] for name in Testimony.FIELDS})
 
@@ -148,6 +180,7 @@ class CasePatternForm(forms.Form):
         initial["sub_patterns"] = sorted(record.pattern.sub_patterns)
         initial["perpetrators"] = sorted(record.pattern.perpetrators)
         initial.update(record.testimony.as_fields())
+        initial["same_survivor_as"] = next(iter(record.same_survivor_as), "")
         return initial
 
 
@@ -157,7 +190,7 @@ class CaseCreateForm(CasePatternForm):
     )
 
     def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, editing=False, **kwargs)
         team_field = cast("forms.ModelChoiceField[Team]", self.fields["team"])
         team_field.queryset = teams
         self.only_team = teams.first() if teams.count() == 1 else None
@@ -172,6 +205,9 @@ class CaseCreateForm(CasePatternForm):
 
 class CaseEditForm(CasePatternForm):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, editing=True, **kwargs)
 
 
 class CaseDeleteForm(forms.Form):

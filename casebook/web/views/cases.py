@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods
 
@@ -16,6 +17,7 @@ from casebook.cases.selectors import (
     Access,
     deletable_cases,
     grant_holders,
+    linkable_cases,
     listed_cases,
     visible_cases,
 )
@@ -24,6 +26,7 @@ from casebook.web.decorators import attempt_label, case_or_404, case_url, role_r
 from casebook.web.forms.cases import CaseCreateForm, CaseDeleteForm, CaseEditForm, CaseFilterForm
 
 TESTIMONY_FIELDS = Testimony.FIELDS
+LINK_UNAVAILABLE = gettext_lazy("That case is no longer open to you: choose another.")
 
 
 @role_required(Role.CASEWORKER, Role.SUPERVISOR)
@@ -71,14 +74,21 @@ def case_create(request):
     if not teams.exists():
         messages.error(request, _("You are not on a team yet. Ask an administrator to add you."))
         return redirect("casebook:case_list")
-    form = CaseCreateForm(request.POST or None, teams=teams)
+    form = CaseCreateForm(request.POST or None, teams=teams, linkable=linkable_cases(request.user))
     if request.method == "POST" and form.is_valid():
-        case = services.case_create(
-            author=request.user,
-            team=form.cleaned_data["team"],
-            pattern=form.pattern(),
-            testimony=form.testimony(),
-        )
+        try:
+            case = services.case_create(
+                author=request.user,
+                team=form.cleaned_data["team"],
+                pattern=form.pattern(),
+                testimony=form.testimony(),
+                survivor=form.survivor_link(),
+            )
+        except services.LinkUnavailable:
+            form.add_error("same_survivor_as", LINK_UNAVAILABLE)
+            return render(
+                request, "casebook/case_form.html", {"form": form, "case": None}, status=400
+            )
         messages.success(request, _("Case %(reference)s recorded.") % {"reference": case.reference})
         return redirect("casebook:case_detail", reference=case.reference)
     status = 400 if form.is_bound else 200
@@ -112,10 +122,12 @@ def case_edit(request, reference):
         except access.CaseNotFound:
             raise Http404 from None
         initial = {**CaseEditForm.initial_from(record), "version": record.version}
-        form = CaseEditForm(initial=initial)
+        form = CaseEditForm(
+            initial=initial, linkable=linkable_cases(request.user, besides=reference)
+        )
         return render(request, "casebook/case_form.html", {"form": form, "case": record})
     case = case_or_404(request, visible_cases(request.user, Access.CHANGE), reference)
-    form = CaseEditForm(request.POST)
+    form = CaseEditForm(request.POST, linkable=linkable_cases(request.user, besides=reference))
     if not form.is_valid():
         return render(request, "casebook/case_form.html", {"form": form, "case": case}, status=400)
     try:
@@ -125,7 +137,11 @@ def case_edit(request, reference):
             expected_version=form.cleaned_data["version"],
             pattern=form.pattern(),
             testimony=form.testimony(),
+            survivor=form.survivor_link(),
         )
+    except services.LinkUnavailable:
+        form.add_error("same_survivor_as", LINK_UNAVAILABLE)
+        return render(request, "casebook/case_form.html", {"form": form, "case": case}, status=400)
     except services.CaseUnavailable:
         access.record_denial(request.user, reference, attempted=attempt_label(request))
         raise Http404 from None

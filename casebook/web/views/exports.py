@@ -13,6 +13,7 @@ from casebook.web.client import SignedInRequest
 from casebook.web.decorators import release_refused, role_required, same_origin_only
 
 ALLOWED_PARAMETERS = {"dimensions", "format"}
+RETRY_AFTER_SECONDS = 60  # the scheduler takes the first snapshot within a minute
 
 
 @never_cache
@@ -33,20 +34,27 @@ def aggregate_export(request: SignedInRequest) -> HttpResponse:
     if output not in ("csv", "json"):
         return release_refused(request, _("format must be csv or json."), 400)
     try:
-        release, _charged = releases.release_table(
+        served = releases.release_table(
             requester=request.user, dimensions=request.GET.get("dimensions", "")
         )
     except releases.BudgetExhausted as refusal:
         return release_refused(request, str(refusal), 429)
+    except releases.NoSnapshotYet as refusal:
+        response = release_refused(request, str(refusal), 503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     except disclosure.DisclosureRefused as refusal:
         return release_refused(request, str(refusal), 400)
+    release = served.release
     if output == "json":
-        response = HttpResponse(
-            json.dumps(rendering.as_json(release), ensure_ascii=False),
-            content_type="application/json",
-        )
-    else:
-        response = HttpResponse(rendering.as_csv(release), content_type="text/csv; charset=utf-8")
-        name = release.dimensions.replace(",", "-")
-        response["Content-Disposition"] = f'attachment; filename="casebook-{name}.csv"'
+        body = rendering.as_json(release, served.asked, served.notice)
+        return HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/json")
+    response = HttpResponse(
+        rendering.as_csv(release, served.asked), content_type="text/csv; charset=utf-8"
+    )
+    # The snapshot's date names the file: a stand-in release carries an earlier one.
+    name = "-".join(served.asked)
+    response["Content-Disposition"] = (
+        f'attachment; filename="casebook-{name}-{rendering.snapshot_date(release)}.csv"'
+    )
     return response

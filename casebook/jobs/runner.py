@@ -1,0 +1,67 @@
+"""Running the jobs that are due: each once per slot, each run and failure recorded.
+
+Safe to start every minute, and twice at once: the whole check-run-claim of a job is
+one transaction under an advisory lock (PostgreSQL), and a unique (job, slot) row
+settles any race that remains. A job that fails leaves nothing behind and runs again
+at the next start; the failure is in the access log, named by its kind only (an error
+message could carry data).
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from casebook.audit import log
+from casebook.audit.actions import Action, Actor, Outcome
+from casebook.db import JOBS_LOCK, advisory_lock
+from casebook.jobs.schedule import JOBS, Job
+from casebook.models import JobRun
+
+ACTOR = Actor.system("casebook_jobs")
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    job: str
+    slot: dt.datetime
+    ran: bool
+    result: str
+    failed: bool = False
+
+
+def run_due_jobs(now: dt.datetime | None = None) -> list[JobOutcome]:
+    """Run every job that is due at `now` (default: the clock). Returns what each did."""
+    moment = now or timezone.now()
+    outcomes = []
+    for job in JOBS:
+        slot = job.due(moment)
+        if slot is not None:
+            outcomes.append(_run_once(job, slot, moment))
+    return outcomes
+
+
+def _run_once(job: Job, slot: dt.datetime, moment: dt.datetime) -> JobOutcome:
+    try:
+        with transaction.atomic():
+            advisory_lock(JOBS_LOCK)
+            if JobRun.objects.filter(job=job.name, slot=slot).exists():
+                return JobOutcome(job.name, slot, False, "already run")
+            result = job.run(slot)
+            JobRun.objects.create(job=job.name, slot=slot, finished_at=moment, result=result)
+            log.record(Action.JOB_RUN, actor=ACTOR, target=job.name, details={"result": result})
+    except IntegrityError:
+        # Another scheduler claimed this slot first (where no advisory lock exists).
+        return JobOutcome(job.name, slot, False, "already run")
+    except Exception as error:  # noqa: BLE001 -- any failure is recorded; the next job runs
+        kind = type(error).__name__
+        log.record(
+            Action.JOB_FAILED,
+            actor=ACTOR,
+            outcome=Outcome.DENIED,
+            target=job.name,
+            details={"result": kind},
+        )
+        return JobOutcome(job.name, slot, False, kind, failed=True)
+    return JobOutcome(job.name, slot, True, result)

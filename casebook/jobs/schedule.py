@@ -1,0 +1,47 @@
+"""Every timed job, and the scheduled instant ("slot") it is due for.
+
+A job is due for a slot when that slot has come and the job has not run for it: the
+runner records each run, so a slot is served once however often the scheduler starts.
+Jobs run in this order, so the month's first snapshot exists before the dashboard's
+refresh looks for it.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from casebook.aggregates.dashboard import dashboard_refresh, month_of, months_first_snapshot
+from casebook.aggregates.snapshots import snapshot_slot, snapshot_take
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    due: Callable[[dt.datetime], dt.datetime | None]  # the slot due at this moment, if any
+    run: Callable[[dt.datetime], str]  # runs for a slot; says what it did (never a count)
+
+
+def _snapshot_run(slot: dt.datetime) -> str:
+    snapshot = snapshot_take(taken_for=slot)
+    return f"snapshot {snapshot.pk} for {slot:%Y-%m-%d %H:%M} UTC"
+
+
+def _dashboard_due(now: dt.datetime) -> dt.datetime | None:
+    month = month_of(now)
+    if months_first_snapshot(month) is None:
+        return None
+    return dt.datetime.combine(month, dt.time.min, tzinfo=dt.UTC)
+
+
+def _dashboard_run(slot: dt.datetime) -> str:
+    month = slot.date()
+    snapshot = months_first_snapshot(month)
+    if snapshot is None:  # taken since: cannot happen while jobs run in order
+        return "no snapshot this month"
+    return dashboard_refresh(month=month, snapshot=snapshot)
+
+
+JOBS = (
+    Job("snapshot", snapshot_slot, _snapshot_run),
+    Job("dashboard", _dashboard_due, _dashboard_run),
+)

@@ -1,0 +1,51 @@
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError, close_old_connections
+
+from casebook.jobs.runner import run_due_jobs
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the timed jobs that are due (snapshots of counted data, the dashboard's monthly "
+        "refresh). Safe to run every minute from cron or a systemd timer, and twice at once: "
+        "each job runs once per scheduled slot. --loop keeps running, once a minute."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--loop", action="store_true", help="run every --interval seconds")
+        parser.add_argument("--interval", type=int, default=60)
+
+    def handle(self, *args: Any, loop: bool, interval: int, **options: Any) -> None:
+        if interval < 1:
+            raise CommandError("--interval must be 1 or more.")
+        while True:
+            try:
+                failed = self._run()
+            except DatabaseError as error:
+                if not loop:
+                    raise CommandError(
+                        f"The database is unavailable: {type(error).__name__}."
+                    ) from None
+                self.stderr.write(
+                    f"The database is unavailable ({type(error).__name__}); retrying."
+                )
+                failed = []
+            if not loop:
+                if failed:
+                    raise CommandError(f"Failed: {', '.join(failed)} (see the access log).")
+                return
+            close_old_connections()
+            time.sleep(interval)
+
+    def _run(self) -> list[str]:
+        failed = []
+        for outcome in run_due_jobs():
+            if outcome.failed:
+                failed.append(outcome.job)
+                self.stderr.write(f"{outcome.job}: failed ({outcome.result}).")
+            elif outcome.ran:
+                self.stdout.write(f"{outcome.job}: {outcome.result}.")
+        return failed
