@@ -42,7 +42,7 @@ def populate(case_count: int) -> None:
             INSERT INTO casebook_casepattern (id, reference, primary_category, year,
                 province_china, province_origin, gender, age_band, time_in_china,
                 current_status, source_proximity, consent_scope, author_id, team_id,
-                created_at, updated_at, version)
+                created_at, updated_at, version, survivor_group)
             SELECT gen_random_uuid(),
                    'CB-' || upper(substr(lpad(to_hex(i), 8, '0'), 1, 4)) || '-' ||
                    upper(substr(lpad(to_hex(i), 8, '0'), 5, 4)),
@@ -51,7 +51,7 @@ def populate(case_count: int) -> None:
                    2000 + mod(i, 25), 'jilin', 'north_hamgyong', 'female', '18-24', '1-3y',
                    'in_china', 'victim', 'aggregate',
                    %s + mod(i, 200), %s + mod(mod(i, 200), 20),
-                   now() - make_interval(secs => i), now(), 1
+                   now() - make_interval(secs => i), now(), 1, gen_random_uuid()
             FROM generate_series(1, %s) AS i
             """,
             [first_user, first_team, case_count],

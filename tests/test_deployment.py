@@ -165,6 +165,20 @@ def test_application_role_can_only_append_to_the_log(production_database, tmp_pa
                 with pytest.raises(psycopg.errors.InsufficientPrivilege):
                     app.execute(statement)
             app.execute("UPDATE casebook_casepattern SET version = version")  # ordinary table
+        # The scheduler runs as the same role, as docker-compose's jobs service does: no
+        # key-encryption key, and it can take (and drop) snapshots and refresh the dashboard.
+        jobs_env = {k: v for k, v in env.items() if k != "CASEBOOK_KEK"}
+        jobs = subprocess.run(
+            [sys.executable, "manage.py", "casebook_jobs"],
+            cwd=ROOT,
+            env=jobs_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert jobs.returncode == 0, jobs.stderr[-2000:]
+        assert "snapshot: snapshot" in jobs.stdout and "dashboard:" in jobs.stdout
     finally:
         with psycopg.connect(production_database, autocommit=True) as owner:
             owner.execute(f"DROP OWNED BY {role}")

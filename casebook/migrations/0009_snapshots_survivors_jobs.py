@@ -156,17 +156,17 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='snapshotcase',
             name='snapshot',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='casebook.snapshot'),
+            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='casebook.snapshot'),
         ),
         migrations.AddField(
             model_name='snapshotperpetrator',
             name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='casebook.snapshotcase'),
+            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='casebook.snapshotcase'),
         ),
         migrations.AddField(
             model_name='snapshotsubpattern',
             name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='casebook.snapshotcase'),
+            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='casebook.snapshotcase'),
         ),
         migrations.AddConstraint(
             model_name='dashboardpanel',

@@ -24,10 +24,17 @@ class Snapshot(models.Model):
         return f"snapshot of {self.taken_for:%Y-%m-%d %H:%M} UTC"
 
 
+# The rows below are written and dropped only in bulk by casebook.aggregates.snapshots,
+# whole snapshots at a time. Their foreign keys are indexed but not enforced by the
+# database: checking a million deferred constraints at commit cost most of a snapshot.
+
+
 class SnapshotCase(models.Model):
     # Ids are given by the snapshot's INSERT ... SELECT (casebook.aggregates.snapshots).
     id = models.BigIntegerField(primary_key=True)
-    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="+")
+    snapshot = models.ForeignKey(
+        Snapshot, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     primary_category = models.CharField(max_length=32)
     year = models.PositiveSmallIntegerField()
     province_china = models.CharField(max_length=32)
@@ -41,7 +48,9 @@ class SnapshotCase(models.Model):
 
 
 class SnapshotSubPattern(models.Model):
-    case = models.ForeignKey(SnapshotCase, on_delete=models.CASCADE, related_name="+")
+    case = models.ForeignKey(
+        SnapshotCase, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     code = models.CharField(max_length=48)
 
     def __str__(self) -> str:
@@ -49,7 +58,9 @@ class SnapshotSubPattern(models.Model):
 
 
 class SnapshotPerpetrator(models.Model):
-    case = models.ForeignKey(SnapshotCase, on_delete=models.CASCADE, related_name="+")
+    case = models.ForeignKey(
+        SnapshotCase, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     code = models.CharField(max_length=48)
 
     def __str__(self) -> str:
