@@ -104,3 +104,30 @@ class SurvivorLinkTests(CastTestCase):
             reverse("casebook:aggregate_export"), {"dimensions": "category", "format": "json"}
         ).content.decode()
         assert str(group_of(self.case)) not in body and "survivor" not in body
+
+    def test_linking_moves_only_the_edited_case_never_cases_the_editor_cannot_see(self):
+        """A caseworker who can change one shared case cannot drag its survivor's other,
+        hidden cases into their own group (and out of the counts)."""
+        hidden = factories.case(self.author)
+        shared = services.case_create(
+            author=self.author,
+            team=self.alpha,
+            pattern=factories.pattern(),
+            testimony=factories.FICTIONAL_TESTIMONY,
+            survivor=SurvivorLink(reference=hidden.reference),
+        )
+        case_share(supervisor=self.supervisor, case=shared, user=self.colleague)
+        own = factories.case(self.colleague)
+        hidden_group = group_of(hidden)
+        services.case_update(
+            case=shared,
+            editor=self.colleague,
+            expected_version=1,
+            pattern=factories.pattern(),
+            testimony=factories.FICTIONAL_TESTIMONY,
+            survivor=SurvivorLink(reference=own.reference),
+        )
+        assert group_of(shared) == group_of(own)
+        assert group_of(hidden) == hidden_group  # untouched
+        event = AccessEvent.objects.filter(action="case.update").order_by("-seq").first()
+        assert event.details["linked"] == own.reference  # auditors see who linked what

@@ -38,6 +38,7 @@ ALLOWED_DETAILS = {
     "checkpoint",
     "path",
     "method",
+    "linked",
 }
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")

@@ -81,27 +81,34 @@ def _store_codes(case: CasePattern, pattern: Pattern) -> list[str]:
     return changed
 
 
-def _link_survivor(case: CasePattern, editor: User, link: SurvivorLink) -> bool:
-    """Apply a "same survivor as..." choice; True when the case's survivor changed.
+def _link_survivor(case: CasePattern, editor: User, link: SurvivorLink) -> str | None:
+    """Apply a "same survivor as..." choice to this case alone; returns the reference it
+    was linked to ("" when separated), or None when nothing changed.
 
-    Linking joins the whole group the case was in to the chosen case's group (one
-    survivor's cases stay together); separating gives the case a fresh random group.
-    Raises LinkUnavailable unless the chosen case is one `editor` can open.
+    Only the edited case moves: never the other cases of its former group, which the
+    editor may not be able to see (moving them could take them out of the counts
+    unseen). Separating gives the case a fresh random group. Raises LinkUnavailable
+    unless the chosen case is one `editor` can open.
     """
     if link.separate:
         CasePattern.objects.filter(pk=case.pk).update(survivor_group=uuid.uuid4())
-        return True
+        return ""
     if not link.reference:
-        return False
+        return None
     target = visible_cases(editor).exclude(pk=case.pk).filter(reference=link.reference).first()
     if target is None:
         raise LinkUnavailable
     if target.survivor_group == case.survivor_group:
-        return False
-    CasePattern.objects.filter(survivor_group=case.survivor_group).update(
-        survivor_group=target.survivor_group
-    )
-    return True
+        return None
+    CasePattern.objects.filter(pk=case.pk).update(survivor_group=target.survivor_group)
+    return target.reference
+
+
+def _link_details(linked: str | None) -> dict[str, str]:
+    """What the access log says of a link: the case linked to, for the auditors."""
+    if linked is None:
+        return {}
+    return {"linked": linked or "separated"}
 
 
 @sensitive_variables()
@@ -121,8 +128,13 @@ def case_create(
         for access in SHARED_ACCESS:
             assign_perm(access.value, author, case)
         assign_perm(Access.DELETE.value, author, case)
-        _link_survivor(case, author, survivor)
-        log.record(Action.CASE_CREATE, actor=Actor.of(author), target=case.reference)
+        linked = _link_survivor(case, author, survivor)
+        log.record(
+            Action.CASE_CREATE,
+            actor=Actor.of(author),
+            target=case.reference,
+            details=_link_details(linked),
+        )
     return case
 
 
@@ -157,13 +169,14 @@ def case_update(
         changed += _store_codes(current, pattern)
         key = keys.wrapped_key(CaseKey.objects.get(case=case))
         changed += _store_testimony(current, key, testimony)
-        if _link_survivor(current, editor, survivor):
+        linked = _link_survivor(current, editor, survivor)
+        if linked is not None:
             changed.append("same_survivor")
         log.record(
             Action.CASE_UPDATE,
             actor=Actor.of(editor),
             target=case.reference,
-            details={"changed": changed},
+            details={"changed": changed, **_link_details(linked)},
         )
     return expected_version + 1
 

@@ -51,10 +51,13 @@ def _run_once(job: Job, slot: dt.datetime, moment: dt.datetime) -> JobOutcome:
             result = job.run(slot)
             JobRun.objects.create(job=job.name, slot=slot, finished_at=moment, result=result)
             log.record(Action.JOB_RUN, actor=ACTOR, target=job.name, details={"result": result})
-    except IntegrityError:
-        # Another scheduler claimed this slot first (where no advisory lock exists).
-        return JobOutcome(job.name, slot, False, "already run")
     except Exception as error:  # noqa: BLE001 -- any failure is recorded; the next job runs
+        if (
+            isinstance(error, IntegrityError)
+            and JobRun.objects.filter(job=job.name, slot=slot).exists()
+        ):
+            # Another scheduler claimed this slot first (where no advisory lock exists).
+            return JobOutcome(job.name, slot, False, "already run")
         kind = type(error).__name__
         log.record(
             Action.JOB_FAILED,
