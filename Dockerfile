@@ -18,10 +18,13 @@ RUN pip install --no-cache-dir -c constraints.txt .
 COPY manage.py ./
 COPY templates ./templates
 COPY static ./static
+COPY locale ./locale
 COPY docker/entrypoint.sh /usr/local/bin/casebook-entrypoint
 # collectstatic needs settings to load; the values are placeholders used only for this step.
 RUN CASEBOOK_SECRET_KEY=build-only DATABASE_URL=sqlite:////tmp/build.sqlite3 \
-    python manage.py collectstatic --noinput --verbosity 0 && rm -f /tmp/build.sqlite3
+    python manage.py collectstatic --noinput --verbosity 0 && \
+    CASEBOOK_SECRET_KEY=build-only DATABASE_URL=sqlite:////tmp/build.sqlite3 \
+    python manage.py compile_catalogues --verbosity 0 && rm -f /tmp/build.sqlite3
 
 USER casebook
 EXPOSE 8000

@@ -16,7 +16,7 @@ RUN_ENV := DATABASE_URL=sqlite:///$(VAR)/casebook.sqlite3 \
 	CASEBOOK_STATIC_ROOT=$(VAR)/static \
 	CASEBOOK_DEMO=1
 
-.PHONY: run test lint install
+.PHONY: run test lint install catalogues messages
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,18 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 install: $(VENV)/.installed
+
+# The Korean catalogue, compiled with polib (no system gettext needed).
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
+%.mo: %.po $(VENV)/.installed
+	CASEBOOK_SECRET_KEY=unused DATABASE_URL=sqlite:// $(PY) manage.py compile_catalogues
+
+catalogues: $(CATALOGUES)
+
+# Extract every translatable string into the Korean catalogue (needs GNU gettext).
+messages: install
+	CASEBOOK_SECRET_KEY=unused DATABASE_URL=sqlite:// $(PY) manage.py makemessages -l ko \
+		--no-location --ignore='.venv/*' --ignore='tests/*' --ignore='bench/*' --ignore='var/*'
 
 # Local secrets, generated once and never committed (var/ is ignored).
 $(VAR)/%:
@@ -42,7 +54,7 @@ $(VAR)/audit-signing-key:
 	umask 077 && CASEBOOK_SECRET_KEY=unused DATABASE_URL=sqlite:// \
 		$(PY) manage.py generate_key --signing > $@
 
-run: install $(VAR)/secret_key $(VAR)/demo-password $(VAR)/kek $(VAR)/audit-signing-key
+run: install catalogues $(VAR)/secret_key $(VAR)/demo-password $(VAR)/kek $(VAR)/audit-signing-key
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
 	$(RUN_ENV) CASEBOOK_DEMO_PASSWORD="$$(cat $(VAR)/demo-password)" \
@@ -60,7 +72,7 @@ lint: install
 	$(VENV)/bin/mypy casebook config
 
 # pytest exits 5 when it collects no test: that is a failure here, never a pass.
-test: lint
+test: lint catalogues
 	$(PY) -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing." >&2; exit 1; fi; \
 	exit $$status

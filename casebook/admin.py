@@ -14,12 +14,13 @@ from django.contrib import admin
 from django.contrib.auth.models import Group, User
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor
-from casebook.models import Team
+from casebook.models import AuthenticatorDevice, BackupCodeList, Team
 from casebook.roles import Role, role_of
 
 
@@ -53,22 +54,56 @@ class LookOnlyAdmin(ModelAdmin):
         return False
 
 
+def yes_or_no(value: bool) -> str:
+    return str(_("yes") if value else _("no"))
+
+
 class TeamAdmin(LookOnlyAdmin):
     list_display = ["name"]
     fields = ["name", "supervisors"]
 
 
 class AccountAdmin(LookOnlyAdmin):
-    list_display = ["username", "is_active", "last_login"]
-    fields = ["username", "is_active", "groups", "last_login", "date_joined"]
-    search_fields = ["username"]
+    """Accounts: their role and teams in words, never group names or flags as codes."""
+
+    list_display = ["username", "role", "active", "last_login"]
+    fields = ["username", "role", "teams", "active", "last_login", "date_joined"]
+    readonly_fields = ["role", "teams", "active"]
+
+    @admin.display(description=_("role"))
+    def role(self, user: User) -> str:
+        role = role_of(user)
+        return role.label if role else str(_("no role"))
+
+    @admin.display(description=_("teams"))
+    def teams(self, user: User) -> str:
+        names = [g.team.name for g in user.groups.filter(team__isnull=False)]
+        names += [t.name for t in user.supervised_teams.all()]
+        return ", ".join(sorted(names)) or "-"
+
+    @admin.display(description=_("active"))
+    def active(self, user: User) -> str:
+        return yes_or_no(user.is_active)
 
 
 class DeviceAdmin(LookOnlyAdmin):
     """Second-factor devices: seen and deleted, never read (no keys, no codes)."""
 
-    list_display = ["user", "name", "confirmed"]
-    fields = ["user", "name", "confirmed"]
+    list_display = ["owner", "device_name", "ready"]
+    fields = ["owner", "device_name", "ready"]
+    readonly_fields = ["owner", "device_name", "ready"]
+
+    @admin.display(description=_("account"))
+    def owner(self, device: Any) -> str:
+        return str(device.user.get_username())
+
+    @admin.display(description=_("name"))
+    def device_name(self, device: Any) -> str:
+        return str(device.name)
+
+    @admin.display(description=_("confirmed"))
+    def ready(self, device: Any) -> str:
+        return yes_or_no(device.confirmed)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return _is_administrator(request)
@@ -96,5 +131,5 @@ for model in (User, Group, TOTPDevice, StaticDevice):
         admin.site.unregister(model)
 admin.site.register(Team, TeamAdmin)
 admin.site.register(User, AccountAdmin)
-admin.site.register(TOTPDevice, DeviceAdmin)
-admin.site.register(StaticDevice, DeviceAdmin)
+admin.site.register(AuthenticatorDevice, DeviceAdmin)
+admin.site.register(BackupCodeList, DeviceAdmin)

@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "casebook.web.middleware.AccountLanguageMiddleware",
     "casebook.web.middleware.MFARequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -94,6 +95,9 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "casebook.web.context.role_context",
             ],
+            # The web room's filters ({% load casebook %}), named since they live
+            # outside the app's own templatetags package.
+            "libraries": {"casebook": "casebook.web.templatetags.casebook"},
         },
     },
 ]
@@ -207,6 +211,7 @@ AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True  # sign-ins are recorded in Casebook's own access log
+AXES_ENABLE_ADMIN = False  # unlock with axes_reset_username / axes_reset_ip (operations guide)
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "casebook.web.client.client_ip"
 CASEBOOK_TRUST_X_FORWARDED_FOR = env_flag("CASEBOOK_TRUST_X_FORWARDED_FOR")

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from casebook.web.views import sign_in
+from casebook.web.views import language, sign_in
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="casebook:case_list", permanent=False)),
@@ -16,6 +16,7 @@ urlpatterns = [
         sign_in.CasebookPasswordChangeView.as_view(),
         name="password_change",
     ),
+    path("language/", language.language_set, name="language_set"),
     path("admin/", admin.site.urls),
     path("", include("casebook.urls")),
 ]

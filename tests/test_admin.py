@@ -23,7 +23,7 @@ class AdminSiteTests(CastTestCase):
         assert self.author.username == "cw-author"
         assert self.client.get("/admin/auth/group/").status_code == 404
         response = self.client.post(
-            f"/admin/otp_totp/totpdevice/{victim.pk}/delete/", {"post": "yes"}
+            f"/admin/casebook/authenticatordevice/{victim.pk}/delete/", {"post": "yes"}
         )
         assert response.status_code == 302
         assert not TOTPDevice.objects.filter(pk=victim.pk).exists()

@@ -91,9 +91,14 @@ class ExportTests(TestCase):
     def test_csv_has_an_hxl_row_under_the_header(self):
         response = self.export(output="csv")
         rows = list(csv.reader(io.StringIO(response.content.decode())))
-        assert rows[0] == ["category", "year", "count"]
-        assert rows[1] == ["#indicator+category+code", "#date+year", "#affected+num"]
-        assert all(row[2] == "<10" or int(row[2]) % 5 == 0 for row in rows[2:])
+        assert rows[0] == ["category", "category_name", "year", "count"]
+        assert rows[1] == [
+            "#indicator+category+code",
+            "#indicator+category+name",
+            "#date+year",
+            "#affected+num",
+        ]
+        assert all(row[3] == "<10" or int(row[3]) % 5 == 0 for row in rows[2:])
 
     @override_settings(CASEBOOK_DISCLOSURE=NEAR_EXACT)
     def test_only_cases_consenting_to_aggregates_are_counted(self):
@@ -194,7 +199,7 @@ class ExportTests(TestCase):
         assert event.details == {
             "dimensions": "category,year",
             "epsilon": "1.0",
-            "result": "new export",
+            "result": "new_export",
         }
         self.export()
         reused = AccessEvent.objects.filter(action="export.create").order_by("-seq").first()

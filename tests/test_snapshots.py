@@ -125,7 +125,7 @@ class CanonicalTableTests(CastTestCase):
         assert PrivacyCharge.objects.count() == 1
         a, b = first.json(), second.json()
         assert a["dimensions"] == ["category", "year"] and b["dimensions"] == ["year", "category"]
-        assert list(b["cells"][0]) == ["year", "category", "count"]
+        assert list(b["cells"][0]) == ["year", "category", "category_name", "count"]
         as_pairs = {(c["category"], c["year"]): c["count"] for c in b["cells"]}
         assert as_pairs == {(c["category"], c["year"]): c["count"] for c in a["cells"]}
         assert a["margins"] == b["margins"] and list(b["margins"]) == ["year", "category"]
@@ -136,8 +136,13 @@ class CanonicalTableTests(CastTestCase):
                 )
             )
         )
-        assert rows[0] == ["year", "category", "count"]
-        assert rows[1] == ["#date+year", "#indicator+category+code", "#affected+num"]
+        assert rows[0] == ["year", "category", "category_name", "count"]
+        assert rows[1] == [
+            "#date+year",
+            "#indicator+category+code",
+            "#indicator+category+name",
+            "#affected+num",
+        ]
 
     def test_a_settings_change_stops_every_old_release_being_served(self):
         assert self.client.get(EXPORT, {"dimensions": "category"}).status_code == 200

@@ -6,13 +6,11 @@ name a case are requested for a case the role may use ("own"), one it may not
 no URL can ship without a decision about who may reach it.
 """
 
-import re
-
 from django.test import TestCase
-from django.urls import URLResolver, get_resolver
 
 from casebook.roles import Role
 from tests import factories
+from tests.urls import concrete, routes
 
 ROLES = ["anonymous", "caseworker", "supervisor", "auditor", "administrator"]
 STATES = ["own", "other", "missing"]
@@ -50,6 +48,7 @@ EXPECTED = {
     "accounts/mfa/verify/": everyone(302),  # anonymous: to sign-in; verified: onward
     "accounts/mfa/setup/": everyone(302),  # anonymous: to sign-in; enrolled: nothing to do
     "accounts/password/": only(ROLES[1:], refused=200),
+    "language/": everyone(405),  # choosing a language is POST only
     "exports/aggregate": only({"supervisor"}),
     "dashboard/": only({"supervisor"}),
     "audit/": only({"auditor"}),
@@ -76,34 +75,6 @@ def admin_rule(route, role):
     if role != "administrator":
         return {302}
     return {200, 302, 400, 403, 404}  # reached the admin itself
-
-
-SAMPLE = [
-    (r"<ref:reference>", None),
-    (r"<path:content_type_id>", "1"),
-    (r"<path:object_id>", "1"),
-    (r"<int:pk>", "1"),
-    (r"<id>", "1"),
-    (r"^(?P<app_label>", "auth/"),
-    (r"(?P<url>.*)$", "no-such-page/"),
-]
-
-
-def routes(patterns=None, prefix=""):
-    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
-        if isinstance(pattern, URLResolver):
-            yield from routes(pattern.url_patterns, prefix + str(pattern.pattern))
-        else:
-            yield prefix + str(pattern.pattern)
-
-
-def concrete(route: str, reference: str) -> str:
-    path = re.sub(r"\^\(\?P<app_label>[^)]*\)/\$", "^(?P<app_label>", route)
-    for placeholder, value in SAMPLE:
-        path = path.replace(placeholder, reference if value is None else value)
-    path = path.replace("^", "").replace("$", "")
-    assert not re.search(r"[<>()?]", path), f"no sample value for {route}"
-    return "/" + path
 
 
 class URLMatrixTests(TestCase):

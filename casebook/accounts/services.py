@@ -4,6 +4,7 @@ from django.contrib.auth.models import Group, User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from casebook.accounts.teams import team_add_member, team_get_or_create
 from casebook.audit import log
@@ -22,7 +23,10 @@ def parse_role(value: str) -> Role:
         return Role(value)
     except ValueError:
         choices = ", ".join(r.value for r in Role)
-        raise AccountRefused(f"Unknown role '{value}'. Choose one of: {choices}.") from None
+        raise AccountRefused(
+            _("Unknown role '%(role)s'. Choose one of: %(choices)s.")
+            % {"role": value, "choices": choices}
+        ) from None
 
 
 def account_create(
@@ -39,22 +43,26 @@ def account_create(
     Administrators are staff so that they can manage accounts in the admin site.
     """
     if role in TEAM_ROLES and not team_name:
-        raise AccountRefused(f"A {role} needs a team: add --team TEAM.")
+        raise AccountRefused(_("A %(role)s needs a team: add --team TEAM.") % {"role": role.label})
     if role not in TEAM_ROLES and team_name:
-        raise AccountRefused(f"A {role} does not belong to a team: leave out --team.")
+        raise AccountRefused(
+            _("A %(role)s does not belong to a team: leave out --team.") % {"role": role.label}
+        )
     if User.objects.filter(username=username).exists():
-        raise AccountRefused(f"The username '{username}' is taken.")
+        raise AccountRefused(_("The username '%(name)s' is taken.") % {"name": username})
     user = User(username=username, is_staff=role == Role.ADMINISTRATOR)
     try:
         validate_password(password, user)
     except ValidationError as error:
-        raise AccountRefused("Password refused: " + " ".join(error.messages)) from None
+        raise AccountRefused(
+            _("Password refused: %(reasons)s") % {"reasons": " ".join(error.messages)}
+        ) from None
     with transaction.atomic():
         user.set_password(password)
         user.save()
         user.groups.add(Group.objects.get(name=role.value))
         if team_name:
-            team, _ = team_get_or_create(name=team_name)
+            team, _created = team_get_or_create(name=team_name)
             team_add_member(team=team, user=user, role=role)
         log.record(
             Action.ACCOUNT_CREATE,

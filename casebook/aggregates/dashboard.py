@@ -39,7 +39,8 @@ def months_first_snapshot(month: dt.date) -> Snapshot | None:
 def dashboard_refresh(*, month: dt.date, snapshot: Snapshot) -> str:
     """Make (or reuse) the month's release of each standard table from `snapshot`.
 
-    Returns what was done, for the access log (never a count)."""
+    Returns what was done as a short code for the access log: charts drawn of charts
+    wanted, and the month (never a count of cases)."""
     shown = 0
     with transaction.atomic():
         for dimensions, _title in STANDARD_TABLES:
@@ -49,7 +50,7 @@ def dashboard_refresh(*, month: dt.date, snapshot: Snapshot) -> str:
                     month=month, dimensions=dimensions, defaults={"release": release}
                 )
                 shown += 1
-    return f"{shown} of {len(STANDARD_TABLES)} charts for {month:%Y-%m}"
+    return f"charts_{shown}_of_{len(STANDARD_TABLES)}_{month:%Y-%m}"
 
 
 @dataclass(frozen=True)

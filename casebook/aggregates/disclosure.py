@@ -35,6 +35,10 @@ from casebook.models import Snapshot, SnapshotCase, SnapshotPerpetrator, Snapsho
 dp.enable_features("contrib")  # make_laplace is in OpenDP's contrib set (with its proof)
 
 MAX_DIMENSIONS = 3
+LEDGER_PLACES = Decimal("0.0001")
+# What a release records as its method: a name, never a sentence; the note a reader
+# sees is written in their language from the release's parameters (rendering).
+METHOD = "opendp-discrete-laplace"
 MIN_THRESHOLD = 5
 
 
@@ -147,6 +151,18 @@ def policy() -> Policy:
         raise ValueError("Snapshots are taken at most once a day (SNAPSHOT_EVERY_DAYS >= 1).")
     if min(chosen.epsilon_per_export, chosen.epsilon_per_dashboard_table) <= 0:
         raise ValueError("Epsilon must be positive.")
+    # The ledger keeps four decimal places: a finer epsilon would be charged less than
+    # the noise used, and never match a stored release.
+    for amount in (
+        chosen.epsilon_per_export,
+        chosen.epsilon_per_dashboard_table,
+        chosen.supervisor_monthly_budget,
+        chosen.global_monthly_budget,
+        chosen.dashboard_monthly_budget,
+        chosen.global_lifetime_budget,
+    ):
+        if amount != amount.quantize(LEDGER_PLACES):
+            raise ValueError("Epsilon and budgets take at most four decimal places.")
     return chosen
 
 
@@ -265,14 +281,9 @@ def noisy_table(
         margins[name] = [
             {name: code, "count": publish(total, chosen)} for code, total in sums.items()
         ]
-    method = (
-        f"OpenDP discrete Laplace (scale {scale:g}, L1 sensitivity {d_in}); "
-        f"values under {chosen.threshold} shown as <{chosen.threshold}; "
-        f"others rounded to base {chosen.rounding_base}; margins and total are sums of noisy cells"
-    )
     published = {
         "cells": published_cells,
         "margins": margins if len(names) > 1 else {},
         "total": publish(sum(noisy), chosen),
     }
-    return NoisyTable(published=published, scale=scale, method=method)
+    return NoisyTable(published=published, scale=scale, method=METHOD)

@@ -211,7 +211,7 @@ def release_table(*, requester: User, dimensions: str) -> Served:
         releases = valid_releases(Purpose.EXPORT, names)
         reuse = releases.filter(snapshot_taken_for=snapshot.taken_for).first()
         if reuse is not None:
-            _record(actor, reuse, names, "0", "reused export")
+            _record(actor, reuse, names, "0", "reused_export")
             return Served(reuse, charged=False, asked=order)
         epsilon = epsilon_for(Purpose.EXPORT)
         shortfall = _shortfall(epsilon, budget(requester), Purpose.EXPORT)
@@ -219,10 +219,10 @@ def release_table(*, requester: User, dimensions: str) -> Served:
             stand_in = releases.order_by("-snapshot_taken_for").first()
             if stand_in is None:
                 raise BudgetExhausted(shortfall)
-            _record(actor, stand_in, names, "0", "budget spent: latest release served")
+            _record(actor, stand_in, names, "0", "stand_in_budget_spent")
             return Served(stand_in, charged=False, asked=order, notice=shortfall)
         release = _fresh(dims, Purpose.EXPORT, snapshot, requester)
-        _record(actor, release, names, str(epsilon), "new export")
+        _record(actor, release, names, str(epsilon), "new_export")
     return Served(release, charged=True, asked=order)
 
 
@@ -240,11 +240,11 @@ def release_for_dashboard(*, dimensions: str, snapshot: Snapshot) -> Release | N
                 valid_releases(purpose, names).filter(snapshot_taken_for=snapshot.taken_for).first()
             )
             if reuse is not None:
-                _record(actor, reuse, names, "0", "reused for the dashboard")
+                _record(actor, reuse, names, "0", "reused_for_dashboard")
                 return reuse
         epsilon = epsilon_for(Purpose.DASHBOARD)
         if _shortfall(epsilon, budget(None), Purpose.DASHBOARD):
             return None
         release = _fresh(dims, Purpose.DASHBOARD, snapshot, None)
-        _record(actor, release, names, str(epsilon), "new dashboard")
+        _record(actor, release, names, str(epsilon), "new_dashboard")
     return release

@@ -18,12 +18,13 @@ from casebook.aggregates.snapshots import snapshot_slot, snapshot_take
 class Job:
     name: str
     due: Callable[[dt.datetime], dt.datetime | None]  # the slot due at this moment, if any
-    run: Callable[[dt.datetime], str]  # runs for a slot; says what it did (never a count)
+    # Runs for a slot; says what it did as a short code for the access log (never a count).
+    run: Callable[[dt.datetime], str]
 
 
 def _snapshot_run(slot: dt.datetime) -> str:
     snapshot = snapshot_take(taken_for=slot)
-    return f"snapshot {snapshot.pk} for {slot:%Y-%m-%d %H:%M} UTC"
+    return f"snapshot_{snapshot.pk}_{slot:%Y-%m-%dT%H:%MZ}"
 
 
 def _dashboard_due(now: dt.datetime) -> dt.datetime | None:
@@ -37,7 +38,7 @@ def _dashboard_run(slot: dt.datetime) -> str:
     month = slot.date()
     snapshot = months_first_snapshot(month)
     if snapshot is None:  # taken since: cannot happen while jobs run in order
-        return "no snapshot this month"
+        return "no_snapshot"
     return dashboard_refresh(month=month, snapshot=snapshot)
 
 

@@ -1,6 +1,8 @@
-"""Casebook's tables: cases and their keys, the access log, snapshots and releases, jobs."""
+"""Casebook's tables: cases and their keys, the access log, snapshots and releases, jobs,
+and what accounts choose for themselves."""
 
 from casebook.models.access_log import AccessCheckpoint, AccessEvent
+from casebook.models.accounts import AuthenticatorDevice, BackupCodeList, LanguagePreference
 from casebook.models.cases import (
     CaseGroupGrant,
     CaseKey,
@@ -24,6 +26,8 @@ from casebook.models.snapshots import (
 __all__ = [
     "AccessCheckpoint",
     "AccessEvent",
+    "AuthenticatorDevice",
+    "BackupCodeList",
     "CaseGroupGrant",
     "CaseKey",
     "CasePattern",
@@ -34,6 +38,7 @@ __all__ = [
     "DashboardPanel",
     "JobRun",
     "KeyCheck",
+    "LanguagePreference",
     "PrivacyCharge",
     "Release",
     "Snapshot",

@@ -27,7 +27,10 @@ class Team(models.Model):
     name = models.CharField(_("name"), max_length=80, unique=True)
     group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="team")
     supervisors = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, related_name="supervised_teams", blank=True
+        settings.AUTH_USER_MODEL,
+        related_name="supervised_teams",
+        blank=True,
+        verbose_name=_("supervisors"),
     )
 
     class Meta:

@@ -6,14 +6,16 @@ casebook.apps.CasebookAdminConfig.
 """
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 from django_otp.admin import OTPAdminSite
 
 from casebook.roles import Role, role_of
 
 
 class CasebookAdminSite(OTPAdminSite):  # type: ignore[misc]  # django-otp has no types
-    site_header = "Casebook administration"
-    site_title = "Casebook administration"
+    site_header = gettext_lazy("Casebook administration")
+    site_title = gettext_lazy("Casebook administration")
+    index_title = gettext_lazy("Accounts, teams and second factors")
 
     def has_permission(self, request: HttpRequest) -> bool:
         return super().has_permission(request) and role_of(request.user) == Role.ADMINISTRATOR

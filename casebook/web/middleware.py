@@ -1,4 +1,4 @@
-"""Request ids for the access log, and the second-factor gate."""
+"""Request ids for the access log, the second-factor gate, and each person's language."""
 
 import re
 import uuid
@@ -7,8 +7,10 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
 from django_otp import user_has_device
 
+from casebook.accounts.preferences import language_of
 from casebook.accounts.second_factor import mfa_required
 from casebook.audit.log import request_id_var
 
@@ -56,4 +58,19 @@ class MFARequiredMiddleware:
                 return redirect(f"{verify}?next={request.get_full_path()}")
         elif mfa_required(user) and request.path != setup:
             return redirect(setup)
+        return self.get_response(request)
+
+
+class AccountLanguageMiddleware:
+    """A signed-in person's chosen language wins over the cookie and the browser's
+    Accept-Language (which Django's LocaleMiddleware, earlier, has applied)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        chosen = language_of(request.user)
+        if chosen:
+            translation.activate(chosen)
+            request.LANGUAGE_CODE = chosen
         return self.get_response(request)

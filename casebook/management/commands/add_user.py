@@ -2,13 +2,15 @@ import getpass
 import os
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from casebook.accounts.services import AccountRefused, account_create, parse_role
+from casebook.management.operator import OperatorCommand
 from casebook.roles import Role
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = (
         "Create an account with one role. The password comes from CASEBOOK_PASSWORD, else a prompt."
     )
@@ -29,15 +31,19 @@ class Command(BaseCommand):
             )
         except AccountRefused as refusal:
             raise CommandError(str(refusal)) from None
-        where = f" on team {team}" if team else ""
-        self.stdout.write(self.style.SUCCESS(f"Created {parsed_role} {user.username}{where}."))
+        if team:
+            done = _("Created %(role)s %(username)s on team %(team)s.")
+        else:
+            done = _("Created %(role)s %(username)s.")
+        values = {"role": parsed_role.label, "username": user.username, "team": team}
+        self.stdout.write(self.style.SUCCESS(done % values))
 
     def _prompt(self) -> str:
         try:
-            first = getpass.getpass("Password: ")
-            second = getpass.getpass("Password (again): ")
+            first = getpass.getpass(_("Password: "))
+            second = getpass.getpass(_("Password (again): "))
         except (EOFError, KeyboardInterrupt):
-            raise CommandError("No password given (set CASEBOOK_PASSWORD).") from None
+            raise CommandError(_("No password given (set CASEBOOK_PASSWORD).")) from None
         if first != second:
-            raise CommandError("The passwords do not match.")
+            raise CommandError(_("The passwords do not match."))
         return first

@@ -1,13 +1,15 @@
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import DatabaseError, close_old_connections
+from django.utils.translation import gettext as _
 
 from casebook.jobs.runner import run_due_jobs
+from casebook.management.operator import OperatorCommand
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = (
         "Run the timed jobs that are due (snapshots of counted data, the dashboard's monthly "
         "refresh). Safe to run every minute from cron or a systemd timer, and twice at once: "
@@ -24,22 +26,25 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, loop: bool, interval: int, **options: Any) -> None:
         if interval < 1:
-            raise CommandError("--interval must be 1 or more.")
+            raise CommandError(_("--interval must be 1 or more."))
         while True:
             try:
                 failed = self._run()
             except DatabaseError as error:
                 if not loop:
                     raise CommandError(
-                        f"The database is unavailable: {type(error).__name__}."
+                        _("The database is unavailable: %(kind)s.") % {"kind": type(error).__name__}
                     ) from None
                 self.stderr.write(
-                    f"The database is unavailable ({type(error).__name__}); retrying."
+                    _("The database is unavailable (%(kind)s); retrying.")
+                    % {"kind": type(error).__name__}
                 )
                 failed = []
             if not loop:
                 if failed:
-                    raise CommandError(f"Failed: {', '.join(failed)} (see the access log).")
+                    raise CommandError(
+                        _("Failed: %(jobs)s (see the access log).") % {"jobs": ", ".join(failed)}
+                    )
                 return
             close_old_connections()
             time.sleep(interval)
@@ -49,7 +54,9 @@ class Command(BaseCommand):
         for outcome in run_due_jobs():
             if outcome.failed:
                 failed.append(outcome.job)
-                self.stderr.write(f"{outcome.job}: failed ({outcome.result}).")
+                self.stderr.write(
+                    _("%(job)s: failed (%(kind)s).") % {"job": outcome.job, "kind": outcome.result}
+                )
             elif outcome.ran:
                 self.stdout.write(f"{outcome.job}: {outcome.result}.")
         return failed

@@ -1,14 +1,15 @@
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from casebook.audit.actions import Actor
 from casebook.audit.checkpoints import checkpoint_create
 from casebook.crypto.envelope import CryptoError
+from casebook.management.operator import OperatorCommand
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = (
         "Sign the access log's current head (sequence number and hash) with the Ed25519 key "
         "in CASEBOOK_AUDIT_SIGNING_KEY(_FILE), store it, and print it: give the printed "

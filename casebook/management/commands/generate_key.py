@@ -1,11 +1,13 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
+from django.utils.translation import gettext as _
 
 from casebook.crypto.envelope import random_key_text
+from casebook.management.operator import OperatorCommand
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = (
         "Print a new random 256-bit key-encryption key as VERSION:KEY, ready to add to "
         "CASEBOOK_KEK. Store it apart from the database and its backups."
@@ -26,6 +28,6 @@ class Command(BaseCommand):
             self.stdout.write(random_key_text())
             return
         if key_version < 1:
-            self.stderr.write("--key-version must be 1 or more.")
+            self.stderr.write(_("--key-version must be 1 or more."))
             raise SystemExit(2)
         self.stdout.write(f"{key_version}:{random_key_text()}")

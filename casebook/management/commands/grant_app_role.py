@@ -9,8 +9,11 @@ their append-only triggers either.
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import connection
+from django.utils.translation import gettext as _
+
+from casebook.management.operator import OperatorCommand
 
 APPEND_ONLY = [
     "casebook_accessevent",
@@ -20,7 +23,7 @@ APPEND_ONLY = [
 ]
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Grant the application database role its privileges (PostgreSQL only)."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -28,14 +31,16 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, role: str, **options: Any) -> None:
         if connection.vendor != "postgresql":
-            raise CommandError("Database roles exist only on PostgreSQL.")
+            raise CommandError(_("Database roles exist only on PostgreSQL."))
         quote = connection.ops.quote_name
         if not role.replace("_", "").isalnum():
-            raise CommandError("A role name has letters, digits and underscores only.")
+            raise CommandError(_("A role name has letters, digits and underscores only."))
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
             if cursor.fetchone() is None:
-                raise CommandError(f"No database role {role!r}: create it first.")
+                raise CommandError(
+                    _("No database role %(role)s: create it first.") % {"role": role}
+                )
             name = quote(role)
             database = quote(connection.settings_dict["NAME"])
             for statement in (
@@ -50,5 +55,6 @@ class Command(BaseCommand):
             ):
                 cursor.execute(statement)
         self.stdout.write(
-            f"Granted {role}: ordinary tables read/write, the log and ledger append-only."
+            _("Granted %(role)s: ordinary tables read/write, the log and ledger append-only.")
+            % {"role": role}
         )

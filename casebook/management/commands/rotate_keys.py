@@ -1,13 +1,15 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor
 from casebook.crypto import envelope, keys
+from casebook.management.operator import OperatorCommand
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = (
         "Re-wrap every case's data key under the newest key-encryption key version, in "
         "batches, online. Safe to interrupt and run again: it resumes."
@@ -18,7 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, batch_size: int, **options: Any) -> None:
         if batch_size < 1:
-            raise CommandError("--batch-size must be 1 or more.")
+            raise CommandError(_("--batch-size must be 1 or more."))
         try:
             report = keys.rotate_data_keys(batch_size=batch_size)
         except envelope.CryptoError as error:
@@ -29,16 +31,26 @@ class Command(BaseCommand):
             details={"rotated": report.rotated, "key_version": report.current_version},
         )
         self.stdout.write(
-            f"Re-wrapped {report.rotated} data keys under key version {report.current_version}."
+            _("Re-wrapped %(count)s data keys under key version %(version)s.")
+            % {"count": report.rotated, "version": report.current_version}
         )
-        in_use = ", ".join(str(v) for v in report.versions_in_use) or "none"
-        self.stdout.write(f"Key versions still wrapping data keys: {in_use}.")
+        in_use = ", ".join(str(v) for v in report.versions_in_use) or _("none")
+        self.stdout.write(
+            _("Key versions still wrapping data keys: %(versions)s.") % {"versions": in_use}
+        )
         if report.remaining:
-            raise CommandError(f"{report.remaining} data keys are not rotated yet: run again.")
+            raise CommandError(
+                _("%(count)s data keys are not rotated yet: run again.")
+                % {"count": report.remaining}
+            )
         retired = sorted(set(keys.keyring().keys) - set(report.versions_in_use))
         if retired:
             versions = ", ".join(str(v) for v in retired)
             self.stdout.write(
-                f"No data key uses version {versions} any more: remove it from CASEBOOK_KEK, "
-                "destroy every copy, and take a fresh backup (see docs/operations.md)."
+                _(
+                    "No data key uses version %(versions)s any more: remove it from "
+                    "CASEBOOK_KEK, destroy every copy, and take a fresh backup (see "
+                    "docs/operations.md)."
+                )
+                % {"versions": versions}
             )

@@ -2,12 +2,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
 
 from casebook.management.demo import DEMO_ACCOUNTS, demo_seed
+from casebook.management.operator import OperatorCommand
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = (
         "Seed synthetic demo data and one demo account per role. Refuses to run unless "
         "CASEBOOK_DEMO=1, so that fictional cases never reach a real database by accident."
@@ -16,14 +18,15 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if os.environ.get("CASEBOOK_DEMO") != "1":
             raise CommandError(
-                "Refusing to seed demo data: set CASEBOOK_DEMO=1 on a demo database."
+                _("Refusing to seed demo data: set CASEBOOK_DEMO=1 on a demo database.")
             )
         password = os.environ.get("CASEBOOK_DEMO_PASSWORD")
         if not password:
-            raise CommandError("Set CASEBOOK_DEMO_PASSWORD to the demo accounts' password.")
+            raise CommandError(_("Set CASEBOOK_DEMO_PASSWORD to the demo accounts' password."))
         created = demo_seed(password=password)
         self.stdout.write(
-            f"Demo data: {created['accounts']} accounts and {created['cases']} cases created."
+            _("Demo data: %(accounts)s accounts and %(cases)s cases created.")
+            % {"accounts": created["accounts"], "cases": created["cases"]}
         )
         codes_file = os.environ.get("CASEBOOK_DEMO_CODES_FILE")
         if created["codes"] and codes_file:
@@ -34,10 +37,13 @@ class Command(BaseCommand):
                 handle.write("\n".join(lines) + "\n")
         if codes_file:
             self.stdout.write(
-                f"Supervisors, auditors and administrators sign in with a second factor: "
-                f"single-use demo backup codes are in {codes_file}."
+                _(
+                    "Supervisors, auditors and administrators sign in with a second factor: "
+                    "single-use demo backup codes are in %(file)s."
+                )
+                % {"file": codes_file}
             )
-        self.stdout.write("Demo sign-ins (password as in CASEBOOK_DEMO_PASSWORD):")
+        self.stdout.write(_("Demo sign-ins (password as in CASEBOOK_DEMO_PASSWORD):"))
         for username, role, team in DEMO_ACCOUNTS:
             where = f", {team}" if team else ""
-            self.stdout.write(f"  {username:24} {role}{where}")
+            self.stdout.write(f"  {username:24} {role.label}{where}")

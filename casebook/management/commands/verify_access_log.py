@@ -2,7 +2,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor, Outcome
@@ -10,9 +11,10 @@ from casebook.audit.checkpoints import parse_checkpoint
 from casebook.audit.verification import verify_log
 from casebook.crypto import signing
 from casebook.crypto.envelope import KeyMissing
+from casebook.management.operator import OperatorCommand
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = (
         "Recompute the access log's hash chain and check every stored checkpoint (and those "
         "given with --checkpoint). Exit 0 when intact; otherwise exit 1 naming the first bad "
@@ -28,7 +30,9 @@ class Command(BaseCommand):
             try:
                 given.append(parse_checkpoint(Path(path).read_text(encoding="utf-8")))
             except (OSError, ValueError) as error:
-                raise CommandError(f"Cannot use checkpoint {path}: {error}") from None
+                raise CommandError(
+                    _("Cannot use checkpoint %(path)s: %(error)s") % {"path": path, "error": error}
+                ) from None
         trusted = self._trusted_public_key()
         verdict = verify_log(given, trusted_key=trusted)
         log.record(
@@ -39,17 +43,34 @@ class Command(BaseCommand):
         )
         if not verdict.ok:
             raise CommandError(
-                f"Access log NOT intact: first bad sequence number {verdict.first_bad_seq} "
-                f"({verdict.problem}). {verdict.events} events verified before it."
+                _(
+                    "Access log NOT intact: first bad sequence number %(seq)s (%(problem)s). "
+                    "%(events)s events verified before it."
+                )
+                % {
+                    "seq": verdict.first_bad_seq,
+                    "problem": verdict.problem,
+                    "events": verdict.events,
+                }
             )
         self.stdout.write(
-            f"Access log intact: {verdict.events} events, head #{verdict.head_seq} "
-            f"{verdict.head_hash}, {verdict.checkpoints} checkpoints verified."
+            _(
+                "Access log intact: %(events)s events, head #%(seq)s %(hash)s, "
+                "%(checkpoints)s checkpoints verified."
+            )
+            % {
+                "events": verdict.events,
+                "seq": verdict.head_seq,
+                "hash": verdict.head_hash,
+                "checkpoints": verdict.checkpoints,
+            }
         )
         if not trusted:
             self.stdout.write(
-                "Warning: no trusted public key (CASEBOOK_AUDIT_PUBLIC_KEY or the signing key): "
-                "checkpoint signatures were checked against the keys they name."
+                _(
+                    "Warning: no trusted public key (CASEBOOK_AUDIT_PUBLIC_KEY or the signing "
+                    "key): checkpoint signatures were checked against the keys they name."
+                )
             )
 
     def _trusted_public_key(self) -> str | None:

@@ -127,8 +127,8 @@ class CasePatternForm(forms.Form):
         required=False,
         help_text=_(
             "If this survivor is also in another case you recorded or can open, choose it: "
-            "statistics then count at most two cases of one person. Only you and those who "
-            "can open both cases see the link."
+            "statistics then count only a set number of cases of one person. The link shows "
+            "only to people who can open both cases, and auditors see that it was made."
         ),
     )
 

@@ -1,0 +1,1 @@
+"""Template filters of Casebook's pages."""
