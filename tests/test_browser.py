@@ -1,6 +1,7 @@
 """A caseworker's path in a real browser (Playwright driving Debian's Chromium):
 sign in, record a case whose testimony trips the identifier check, confirm, read it
-back. The pages must work under the strict Content-Security-Policy."""
+back; once in English and once in Korean. The pages must work under the strict
+Content-Security-Policy."""
 
 import os
 import shutil
@@ -99,4 +100,52 @@ class CaseworkerInBrowserTests(LoggedTransactionTestCase, StaticLiveServerTestCa
             page.screenshot(path=os.environ["CASEBOOK_SCREENSHOT"], full_page=True)
         assert CasePattern.objects.count() == 1
         assert b"Fictional browser" not in bytes(CaseTestimony.objects.get().narrative)
+        assert violations == []
+
+    def test_the_same_journey_in_korean(self):
+        factories.team("Test Team Alpha")
+        factories.user("cw-browser-ko", Role.CASEWORKER, "Test Team Alpha")
+        page = self.browser.new_page()
+        violations = []
+        page.on(
+            "console", lambda m: violations.append(m.text) if "Content Security" in m.text else None
+        )
+        page.goto(f"{self.live_server_url}/accounts/login/")
+        page.get_by_role("button", name="한국어").click()
+        page.wait_for_load_state()
+        assert page.locator("html").get_attribute("lang") == "ko"
+        page.get_by_label("사용자 이름").fill("cw-browser-ko")
+        page.get_by_label("비밀번호").fill(factories.PASSWORD)
+        page.get_by_role("button", name="로그인").click()
+        page.wait_for_url("**/cases/")
+        page.get_by_role("link", name="사례 기록").click()
+        page.get_by_label("주 분류").select_option("trafficking")
+        page.get_by_label("브로커에 의한 매매").check()
+        page.get_by_label("사례 발생 연도").select_option("2019")
+        page.get_by_label("중국 내 지역").select_option("liaoning")
+        page.get_by_label("북한 내 출신 지역").select_option("north_hamgyong")
+        page.get_by_label("성별").select_option("female")
+        page.get_by_label("당시 연령").select_option("18-24")
+        page.get_by_label("중국 체류 기간").select_option("1-3y")
+        page.get_by_label("현재 상태").select_option("in_china")
+        page.get_by_label("증언 출처").select_option("victim")
+        page.get_by_label("동의 범위").select_option("aggregate")
+        page.get_by_label("증언 요약").fill(
+            "가상의 브라우저 시험: 카톡 아이디: kim_1234 로 연락함."
+        )
+        page.get_by_role("button", name="사례 기록").click()
+        assert page.get_by_role("heading", name="식별 정보 의심 항목").is_visible()
+        assert page.get_by_text("카카오톡 아이디").is_visible()
+        assert CasePattern.objects.count() == 0
+        page.get_by_label("위에 나열된 식별 정보 의심 항목을 확인했으며").check()
+        page.get_by_role("button", name="사례 기록").click()
+        page.wait_for_url("**/cases/CB-*/")
+        assert page.get_by_text("브로커에 의한 매매").is_visible()
+        assert page.get_by_text("랴오닝성").is_visible()
+        if os.environ.get("CASEBOOK_SCREENSHOT_KO"):
+            page.screenshot(path=os.environ["CASEBOOK_SCREENSHOT_KO"], full_page=True)
+        page.get_by_role("button", name="English").click()
+        page.wait_for_load_state()
+        assert page.get_by_text("Sold by a broker").is_visible()
+        assert CasePattern.objects.count() == 1
         assert violations == []
