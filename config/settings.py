@@ -128,7 +128,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "casebook:case_list"
+LOGIN_REDIRECT_URL = "start"  # each role's own start page
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"

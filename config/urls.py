@@ -1,12 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 
-from casebook.web.views import language, sign_in
+from casebook.web.views import language, sign_in, start
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="casebook:case_list", permanent=False)),
+    path("", start.start, name="start"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/mfa/verify/", sign_in.mfa_verify, name="mfa_verify"),

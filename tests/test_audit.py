@@ -144,9 +144,9 @@ class RecordedActionsTests(TestCase):
         factories.sign_in(self.client, self.supervisor)
         start = head()
         reason = "Fictional urgent safeguarding review requested by the director."
-        response = self.client.post(
-            reverse("casebook:case_break_glass", args=[self.case.reference]), {"reason": reason}
-        )
+        url = reverse("casebook:case_break_glass", args=[self.case.reference])
+        response = self.client.post(url, {"reason": reason}, follow=True)
+        assert response.redirect_chain == [(url, 302)]  # the reading is the GET after the POST
         assert response.status_code == 200 and "FICTIONAL-NARRATIVE" in response.content.decode()
         event = self.one_event(start)
         assert (event.action, event.reason, event.actor_username) == (
@@ -154,6 +154,9 @@ class RecordedActionsTests(TestCase):
             reason,
             "sup-alpha",
         )
+        reloaded = self.client.get(url)  # a reload asks for a reason again
+        assert reloaded.status_code == 200 and "FICTIONAL" not in reloaded.content.decode()
+        assert self.one_event(start) == event
 
     def test_break_glass_without_a_written_reason_opens_nothing(self):
         factories.sign_in(self.client, self.supervisor)

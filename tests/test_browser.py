@@ -33,10 +33,9 @@ CHROMIUM_FLAGS = [
 ]
 
 
-# The live server speaks plain HTTP, so its cookies cannot be Secure here; production's
-# cookie flags are checked in test_sign_in.py and test_deployment.py.
-@override_settings(SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False)
-class CaseworkerInBrowserTests(LoggedTransactionTestCase, StaticLiveServerTestCase):
+class InBrowser:
+    """Mixin for a live-server test case: one Chromium for the class (self.browser)."""
+
     @classmethod
     def setUpClass(cls):
         # Playwright's sync API runs an event loop in this thread; the ORM calls in the
@@ -55,6 +54,11 @@ class CaseworkerInBrowserTests(LoggedTransactionTestCase, StaticLiveServerTestCa
         super().tearDownClass()
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
+
+# The live server speaks plain HTTP, so its cookies cannot be Secure here; production's
+# cookie flags are checked in test_sign_in.py and test_deployment.py.
+@override_settings(SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False)
+class CaseworkerInBrowserTests(InBrowser, LoggedTransactionTestCase, StaticLiveServerTestCase):
     def test_record_confirm_identifiers_and_read_back(self):
         factories.team("Test Team Alpha")
         factories.user("cw-browser", Role.CASEWORKER, "Test Team Alpha")
@@ -149,3 +153,65 @@ class CaseworkerInBrowserTests(LoggedTransactionTestCase, StaticLiveServerTestCa
         assert page.get_by_text("Sold by a broker").is_visible()
         assert CasePattern.objects.count() == 1
         assert violations == []
+
+
+@override_settings(SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False)
+class NarrowScreenTests(InBrowser, LoggedTransactionTestCase, StaticLiveServerTestCase):
+    """Every role's pages at 360 px wide: nothing runs off the side of the screen."""
+
+    def signed_in_page(self, user):
+        from django.test import Client
+
+        client = Client()
+        factories.sign_in(client, user)
+        context = self.browser.new_context(viewport={"width": 360, "height": 740})
+        context.add_cookies(
+            [
+                {
+                    "name": "sessionid",
+                    "value": client.cookies["sessionid"].value,
+                    "url": self.live_server_url,
+                }
+            ]
+        )
+        return context.new_page()
+
+    def overflowing(self, page, path):
+        page.goto(f"{self.live_server_url}{path}")
+        return page.evaluate(
+            "document.documentElement.scrollWidth > document.documentElement.clientWidth"
+        )
+
+    def test_every_role_s_pages_fit_360_pixels(self):
+        from casebook.jobs.runner import run_due_jobs
+
+        factories.team("Test Team Alpha")
+        author = factories.user("cw-narrow", Role.CASEWORKER, "Test Team Alpha")
+        supervisor = factories.user("sup-narrow", Role.SUPERVISOR, "Test Team Alpha")
+        auditor = factories.user("aud-narrow", Role.AUDITOR)
+        case = factories.case(author)
+        run_due_jobs()
+        pages = {
+            author: [
+                "/cases/",
+                "/cases/new/",
+                f"/cases/{case.reference}/",
+                f"/cases/{case.reference}/edit/",
+            ],
+            supervisor: [
+                "/cases/",
+                "/dashboard/",
+                f"/cases/{case.reference}/sharing/",
+                f"/cases/{case.reference}/break-glass/",
+            ],
+            auditor: ["/audit/"],
+        }
+        wide = []
+        for user, paths in pages.items():
+            page = self.signed_in_page(user)
+            wide += [(user.username, path) for path in paths if self.overflowing(page, path)]
+            page.context.close()
+        anonymous = self.browser.new_page(viewport={"width": 360, "height": 740})
+        if self.overflowing(anonymous, "/accounts/login/"):
+            wide.append(("anonymous", "/accounts/login/"))
+        assert wide == []

@@ -36,10 +36,10 @@ SHARING_URLS = CASE_URLS[3:6]
 DELETE_URLS = CASE_URLS[6:8]
 BREAK_GLASS_URLS = CASE_URLS[8:]
 # What each allowed request answers, with the data request() sends: a valid edit
-# (redirect), a share with the colleague and its revocation (both redirect), a delete
-# without the typed reference (400: refused as input), and a break-glass with a reason
-# (the case, 200).
-ALLOWED = dict(zip(CASE_URLS, [200, 200, 302, 200, 302, 302, 200, 400, 200, 200], strict=True))
+# (redirect), a share with the colleague (redirect) and its revocation (asks to confirm,
+# 200), a delete without the typed reference (400: refused as input), and a break-glass
+# with a reason (redirected to the reading, 302).
+ALLOWED = dict(zip(CASE_URLS, [200, 200, 302, 200, 302, 200, 200, 400, 200, 302], strict=True))
 NOT_FOUND = dict.fromkeys(CASE_URLS, 404)
 
 

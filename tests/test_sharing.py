@@ -1,7 +1,7 @@
 from django.urls import reverse
 
 from casebook.cases.selectors import grant_holders, visible_cases
-from casebook.cases.sharing import SharingRefused, case_share
+from casebook.cases.sharing import SharingRefused, case_share, case_unshare
 from casebook.models import AccessEvent
 from casebook.roles import Role
 from tests import factories
@@ -22,9 +22,9 @@ class SharingPageTests(CastTestCase):
         response = self.client.get(self.url)
         page = response.content.decode()
         assert response.status_code == 200
-        assert "cw-author" in page and "(author)" in page
-        choices = dict(response.context["share_form"].fields["holder"].choices)
-        offered = [key for group in choices.values() for key, _ in group]
+        assert "cw-author" in page and "(author: keeps access)" in page
+        choices = response.context["share_form"].fields["holder"].choices
+        offered = [key for _label, group in choices[1:] for key, _ in group]  # after "Choose…"
         assert f"user:{self.colleague.pk}" in offered
         assert f"team:{self.alpha.pk}" in offered
         assert f"user:{self.outsider.pk}" not in offered
@@ -35,14 +35,21 @@ class SharingPageTests(CastTestCase):
         response = self.client.post(self.url, {"holder": f"user:{self.colleague.pk}"})
         assert response.status_code == 302
         assert visible_cases(self.colleague).filter(pk=self.case.pk).exists()
-        response = self.client.post(self.revoke, {"holder": f"user:{self.colleague.pk}"})
+        asked = self.client.post(self.revoke, {"holder": f"user:{self.colleague.pk}"})
+        assert (
+            asked.status_code == 200 and "will no longer be able to open" in asked.content.decode()
+        )
+        assert visible_cases(self.colleague).exists()  # nothing happens before confirming
+        response = self.client.post(
+            self.revoke, {"holder": f"user:{self.colleague.pk}", "confirm": "yes"}
+        )
         assert response.status_code == 302
         assert not visible_cases(self.colleague).exists()
 
     def test_share_with_the_team_then_revoke(self):
         self.client.post(self.url, {"holder": f"team:{self.alpha.pk}"})
         assert grant_holders([self.case.pk])[self.case.pk]["teams"] == [self.alpha]
-        self.client.post(self.revoke, {"holder": f"team:{self.alpha.pk}"})
+        self.client.post(self.revoke, {"holder": f"team:{self.alpha.pk}", "confirm": "yes"})
         assert grant_holders([self.case.pk])[self.case.pk]["teams"] == []
 
     def test_sharing_outside_the_team_is_refused_and_changes_nothing(self):
@@ -98,3 +105,23 @@ class SharingPageTests(CastTestCase):
             "denied",
             "POST case_revoke",
         )
+
+    def test_the_author_is_never_locked_out_of_their_case(self):
+        page = self.client.get(self.url).content.decode()
+        assert f'value="user:{self.author.pk}"' not in page.split("<h2>")[1]  # no revoke button
+        response = self.client.post(
+            self.revoke, {"holder": f"user:{self.author.pk}", "confirm": "yes"}, follow=True
+        )
+        assert "keeps access" in response.content.decode()
+        assert visible_cases(self.author).filter(pk=self.case.pk).exists()
+        with self.assertRaises(SharingRefused):
+            case_unshare(supervisor=self.supervisor, case=self.case, user=self.author)
+
+    def test_the_recipient_list_starts_empty_and_a_second_share_says_so(self):
+        form = self.client.get(self.url).context["share_form"]
+        assert form.fields["holder"].choices[0][0] == ""
+        assert self.client.post(self.url, {"holder": ""}).status_code == 400
+        self.client.post(self.url, {"holder": f"user:{self.colleague.pk}"})
+        again = self.client.post(self.url, {"holder": f"user:{self.colleague.pk}"}, follow=True)
+        assert "can already open this case" in again.content.decode()
+        assert AccessEvent.objects.filter(action="case.share").count() == 1  # no second share

@@ -42,7 +42,7 @@ def everyone(status):
 
 
 EXPECTED = {
-    "": everyone(302),  # the root redirects to the case list
+    "": everyone(302),  # the root redirects to each role's start page (or to sign in)
     "accounts/login/": everyone(200),
     "accounts/logout/": everyone(405),  # sign-out is POST only
     "accounts/mfa/verify/": everyone(302),  # anonymous: to sign-in; verified: onward

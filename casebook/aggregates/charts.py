@@ -26,7 +26,8 @@ def bar_chart(title: str, dimension: str, cells: list[Cell]) -> SafeString:
     scale = (CHART_WIDTH - LABEL_WIDTH - 60) / top
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{CHART_WIDTH}" '
-        f'height="{height}" role="img" aria-label="{escape(title)}">',
+        f'height="{height}" viewBox="0 0 {CHART_WIDTH} {height}" role="img" '
+        f'aria-label="{escape(title)}">',
         f"<title>{escape(title)}</title>",
     ]
     for row, cell in enumerate(cells):

@@ -10,7 +10,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor
 from casebook.cases.selectors import SHARED_ACCESS, Access, supervised_teams
-from casebook.models import CasePattern, Team
+from casebook.models import CaseGroupGrant, CasePattern, CaseUserGrant, Team
 from casebook.roles import Role, role_of
 
 
@@ -53,8 +53,10 @@ def _holder(user: User | None, team: Team | None) -> tuple[object, str]:
 
 def case_share(
     *, supervisor: User, case: CasePattern, user: User | None = None, team: Team | None = None
-) -> None:
-    """Share a case of a supervised team with one of its members or with a team."""
+) -> bool:
+    """Share a case of a supervised team with one of its members or with a team.
+
+    Returns False, and changes nothing, when that person or team can already open it."""
     _check_may_share(supervisor, case)
     holder, label = _holder(user, team)
     people, teams = sharing_targets(supervisor)
@@ -62,6 +64,8 @@ def case_share(
         raise SharingRefused(_("You can share only with members of your own teams."))
     if team is not None and team not in teams:
         raise SharingRefused(_("You can share only with your own teams."))
+    if _holds(case, user, team):
+        return False
     with transaction.atomic():
         for access in SHARED_ACCESS:
             assign_perm(access.value, holder, case)
@@ -71,14 +75,26 @@ def case_share(
             target=case.reference,
             details={"holder": label},
         )
+    return True
+
+
+def _holds(case: CasePattern, user: User | None, team: Team | None) -> bool:
+    """Whether this person (directly) or team already holds the case."""
+    if user is not None:
+        grants = CaseUserGrant.objects.filter(user=user)
+    else:
+        grants = CaseGroupGrant.objects.filter(group=cast(Team, team).group)
+    return grants.filter(content_object=case, permission__codename=Access.VIEW).exists()
 
 
 def case_unshare(
     *, supervisor: User, case: CasePattern, user: User | None = None, team: Team | None = None
 ) -> None:
-    """Revoke a grant on a case of a supervised team."""
+    """Revoke a grant on a case of a supervised team. The author keeps their own case."""
     _check_may_share(supervisor, case)
     holder, label = _holder(user, team)
+    if user is not None and user.pk == case.author_id:
+        raise SharingRefused(_("The author of a case keeps access to it."))
     with transaction.atomic():
         # Revoking takes everything the holder had, deletion included (the author's).
         for access in (*SHARED_ACCESS, Access.DELETE):

@@ -1,7 +1,7 @@
 """Break-glass: a supervisor opens an overseen case not shared with them, with a reason."""
 
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_http_methods
 
@@ -11,18 +11,22 @@ from casebook.web.client import SignedInRequest
 from casebook.web.decorators import case_or_404, case_url
 from casebook.web.forms.oversight import BreakGlassForm
 
+PENDING = "casebook_break_glass"  # session key: the one opening a reason has paid for
+
 
 @sensitive_variables()
 @case_url
 @require_http_methods(["GET", "POST"])
 def case_break_glass(request: SignedInRequest, reference: str) -> HttpResponse:
-    """The reason goes to the access log; each opening is one reading, nothing is shared."""
+    """The reason is posted, then the case is opened by the GET that follows: one reason,
+    one reading. A reload finds nothing pending and asks for a reason again."""
     case = case_or_404(request, overseen_cases(request.user), reference)
-    form = BreakGlassForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    pending = request.session.get(PENDING)
+    if request.method == "GET" and pending and pending.get("reference") == reference:
+        del request.session[PENDING]
         try:
             record = access.case_break_glass(
-                supervisor=request.user, reference=reference, reason=form.cleaned_data["reason"]
+                supervisor=request.user, reference=reference, reason=pending["reason"]
             )
         except access.CaseNotFound:
             raise Http404 from None
@@ -31,6 +35,10 @@ def case_break_glass(request: SignedInRequest, reference: str) -> HttpResponse:
             "casebook/case_detail.html",
             {"record": record, "can_edit": False, "can_delete": False},
         )
+    form = BreakGlassForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        request.session[PENDING] = {"reference": reference, "reason": form.cleaned_data["reason"]}
+        return redirect("casebook:case_break_glass", reference=reference)
     status = 400 if form.is_bound else 200
     return render(
         request, "casebook/case_break_glass.html", {"form": form, "case": case}, status=status

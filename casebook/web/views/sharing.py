@@ -37,12 +37,19 @@ def case_sharing(request, reference):
             return _page(request, case, form, status=400)
         try:
             user, team = form.chosen()
-            case_share(supervisor=request.user, case=case, user=user, team=team)
+            shared = case_share(supervisor=request.user, case=case, user=user, team=team)
         except SharingRefused as refusal:
             record_denial(request.user, case.reference, attempted=attempt_label(request))
             form.add_error(None, str(refusal))
             return _page(request, case, form, status=400)
-        messages.success(request, _("Case shared."))
+        if shared:
+            messages.success(request, _("Case shared."))
+        else:
+            messages.info(
+                request,
+                _("%(holder)s can already open this case: nothing changed.")
+                % {"holder": form.chosen_name()},
+            )
         return redirect("casebook:case_sharing", reference=case.reference)
     return _page(request, case, form)
 
@@ -59,6 +66,17 @@ def case_revoke(request, reference):
         record_denial(request.user, case.reference, attempted=attempt_label(request))
         messages.error(request, _("That person or team does not hold this case."))
         return redirect("casebook:case_sharing", reference=case.reference)
+    if request.POST.get("confirm") != "yes":
+        # Revoking takes effect at once: say what it does and ask first.
+        return render(
+            request,
+            "casebook/case_revoke_confirm.html",
+            {
+                "case": case,
+                "holder_key": form.cleaned_data["holder"],
+                "holder_name": form.chosen_name(),
+            },
+        )
     try:
         user, team = form.chosen()
         case_unshare(supervisor=request.user, case=case, user=user, team=team)
