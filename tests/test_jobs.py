@@ -30,13 +30,18 @@ class SchedulerTests(LoggedTransactionTestCase):
 
     def test_a_second_start_in_the_same_minute_runs_nothing(self):
         first = run_due_jobs(MONDAY)
-        assert [(o.job, o.ran) for o in first] == [("snapshot", True), ("dashboard", True)]
+        assert [(o.job, o.ran) for o in first] == [
+            ("snapshot", True),
+            ("dashboard", True),
+            ("drafts", True),
+        ]
         second = run_due_jobs(MONDAY + dt.timedelta(seconds=30))
         assert [(o.job, o.ran, o.result) for o in second] == [
             ("snapshot", False, "already run"),
             ("dashboard", False, "already run"),
+            ("drafts", False, "already run"),
         ]
-        assert AccessEvent.objects.filter(action="job.run").count() == 2
+        assert AccessEvent.objects.filter(action="job.run").count() == 3
 
     @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers")
     def test_a_due_job_runs_once_when_started_twice_at_the_same_minute(self):
@@ -57,10 +62,10 @@ class SchedulerTests(LoggedTransactionTestCase):
             thread.join(timeout=60)
         ran = sorted(o.job for run in outcomes for o in run if o.ran)
         assert len(outcomes) == 2
-        assert ran == ["dashboard", "snapshot"]
+        assert ran == ["dashboard", "drafts", "snapshot"]
         assert Snapshot.objects.count() == 1
-        assert JobRun.objects.count() == 2
-        assert AccessEvent.objects.filter(action="job.run").count() == 2
+        assert JobRun.objects.count() == 3
+        assert AccessEvent.objects.filter(action="job.run").count() == 3
 
     def test_a_failing_job_is_recorded_leaves_nothing_and_runs_again(self):
         broken = schedule.Job("snapshot", schedule.JOBS[0].due, mock.Mock(side_effect=KeyError))
@@ -74,7 +79,7 @@ class SchedulerTests(LoggedTransactionTestCase):
             {"result": "KeyError"},
         )
         assert not JobRun.objects.exists() and not Snapshot.objects.exists()
-        assert [o.ran for o in run_due_jobs(MONDAY)] == [True, True]
+        assert [o.ran for o in run_due_jobs(MONDAY)] == [True, True, True]
 
     def test_the_command_runs_what_is_due_and_fails_loudly(self):
         out = io.StringIO()

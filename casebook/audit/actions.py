@@ -71,6 +71,9 @@ class Action:
     LOG_EXPORT = register("log.export", "Downloaded the access log as CSV")
     LOG_VERIFY = register("log.verify", "Verified the access log's chain")
     LOG_CHECKPOINT = register("log.checkpoint", "Signed a checkpoint of the log's head")
+    DRAFT_SAVE = register("draft.save", "Saved a draft of a case (encrypted)")
+    DRAFT_OPEN = register("draft.open", "Opened a draft of a case")
+    DRAFT_DESTROY = register("draft.destroy", "Destroyed a draft and its data key")
     JOB_RUN = register("job.run", "Ran a timed job")
     JOB_FAILED = register("job.failed", "A timed job failed (nothing it did was kept)")
 

@@ -6,6 +6,10 @@ and only then decrypts: a read whose event cannot be written is not served. Miss
 and forbidden cases both raise CaseNotFound, and the denial is recorded.
 """
 
+import json
+import uuid
+from dataclasses import dataclass, field
+
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.db.models import QuerySet
@@ -13,6 +17,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor, Outcome
+from casebook.cases.drafts import DRAFT_TABLE, draft_target
 from casebook.cases.records import TESTIMONY_TABLE, CaseRecord, Pattern, Testimony
 from casebook.cases.selectors import (
     Access,
@@ -21,13 +26,29 @@ from casebook.cases.selectors import (
     visible_cases,
 )
 from casebook.crypto import envelope, keys
-from casebook.models import CasePattern
+from casebook.models import CaseDraft, CasePattern
 
 MIN_BREAK_GLASS_REASON = 20
 
 
 class CaseNotFound(Exception):
     """No such case for this user: missing and forbidden look the same."""
+
+
+class DraftNotFound(Exception):
+    """No such draft of this user's: missing and someone else's look the same."""
+
+
+@dataclass(frozen=True)
+class DraftRecord:
+    """A draft as its author reopens it: the case it edits, if any, and what was typed."""
+
+    id: uuid.UUID
+    case_reference: str
+    form: dict[str, list[str]] = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"DraftRecord({self.id}, form=<redacted>)"
 
 
 def record_denial(user: User | AnonymousUser, reference: str, *, attempted: str) -> None:
@@ -103,4 +124,34 @@ def case_break_glass(*, supervisor: User, reference: str, reason: str) -> CaseRe
     cases = overseen_cases(supervisor)
     return _read(
         cases, supervisor, reference, action=Action.CASE_BREAK_GLASS, reason=reason.strip()
+    )
+
+
+@sensitive_variables()
+def draft_open(*, author: User, draft_id: uuid.UUID) -> DraftRecord:
+    """One of `author`'s drafts, decrypted, the opening logged first (same transaction).
+
+    Raises DraftNotFound for a missing draft and for anyone else's, and records it."""
+    with transaction.atomic():
+        draft = CaseDraft.objects.select_related("case").filter(pk=draft_id, author=author).first()
+        if draft is not None:
+            log.record(Action.DRAFT_OPEN, actor=Actor.of(author), target=draft_target(draft_id))
+            key = envelope.WrappedKey(
+                case_id=str(draft.pk), kek_version=draft.kek_version, wrapped=bytes(draft.wrapped)
+            )
+            opened = envelope.open_fields(
+                keys.keyring(), key, table=DRAFT_TABLE, sealed={"form": bytes(draft.sealed)}
+            )
+    if draft is None:
+        log.record(
+            Action.DRAFT_OPEN,
+            actor=Actor.of(author),
+            outcome=Outcome.DENIED,
+            target=draft_target(draft_id),
+        )
+        raise DraftNotFound
+    return DraftRecord(
+        id=draft.pk,
+        case_reference=draft.case.reference if draft.case else "",
+        form=json.loads(opened["form"]),
     )

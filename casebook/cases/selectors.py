@@ -11,7 +11,7 @@ from typing import Any, TypedDict, cast
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
 
-from casebook.models import CaseGroupGrant, CasePattern, CaseUserGrant, Team
+from casebook.models import CaseDraft, CaseGroupGrant, CasePattern, CaseUserGrant, Team
 from casebook.roles import Role, role_of
 
 
@@ -137,6 +137,18 @@ def same_survivor_references(user: User | AnonymousUser, case: CasePattern) -> t
         .exclude(pk=case.pk)
         .order_by("created_at")
         .values_list("reference", flat=True)
+    )
+
+
+def drafts_of(author: User | AnonymousUser) -> QuerySet[CaseDraft]:
+    """The author's own drafts, newest first (metadata only: what was typed is sealed)."""
+    if not author.is_authenticated:
+        return CaseDraft.objects.none()
+    return (
+        CaseDraft.objects.filter(author=author)
+        .select_related("case")
+        .only("id", "updated_at", "case__reference")
+        .order_by("-updated_at")
     )
 
 

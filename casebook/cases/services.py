@@ -15,6 +15,7 @@ from guardian.shortcuts import assign_perm
 
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor
+from casebook.cases.drafts import drafts_lose_access
 from casebook.cases.records import (
     KEEP_SURVIVOR_LINK,
     TESTIMONY_TABLE,
@@ -188,5 +189,6 @@ def case_delete(*, actor: User, case: CasePattern) -> None:
     earlier still holds the wrapped key until its KEK version is rotated out and retired.
     """
     with transaction.atomic():
+        drafts_lose_access(case, reason="case_delete", every=True)
         CasePattern.objects.filter(pk=case.pk).delete()
         log.record(Action.CASE_DELETE, actor=Actor.of(actor), target=case.reference)

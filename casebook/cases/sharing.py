@@ -9,6 +9,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor
+from casebook.cases.drafts import drafts_lose_access
 from casebook.cases.selectors import SHARED_ACCESS, Access, supervised_teams
 from casebook.models import CaseGroupGrant, CasePattern, CaseUserGrant, Team
 from casebook.roles import Role, role_of
@@ -99,6 +100,7 @@ def case_unshare(
         # Revoking takes everything the holder had, deletion included (the author's).
         for access in (*SHARED_ACCESS, Access.DELETE):
             remove_perm(access.value, holder, case)
+        drafts_lose_access(case, reason="case_unshare")
         log.record(
             Action.CASE_UNSHARE,
             actor=Actor.of(supervisor),

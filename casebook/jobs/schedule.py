@@ -12,13 +12,15 @@ from dataclasses import dataclass
 
 from casebook.aggregates.dashboard import dashboard_refresh, month_of, months_first_snapshot
 from casebook.aggregates.snapshots import snapshot_slot, snapshot_take
+from casebook.cases.drafts import drafts_expire
 
 
 @dataclass(frozen=True)
 class Job:
     name: str
     due: Callable[[dt.datetime], dt.datetime | None]  # the slot due at this moment, if any
-    # Runs for a slot; says what it did as a short code for the access log (never a count).
+    # Runs for a slot; says what it did as a short code for the access log (never a count
+    # of cases).
     run: Callable[[dt.datetime], str]
 
 
@@ -42,7 +44,16 @@ def _dashboard_run(slot: dt.datetime) -> str:
     return dashboard_refresh(month=month, snapshot=snapshot)
 
 
+def _daily(now: dt.datetime) -> dt.datetime:
+    return dt.datetime.combine(now.date(), dt.time.min, tzinfo=dt.UTC)
+
+
+def _drafts_run(slot: dt.datetime) -> str:
+    return f"drafts_destroyed_{drafts_expire(slot)}"
+
+
 JOBS = (
     Job("snapshot", snapshot_slot, _snapshot_run),
     Job("dashboard", _dashboard_due, _dashboard_run),
+    Job("drafts", _daily, _drafts_run),
 )

@@ -14,6 +14,7 @@ from casebook.models.cases import (
     KeyCheck,
     Team,
 )
+from casebook.models.drafts import CaseDraft
 from casebook.models.jobs import JobRun
 from casebook.models.releases import DashboardPanel, PrivacyCharge, Release
 from casebook.models.snapshots import (
@@ -28,6 +29,7 @@ __all__ = [
     "AccessEvent",
     "AuthenticatorDevice",
     "BackupCodeList",
+    "CaseDraft",
     "CaseGroupGrant",
     "CaseKey",
     "CasePattern",

@@ -16,16 +16,19 @@ from casebook.cases.records import Testimony
 from casebook.cases.selectors import (
     Access,
     deletable_cases,
+    drafts_of,
     grant_holders,
     linkable_cases,
     listed_cases,
     visible_cases,
 )
 from casebook.roles import Role, role_of
+from casebook.web import drafting
 from casebook.web.decorators import attempt_label, case_or_404, case_url, role_required
 from casebook.web.forms.cases import CaseCreateForm, CaseDeleteForm, CaseEditForm, CaseFilterForm
 
 TESTIMONY_FIELDS = Testimony.FIELDS
+DRAFTS_LISTED = 20
 LINK_UNAVAILABLE = gettext_lazy("That case is no longer open to you: choose another.")
 
 
@@ -46,6 +49,7 @@ def case_list(request):
     if is_supervisor:
         openable = set(visible_cases(request.user).filter(pk__in=ids).values_list("pk", flat=True))
     holders = grant_holders(ids) if is_supervisor else {}
+    drafts = [] if is_supervisor else list(drafts_of(request.user)[:DRAFTS_LISTED])
     entries = [
         {"case": case, "openable": case.pk in openable, "holders": holders.get(case.pk)}
         for case in rows
@@ -60,6 +64,7 @@ def case_list(request):
             "entries": entries,
             "filter_form": filter_form,
             "is_supervisor": is_supervisor,
+            "drafts": drafts,
             "query": query.urlencode(),
         },
     )
@@ -74,7 +79,12 @@ def case_create(request):
     if not teams.exists():
         messages.error(request, _("You are not on a team yet. Ask an administrator to add you."))
         return redirect("casebook:case_list")
-    form = CaseCreateForm(request.POST or None, teams=teams, linkable=linkable_cases(request.user))
+    if request.method == "POST" and drafting.SAVE in request.POST:
+        return drafting.save_and_return(request, CaseCreateForm, None)
+    initial, draft = drafting.reopened(request, CaseCreateForm)
+    form = CaseCreateForm(
+        request.POST or None, initial=initial, teams=teams, linkable=linkable_cases(request.user)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             case = services.case_create(
@@ -87,12 +97,22 @@ def case_create(request):
         except services.LinkUnavailable:
             form.add_error("same_survivor_as", LINK_UNAVAILABLE)
             return render(
-                request, "casebook/case_form.html", {"form": form, "case": None}, status=400
+                request,
+                "casebook/case_form.html",
+                {"form": form, "case": None, "draft": drafting.draft_id(request.POST.get("draft"))},
+                status=400,
             )
+        drafting.destroy_after_saving(request)
         messages.success(request, _("Case %(reference)s recorded.") % {"reference": case.reference})
         return redirect("casebook:case_detail", reference=case.reference)
     status = 400 if form.is_bound else 200
-    return render(request, "casebook/case_form.html", {"form": form, "case": None}, status=status)
+    draft = draft or drafting.draft_id(request.POST.get("draft"))
+    return render(
+        request,
+        "casebook/case_form.html",
+        {"form": form, "case": None, "draft": draft},
+        status=status,
+    )
 
 
 @sensitive_variables()
@@ -121,15 +141,26 @@ def case_edit(request, reference):
             record = access.case_read(user=request.user, reference=reference, access=Access.CHANGE)
         except access.CaseNotFound:
             raise Http404 from None
-        initial = {**CaseEditForm.initial_from(record), "version": record.version}
+        from_draft, draft = drafting.reopened(request, CaseEditForm)
+        initial = {**CaseEditForm.initial_from(record), "version": record.version, **from_draft}
         form = CaseEditForm(
             initial=initial, linkable=linkable_cases(request.user, besides=reference)
         )
-        return render(request, "casebook/case_form.html", {"form": form, "case": record})
+        return render(
+            request, "casebook/case_form.html", {"form": form, "case": record, "draft": draft}
+        )
     case = case_or_404(request, visible_cases(request.user, Access.CHANGE), reference)
+    if drafting.SAVE in request.POST:
+        return drafting.save_and_return(request, CaseEditForm, case)
     form = CaseEditForm(request.POST, linkable=linkable_cases(request.user, besides=reference))
+    context = {"form": form, "case": case, "draft": drafting.draft_id(request.POST.get("draft"))}
     if not form.is_valid():
-        return render(request, "casebook/case_form.html", {"form": form, "case": case}, status=400)
+        return render(
+            request,
+            "casebook/case_form.html",
+            context,
+            status=400,
+        )
     try:
         services.case_update(
             case=case,
@@ -141,7 +172,12 @@ def case_edit(request, reference):
         )
     except services.LinkUnavailable:
         form.add_error("same_survivor_as", LINK_UNAVAILABLE)
-        return render(request, "casebook/case_form.html", {"form": form, "case": case}, status=400)
+        return render(
+            request,
+            "casebook/case_form.html",
+            context,
+            status=400,
+        )
     except services.CaseUnavailable:
         access.record_denial(request.user, reference, attempted=attempt_label(request))
         raise Http404 from None
@@ -153,7 +189,13 @@ def case_edit(request, reference):
                 "not saved. Open the case again to see the current version."
             ),
         )
-        return render(request, "casebook/case_form.html", {"form": form, "case": case}, status=409)
+        return render(
+            request,
+            "casebook/case_form.html",
+            context,
+            status=409,
+        )
+    drafting.destroy_after_saving(request)
     messages.success(request, _("Case %(reference)s saved.") % {"reference": case.reference})
     return redirect("casebook:case_detail", reference=case.reference)
 
@@ -174,6 +216,13 @@ def case_delete(request, reference):
             )
             return redirect("casebook:case_list")
         return render(
-            request, "casebook/case_delete.html", {"form": form, "case": case}, status=400
+            request,
+            "casebook/case_delete.html",
+            {"form": form, "case": case},
+            status=400,
         )
-    return render(request, "casebook/case_delete.html", {"form": form, "case": case})
+    return render(
+        request,
+        "casebook/case_delete.html",
+        {"form": form, "case": case},
+    )

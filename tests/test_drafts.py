@@ -1,0 +1,83 @@
+"""Drafts: nothing typed is lost, and a draft is testimony (encrypted, its author's only,
+every save and opening in the access log, destroyed when no longer needed)."""
+
+import datetime as dt
+
+from django.urls import reverse
+from django.utils import timezone
+
+from casebook.cases.sharing import case_share, case_unshare
+from casebook.jobs.runner import run_due_jobs
+from casebook.models import AccessEvent, CaseDraft, CasePattern
+from tests import factories
+from tests.cast import CastTestCase
+
+CREATE = reverse("casebook:case_create")
+TYPED = "FICTIONAL-DRAFT: half an interview, typed for a test."
+
+
+class DraftTests(CastTestCase):
+    def setUp(self):
+        factories.sign_in(self.client, self.author)
+
+    def save_new_draft(self):
+        data = factories.form_data(narrative=TYPED, save_draft="1", year=None)
+        response = self.client.post(CREATE, data)
+        draft = CaseDraft.objects.get()
+        assert response.status_code == 302
+        assert response["Location"] == f"{CREATE}?draft={draft.pk}"
+        return draft
+
+    def test_save_draft_needs_no_script_and_keeps_only_ciphertext(self):
+        cases_before = CasePattern.objects.count()
+        draft = self.save_new_draft()
+        assert CasePattern.objects.count() == cases_before  # never a case row
+        assert b"FICTIONAL-DRAFT" not in bytes(draft.sealed)
+        saved = AccessEvent.objects.filter(action="draft.save").get()
+        assert saved.target == f"draft:{draft.pk}" and "FICTIONAL" not in str(saved.details)
+
+    def test_a_draft_survives_a_reload_and_a_new_sign_in_and_its_opening_is_logged(self):
+        draft = self.save_new_draft()
+        self.client.logout()
+        factories.sign_in(self.client, self.author)
+        page = self.client.get(f"{CREATE}?draft={draft.pk}")
+        form = page.context["form"]
+        assert form.initial["narrative"] == TYPED and "year" not in form.initial
+        assert f'name="draft" value="{draft.pk}"' in page.content.decode()
+        assert AccessEvent.objects.filter(action="draft.open", outcome="allowed").count() == 1
+        listed = self.client.get(reverse("casebook:case_list")).content.decode()
+        assert f"?draft={draft.pk}" in listed
+
+    def test_nobody_else_opens_a_draft_and_the_attempt_is_recorded(self):
+        draft = self.save_new_draft()
+        for other, status in ((self.colleague, 404), (self.supervisor, 403)):
+            factories.sign_in(self.client, other)
+            assert self.client.get(f"{CREATE}?draft={draft.pk}").status_code == status
+            page = self.client.get(reverse("casebook:case_list")).content.decode()
+            assert str(draft.pk) not in page
+        assert AccessEvent.objects.filter(action="draft.open", outcome="denied").count() == 1
+
+    def test_recording_the_case_destroys_the_draft(self):
+        draft = self.save_new_draft()
+        data = factories.form_data(narrative=TYPED, draft=str(draft.pk))
+        assert self.client.post(CREATE, data).status_code == 302
+        assert not CaseDraft.objects.exists()
+        destroyed = AccessEvent.objects.filter(action="draft.destroy").get()
+        assert destroyed.target == f"draft:{draft.pk}"
+
+    def test_losing_access_to_the_case_destroys_its_edit_draft(self):
+        case_share(supervisor=self.supervisor, case=self.case, user=self.colleague)
+        factories.sign_in(self.client, self.colleague)
+        edit = reverse("casebook:case_edit", args=[self.case.reference])
+        data = factories.form_data(narrative=TYPED, version="1", save_draft="1")
+        assert self.client.post(edit, data).status_code == 302
+        assert CaseDraft.objects.filter(author=self.colleague, case=self.case).exists()
+        case_unshare(supervisor=self.supervisor, case=self.case, user=self.colleague)
+        assert not CaseDraft.objects.exists()
+
+    def test_drafts_are_destroyed_fourteen_days_after_their_last_save(self):
+        self.save_new_draft()
+        run_due_jobs(timezone.now() + dt.timedelta(days=13))
+        assert CaseDraft.objects.count() == 1
+        run_due_jobs(timezone.now() + dt.timedelta(days=15))
+        assert not CaseDraft.objects.exists()
