@@ -20,6 +20,7 @@ register_converter(ReferenceConverter, "ref")
 
 app_name = "casebook"
 urlpatterns = [
+    path("exports/", exports.export_builder, name="export_builder"),
     path("exports/aggregate", exports.aggregate_export, name="aggregate_export"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("audit/", audit_log.access_log, name="access_log"),

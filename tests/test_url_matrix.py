@@ -50,6 +50,7 @@ EXPECTED = {
     "accounts/password/": only(ROLES[1:], refused=200),
     "language/": everyone(405),  # choosing a language is POST only
     "exports/aggregate": only({"supervisor"}),
+    "exports/": only({"supervisor"}),
     "dashboard/": only({"supervisor"}),
     "audit/": only({"auditor"}),
     "audit/access-log.csv": only({"auditor"}),

@@ -99,6 +99,37 @@ def budget(supervisor: User | None) -> Budget:
     )
 
 
+@dataclass(frozen=True)
+class Quote:
+    """What an export of a table would cost the requester, before they confirm it."""
+
+    names: list[str]  # the dimensions in the order asked
+    free: bool  # already released from the current snapshot under these settings
+    epsilon: Decimal
+    exports_left: int  # fresh tables the requester can still have this month
+    exports_per_month: int
+
+
+def export_quote(*, requester: User, dimensions: str) -> Quote:
+    """The cost of exporting `dimensions` now (DisclosureRefused for a bad request).
+    Depends only on the schedule, earlier requests and the requester's own budget."""
+    asked = disclosure.parse_dimensions(dimensions)
+    names = ",".join(d.name for d in disclosure.canonical(asked))
+    epsilon = epsilon_for(Purpose.EXPORT)
+    snapshot = current_snapshot()
+    free = snapshot is not None and (
+        valid_releases(Purpose.EXPORT, names).filter(snapshot_taken_for=snapshot.taken_for).exists()
+    )
+    left = budget(requester)
+    return Quote(
+        names=[d.name for d in asked],
+        free=free,
+        epsilon=epsilon,
+        exports_left=int(left.supervisor_left // epsilon),
+        exports_per_month=int(left.supervisor_limit // epsilon),
+    )
+
+
 def epsilon_for(purpose: str) -> Decimal:
     chosen = disclosure.policy()
     if purpose == Purpose.DASHBOARD:

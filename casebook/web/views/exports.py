@@ -1,18 +1,22 @@
-"""Aggregate exports: released, noisy tables as CSV (with HXL) or JSON. Supervisors only."""
+"""Aggregate exports: released, noisy tables as CSV (with HXL) or JSON. Supervisors only.
 
-import json
+The API answers refusals in JSON; the builder page answers people with pages.
+"""
 
 from django.http import HttpResponse
+from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from casebook.accounts.preferences import LANGUAGES
-from casebook.aggregates import disclosure, releases, rendering
+from casebook.aggregates import disclosure, releases
 from casebook.roles import Role
 from casebook.web.client import SignedInRequest
 from casebook.web.decorators import release_refused, role_required, same_origin_only
+from casebook.web.exporting import table_response
+from casebook.web.forms.exports import ExportForm
 
 ALLOWED_PARAMETERS = {"dimensions", "format", "lang"}
 RETRY_AFTER_SECONDS = 60  # the scheduler takes the first snapshot within a minute
@@ -50,18 +54,42 @@ def aggregate_export(request: SignedInRequest) -> HttpResponse:
         return response
     except disclosure.DisclosureRefused as refusal:
         return release_refused(request, str(refusal), 400)
-    release = served.release
-    with translation.override(language):
-        if output == "json":
-            body = rendering.as_json(release, served.asked, served.notice)
-            return HttpResponse(
-                json.dumps(body, ensure_ascii=False), content_type="application/json"
-            )
-        table = rendering.as_csv(release, served.asked)
-    response = HttpResponse(table, content_type="text/csv; charset=utf-8")
-    # The snapshot's date names the file: a stand-in release carries an earlier one.
-    name = "-".join(served.asked)
-    response["Content-Disposition"] = (
-        f'attachment; filename="casebook-{name}-{rendering.snapshot_date(release)}.csv"'
-    )
-    return response
+    return table_response(served, output, language)
+
+
+@never_cache
+@require_GET
+@role_required(Role.SUPERVISOR)
+@same_origin_only
+def export_builder(request: SignedInRequest) -> HttpResponse:
+    """Choose up to three dimensions and a format, see what the table costs and the
+    budget left, then download it. Refusals are told on the page."""
+    form = ExportForm(request.GET or None)
+    context: dict[str, object] = {"form": form, "quote": None}
+    if not form.is_valid():
+        return render(
+            request, "casebook/export_builder.html", context, status=400 if form.is_bound else 200
+        )
+    dimensions = form.dimensions()
+    try:
+        context["quote"] = releases.export_quote(requester=request.user, dimensions=dimensions)
+        if not form.cleaned_data["confirm"]:
+            return render(request, "casebook/export_builder.html", context)
+        served = releases.release_table(requester=request.user, dimensions=dimensions)
+    except releases.BudgetExhausted as refusal:
+        return _refused_page(request, context, str(refusal), 429)
+    except releases.NoSnapshotYet as refusal:
+        response = _refused_page(request, context, str(refusal), 503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    except disclosure.DisclosureRefused as refusal:
+        return _refused_page(request, context, str(refusal), 400)
+    return table_response(served, form.cleaned_data["format"], translation.get_language())
+
+
+def _refused_page(
+    request: SignedInRequest, context: dict[str, object], message: str, status: int
+) -> HttpResponse:
+    release_refused(request, message, status)  # recorded as a denial, like the API's
+    context["refusal"] = message
+    return render(request, "casebook/export_builder.html", context, status=status)
