@@ -3,9 +3,11 @@ from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from casebook.cases import services
 from casebook.cases.sharing import case_share
 from casebook.roles import Role
 from tests import factories
+from tests.cast import CastTestCase
 
 LIST = reverse("casebook:case_list")
 
@@ -125,3 +127,44 @@ class CaseListQueryCountTests(TestCase):
             factories.sign_in(self.client, user)
             with self.assertNumQueries(few[user.username]):
                 self.client.get(LIST)
+
+
+class CaseListSearchTests(CastTestCase):
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        cls.shared = factories.case(cls.colleague)
+        case_share(supervisor=cls.supervisor, case=cls.shared, user=cls.author)
+
+    def setUp(self):
+        factories.sign_in(self.client, self.author)
+
+    def listed(self, **params):
+        response = self.client.get(reverse("casebook:case_list"), params)
+        assert response.status_code == 200
+        return [entry["case"].reference for entry in response.context["entries"]]
+
+    def test_search_by_reference_or_its_beginning_in_any_case(self):
+        assert self.listed(reference=self.case.reference[:7].lower()) == [self.case.reference]
+        assert self.listed(reference="CB-0000-0000") == []
+        page = self.client.get(reverse("casebook:case_list"), {"reference": "CB-0000"})
+        assert "No case matches these filters." in page.content.decode()
+        refused = self.client.get(reverse("casebook:case_list"), {"reference": "CB'; --"})
+        assert "letters, digits and dashes only" in refused.content.decode()
+
+    def test_my_cases_and_the_order_by_last_change(self):
+        assert self.listed(mine="on") == [self.case.reference]
+        assert self.listed() == [self.shared.reference, self.case.reference]  # newest first
+        services.case_update(
+            case=self.case,
+            editor=self.author,
+            expected_version=1,
+            pattern=factories.pattern(),
+            testimony=factories.FICTIONAL_TESTIMONY,
+        )
+        assert self.listed(sort="updated") == [self.case.reference, self.shared.reference]
+
+    def test_an_empty_list_says_why(self):
+        factories.sign_in(self.client, factories.user("cw-new", Role.CASEWORKER, "Test Team Beta"))
+        page = self.client.get(reverse("casebook:case_list")).content.decode()
+        assert "No case has been shared with you yet." in page

@@ -95,16 +95,21 @@ def deletable_cases(user: User | AnonymousUser) -> QuerySet[CasePattern]:
     )
 
 
+# What a supervisor's list shows of every overseen case, and so may filter by.
+OVERSEEN_FILTERS = {"primary_category", "reference__startswith", "author_id"}
+
+
 def listed_cases(
     user: User | AnonymousUser, *, include_overseen: bool, filters: dict[str, object]
 ) -> QuerySet[CasePattern]:
     """The case list: visible cases, plus the overseen teams' cases for supervisors.
 
-    Overseen cases show only their category, so only a category filter applies to
-    them: filtering them by year or status would reveal what the page hides.
+    Overseen cases show only their reference, category and author, so only those
+    filters apply to them: filtering them by year or status would reveal what the page
+    hides.
     """
     visible = visible_cases(user).filter(**filters)
-    if not include_overseen or set(filters) - {"primary_category"}:
+    if not include_overseen or set(filters) - OVERSEEN_FILTERS:
         return visible
     if not _may_hold_grants(user):
         return CasePattern.objects.none()

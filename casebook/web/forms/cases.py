@@ -245,8 +245,24 @@ class CaseFilterForm(forms.Form):
         choices=[("", _("All statuses")), *taxonomy.CurrentStatus.choices],
         required=False,
     )
+    reference = forms.RegexField(
+        label=_("Reference"),
+        regex=r"^[0-9A-Za-z-]{1,12}$",
+        required=False,
+        help_text=_("The whole reference, or its beginning (CB-7K3M)."),
+        error_messages={"invalid": _("A reference has letters, digits and dashes only.")},
+    )
+    mine = forms.BooleanField(label=_("Only cases I recorded"), required=False)
+    sort = forms.ChoiceField(
+        label=_("Order"),
+        choices=[("created", _("Newest recorded first")), ("updated", _("Newest changed first"))],
+        required=False,
+    )
 
-    def filters(self) -> dict[str, object]:
+    ORDERS = {"created": ("-created_at", "-id"), "updated": ("-updated_at", "-id")}
+
+    def filters(self, user: Any = None) -> dict[str, object]:
+        """The lookups chosen (what the reader may see of a case only)."""
         if not self.is_valid():
             return {}
         data = self.cleaned_data
@@ -254,5 +270,11 @@ class CaseFilterForm(forms.Form):
             "primary_category": data.get("category"),
             "year": data.get("year"),
             "current_status": data.get("status"),
+            "reference__startswith": (data.get("reference") or "").upper(),
+            "author_id": user.pk if data.get("mine") and user is not None else None,
         }
         return {key: value for key, value in lookups.items() if value not in ("", None)}
+
+    def order(self) -> tuple[str, ...]:
+        chosen = self.cleaned_data.get("sort") if self.is_valid() else ""
+        return self.ORDERS.get(chosen or "created", self.ORDERS["created"])

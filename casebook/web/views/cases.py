@@ -36,10 +36,11 @@ LINK_UNAVAILABLE = gettext_lazy("That case is no longer open to you: choose anot
 def case_list(request):
     is_supervisor = role_of(request.user) == Role.SUPERVISOR
     filter_form = CaseFilterForm(request.GET or None)
+    filters = filter_form.filters(request.user)
     cases = (
-        listed_cases(request.user, include_overseen=is_supervisor, filters=filter_form.filters())
+        listed_cases(request.user, include_overseen=is_supervisor, filters=filters)
         .select_related("author")
-        .order_by("-created_at", "-id")
+        .order_by(*filter_form.order())
     )
     page = Paginator(cases, settings.CASEBOOK_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
@@ -64,6 +65,7 @@ def case_list(request):
             "entries": entries,
             "filter_form": filter_form,
             "is_supervisor": is_supervisor,
+            "filtered": bool(filters),
             "drafts": drafts,
             "query": query.urlencode(),
         },
