@@ -25,6 +25,7 @@ urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("audit/", audit_log.access_log, name="access_log"),
     path("audit/access-log.csv", audit_log.access_log_csv, name="access_log_csv"),
+    path("audit/verify/", audit_log.access_log_verify, name="access_log_verify"),
     path("cases/", cases.case_list, name="case_list"),
     path("cases/new/", cases.case_create, name="case_create"),
     path("cases/<ref:reference>/", cases.case_detail, name="case_detail"),

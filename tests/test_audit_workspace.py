@@ -3,14 +3,18 @@
 import csv
 import io
 
+from django.db import connection
 from django.test import TestCase
 from django.urls import reverse
 
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor, Outcome
+from casebook.jobs.runner import run_due_jobs
 from casebook.models import AccessEvent
 from casebook.roles import Role
 from tests import factories
+from tests.cast import CastTestCase
+from tests.transactional import LoggedTransactionTestCase, log_triggers_dropped
 
 LOG = reverse("casebook:access_log")
 CSV = reverse("casebook:access_log_csv")
@@ -128,3 +132,62 @@ class WorkspaceTests(TestCase):
         status = self.client.get(LOG).context["status"]
         assert status.head_seq == AccessEvent.objects.order_by("-seq").first().seq
         assert status.last_checkpoint is None
+
+
+class VerifyNowTests(LoggedTransactionTestCase):
+    """The chain verified from the browser: queued, run by the scheduler, its verdict
+    shown and recorded."""
+
+    def setUp(self):
+        super().setUp()
+        factories.team("Test Team Alpha")
+        self.auditor = factories.user("aud-verify", Role.AUDITOR)
+        author = factories.user("cw-verify", Role.CASEWORKER, "Test Team Alpha")
+        factories.case(author)
+        factories.sign_in(self.client, self.auditor)
+
+    def verify_now(self) -> str:
+        assert self.client.post(reverse("casebook:access_log_verify")).status_code == 302
+        waiting = self.client.get(LOG).content.decode()
+        assert "waiting for the scheduler" in waiting
+        run_due_jobs()
+        return self.client.get(LOG).content.decode()
+
+    def test_verify_now_reports_intact_then_the_first_bad_event_after_tampering(self):
+        assert "Intact:" in self.verify_now()
+        verdict = AccessEvent.objects.filter(action="log.verify").order_by("-seq").first()
+        assert (verdict.outcome, verdict.details) == ("allowed", {"result": "intact"})
+        with log_triggers_dropped(), connection.cursor() as cursor:
+            cursor.execute("UPDATE casebook_accessevent SET target = 'rewritten' WHERE seq = 3")
+        page = self.verify_now()
+        assert "Broken: the first bad event is number 3" in page
+        assert "A verification found the chain broken." in page  # an alert stays up
+        assert AccessEvent.objects.filter(action="log.verify_request").count() == 2
+
+
+class WorkspaceReadingTests(CastTestCase):
+    def setUp(self):
+        factories.sign_in(self.client, self.auditor)
+
+    def test_details_read_as_words_actor_matches_in_part_and_csv_runs_as_the_page(self):
+        log.record(
+            Action.CASE_UPDATE,
+            actor=Actor.of(self.author),
+            target=self.case.reference,
+            details={"changed": ["narrative", "year"]},
+        )
+        page = self.client.get(LOG, {"actor": "AUTH"}).content.decode()
+        assert "fields changed: <code>narrative, year</code>" in page and "{'" not in page
+        assert "cw-author" in page
+        rows = list(
+            csv.reader(io.StringIO(b"".join(self.client.get(CSV).streaming_content).decode()))
+        )
+        seqs = [int(row[0]) for row in rows[1:]]
+        assert seqs == sorted(seqs, reverse=True)  # newest first, as on the page
+
+    def test_alerts_name_break_glass_openings_and_a_missing_checkpoint(self):
+        log.record(Action.CASE_BREAK_GLASS, actor=Actor.of(self.supervisor), target="CB-0000-0000")
+        page = self.client.get(LOG).content.decode()
+        assert "1 break-glass opening in the last 7 days" in page
+        assert "No signed checkpoint yet" in page
+        assert "YYYY-MM-DD" in page

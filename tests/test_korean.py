@@ -38,6 +38,7 @@ ALLOWED = {
     "OpenDP",
     "QQ",
     "CB",
+    "YYYY-MM-DD",
     "ε",
 }
 CODE = re.compile(r"^(?:[a-z]+(?:[._][a-z]+)+|CB-[0-9A-Z]{4}-[0-9A-Z]{4})$")  # case.view, …

@@ -54,6 +54,7 @@ EXPECTED = {
     "dashboard/": only({"supervisor"}),
     "audit/": only({"auditor"}),
     "audit/access-log.csv": only({"auditor"}),
+    "audit/verify/": everyone(405),  # POST only
     "cases/": only({"caseworker", "supervisor"}),
     "cases/new/": only({"caseworker"}),
     "cases/<ref:reference>/": case_rule({"caseworker"}),

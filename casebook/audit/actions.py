@@ -70,6 +70,7 @@ class Action:
     LOG_VIEW = register("log.view", "Viewed the access log")
     LOG_EXPORT = register("log.export", "Downloaded the access log as CSV")
     LOG_VERIFY = register("log.verify", "Verified the access log's chain")
+    LOG_VERIFY_REQUEST = register("log.verify_request", "Asked for the chain to be verified")
     LOG_CHECKPOINT = register("log.checkpoint", "Signed a checkpoint of the log's head")
     DRAFT_SAVE = register("draft.save", "Saved a draft of a case (encrypted)")
     DRAFT_OPEN = register("draft.open", "Opened a draft of a case")

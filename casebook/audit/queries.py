@@ -27,7 +27,7 @@ def filtered_events(chosen: EventFilter) -> QuerySet[AccessEvent]:
     """The events that match every filter given (dates are whole UTC days)."""
     events = AccessEvent.objects.all()
     if chosen.actor:
-        events = events.filter(actor_username=chosen.actor)
+        events = events.filter(actor_username__icontains=chosen.actor)
     if chosen.action:
         events = events.filter(action=chosen.action)
     if chosen.target:
@@ -87,4 +87,40 @@ def chain_status() -> ChainStatus:
         .first(),
         last_checkpoint=AccessCheckpoint.objects.order_by("-seq").first(),
         head_seq=AccessEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0,
+    )
+
+
+ALERT_DAYS = 7  # what "recent" means for the alerts, and how old a checkpoint may be
+
+
+@dataclass(frozen=True)
+class Alerts:
+    """What needs an auditor's look, at the top of the workspace."""
+
+    break_glass: int  # openings by break-glass in the last ALERT_DAYS days
+    broken_verifications: int  # verifications that found the chain broken, ever
+    checkpoint_missing: bool
+    checkpoint_stale: bool  # the newest one is older than ALERT_DAYS days
+
+    @property
+    def any(self) -> bool:
+        return bool(
+            self.break_glass
+            or self.broken_verifications
+            or self.checkpoint_missing
+            or self.checkpoint_stale
+        )
+
+
+def alerts(now: dt.datetime) -> Alerts:
+    since = now - dt.timedelta(days=ALERT_DAYS)
+    recent = AccessEvent.objects.filter(occurred_at__gte=since)
+    newest = AccessCheckpoint.objects.order_by("-seq").values_list("signed_at", flat=True).first()
+    return Alerts(
+        break_glass=recent.filter(action=Action.CASE_BREAK_GLASS).count(),
+        broken_verifications=AccessEvent.objects.filter(
+            action=Action.LOG_VERIFY, outcome="denied"
+        ).count(),
+        checkpoint_missing=newest is None,
+        checkpoint_stale=newest is not None and newest < since,
     )

@@ -5,6 +5,7 @@ is given: a modified, removed, reordered or inserted event breaks the chain at i
 sequence number, and a log cut short of a checkpoint no longer reaches it.
 """
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -13,6 +14,7 @@ from typing import Any
 from casebook.audit.checkpoints import checkpoint_as_dict, checkpoint_message
 from casebook.audit.log import EVENT_COLUMNS, GENESIS_HASH, event_hash, hashed_fields
 from casebook.crypto import signing
+from casebook.crypto.envelope import KeyMissing
 from casebook.models import AccessCheckpoint, AccessEvent
 
 CHUNK = 5000
@@ -115,3 +117,15 @@ def _bad(
     problem: str,
 ) -> Verdict:
     return Verdict(False, count, head_seq, head_hash, len(checkpoints), first_bad_seq, problem)
+
+
+def trusted_public_key() -> str | None:
+    """The public key checkpoints must be signed with: CASEBOOK_AUDIT_PUBLIC_KEY (the
+    auditor's side), else the configured signing key's; None when neither is set (then
+    each checkpoint is checked against the key it names)."""
+    if os.environ.get("CASEBOOK_AUDIT_PUBLIC_KEY"):
+        return os.environ["CASEBOOK_AUDIT_PUBLIC_KEY"].strip()
+    try:
+        return signing.public_key_text(signing.load_signing_key())
+    except KeyMissing:
+        return None

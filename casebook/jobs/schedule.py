@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from casebook.aggregates.dashboard import dashboard_refresh, month_of, months_first_snapshot
 from casebook.aggregates.snapshots import snapshot_slot, snapshot_take
+from casebook.audit.verification_runs import verification_due, verification_run
 from casebook.cases.drafts import drafts_expire
 
 
@@ -56,4 +57,6 @@ JOBS = (
     Job("snapshot", snapshot_slot, _snapshot_run),
     Job("dashboard", _dashboard_due, _dashboard_run),
     Job("drafts", _daily, _drafts_run),
+    # An auditor's "Verify now": the slot is the request's time.
+    Job("verification", verification_due, verification_run),
 )

@@ -1,7 +1,7 @@
 """Casebook's tables: cases and their keys, the access log, snapshots and releases, jobs,
 and what accounts choose for themselves."""
 
-from casebook.models.access_log import AccessCheckpoint, AccessEvent
+from casebook.models.access_log import AccessCheckpoint, AccessEvent, VerificationRun
 from casebook.models.accounts import AuthenticatorDevice, BackupCodeList, LanguagePreference
 from casebook.models.cases import (
     CaseGroupGrant,
@@ -48,4 +48,5 @@ __all__ = [
     "SnapshotPerpetrator",
     "SnapshotSubPattern",
     "Team",
+    "VerificationRun",
 ]

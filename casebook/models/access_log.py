@@ -1,5 +1,6 @@
 """The access log's tables. All writing goes through casebook.audit."""
 
+from django.conf import settings
 from django.db import models
 
 
@@ -49,3 +50,22 @@ class AccessCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint at #{self.seq}"
+
+
+class VerificationRun(models.Model):
+    """An auditor's "Verify now": queued here, run by the scheduler (a million events take
+    longer than a request may), its verdict kept for the workspace. The log itself
+    records the request and the verdict; this row is only the work and its status."""
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(unique=True)
+    finished_at = models.DateTimeField(null=True)
+    intact = models.BooleanField(null=True)
+    events = models.BigIntegerField(null=True)
+    first_bad_seq = models.BigIntegerField(null=True)
+    problem = models.CharField(max_length=100, blank=True)
+
+    def __str__(self) -> str:
+        return f"verification requested {self.requested_at:%Y-%m-%d %H:%M}"

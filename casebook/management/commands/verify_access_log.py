@@ -1,4 +1,3 @@
-import os
 from pathlib import Path
 from typing import Any
 
@@ -8,9 +7,7 @@ from django.utils.translation import gettext as _
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor, Outcome
 from casebook.audit.checkpoints import parse_checkpoint
-from casebook.audit.verification import verify_log
-from casebook.crypto import signing
-from casebook.crypto.envelope import KeyMissing
+from casebook.audit.verification import trusted_public_key, verify_log
 from casebook.management.operator import OperatorCommand
 
 
@@ -33,7 +30,7 @@ class Command(OperatorCommand):
                 raise CommandError(
                     _("Cannot use checkpoint %(path)s: %(error)s") % {"path": path, "error": error}
                 ) from None
-        trusted = self._trusted_public_key()
+        trusted = trusted_public_key()
         verdict = verify_log(given, trusted_key=trusted)
         log.record(
             Action.LOG_VERIFY,
@@ -72,11 +69,3 @@ class Command(OperatorCommand):
                     "key): checkpoint signatures were checked against the keys they name."
                 )
             )
-
-    def _trusted_public_key(self) -> str | None:
-        if os.environ.get("CASEBOOK_AUDIT_PUBLIC_KEY"):
-            return os.environ["CASEBOOK_AUDIT_PUBLIC_KEY"].strip()
-        try:
-            return signing.public_key_text(signing.load_signing_key())
-        except KeyMissing:
-            return None

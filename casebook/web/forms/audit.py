@@ -10,7 +10,12 @@ from casebook.audit.queries import EventFilter
 
 
 class EventFilterForm(forms.Form):
-    actor = forms.CharField(label=_("Actor (username)"), max_length=150, required=False)
+    actor = forms.CharField(
+        label=_("Actor (username)"),
+        max_length=150,
+        required=False,
+        help_text=_("Any part of the username."),
+    )
     action = forms.ChoiceField(label=_("Action"), required=False)
     target = forms.CharField(label=_("Case reference or target"), max_length=64, required=False)
     outcome = forms.ChoiceField(
@@ -18,8 +23,14 @@ class EventFilterForm(forms.Form):
         required=False,
         choices=[("", _("Any")), ("allowed", _("Allowed")), ("denied", _("Denied"))],
     )
-    date_from = forms.DateField(label=_("From (UTC date)"), required=False)
-    date_to = forms.DateField(label=_("To (UTC date, inclusive)"), required=False)
+    date_from = forms.DateField(
+        label=_("From (UTC date)"), required=False, help_text=_("YYYY-MM-DD, e.g. 2026-03-01")
+    )
+    date_to = forms.DateField(
+        label=_("To (UTC date, inclusive)"),
+        required=False,
+        help_text=_("YYYY-MM-DD, e.g. 2026-03-31"),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -2,13 +2,18 @@
 
 import csv
 
+from django.contrib import messages
 from django.http import StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor
-from casebook.audit.queries import chain_status, event_page, filtered_events
+from casebook.audit.queries import alerts, chain_status, event_page, filtered_events
+from casebook.audit.verification_runs import latest_verification, verification_request
 from casebook.roles import Role
 from casebook.web.decorators import role_required
 from casebook.web.forms.audit import EventFilterForm
@@ -43,6 +48,8 @@ def access_log(request):
             "status": chain_status(),
             "query": query.urlencode(),
             "break_glass": Action.CASE_BREAK_GLASS,
+            "alerts": alerts(timezone.now()),
+            "verification": latest_verification(),
         },
         status=400 if form.is_bound and form.errors else 200,
     )
@@ -66,7 +73,7 @@ def access_log_csv(request):
     form = EventFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():
         return access_log(request)
-    events = filtered_events(form.event_filter()).order_by("seq")
+    events = filtered_events(form.event_filter()).order_by("-seq")  # as the page: newest first
     log.record(
         Action.LOG_EXPORT,
         actor=Actor.of(request.user),
@@ -82,3 +89,13 @@ def access_log_csv(request):
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="casebook-access-log.csv"'
     return response
+
+
+@never_cache
+@require_POST
+@role_required(Role.AUDITOR)
+def access_log_verify(request):
+    """ "Verify now": queue a verification for the scheduler, and come back to watch it."""
+    verification_request(auditor=request.user)
+    messages.info(request, _("Verification queued: the scheduler starts it within a minute."))
+    return redirect("casebook:access_log")
