@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "casebook.web.idle.IdleSessionMiddleware",  # its check runs after the CSRF check
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "casebook.web.middleware.AccountLanguageMiddleware",
@@ -198,10 +199,13 @@ LOGGING = {
     },
 }
 
-# Sessions end with the browser, and after 30 minutes without a request (idle timeout).
-# Changing a password signs the account out everywhere else (Django's session hash).
+# Sessions end with the browser, after 30 minutes without a request (the idle limit,
+# checked by casebook.web.idle so that a late submit is kept), and at the latest 12 hours
+# after signing in. Changing a password signs the account out everywhere else.
+CASEBOOK_IDLE_SECONDS = int(os.environ.get("CASEBOOK_IDLE_TIMEOUT_SECONDS", 30 * 60))
+CASEBOOK_SESSION_LIMIT_SECONDS = int(os.environ.get("CASEBOOK_SESSION_LIMIT_SECONDS", 12 * 3600))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-SESSION_COOKIE_AGE = int(os.environ.get("CASEBOOK_IDLE_TIMEOUT_SECONDS", 30 * 60))
+SESSION_COOKIE_AGE = CASEBOOK_SESSION_LIMIT_SECONDS
 SESSION_SAVE_EVERY_REQUEST = True
 
 # Lockout (django-axes): 5 failures lock the username and, separately, the address,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from casebook.audit import log
@@ -133,7 +134,12 @@ def draft_open(*, author: User, draft_id: uuid.UUID) -> DraftRecord:
 
     Raises DraftNotFound for a missing draft and for anyone else's, and records it."""
     with transaction.atomic():
-        draft = CaseDraft.objects.select_related("case").filter(pk=draft_id, author=author).first()
+        draft = (
+            CaseDraft.objects.select_related("case")
+            .filter(pk=draft_id, author=author)
+            .exclude(expires_at__lt=timezone.now())
+            .first()
+        )
         if draft is not None:
             log.record(Action.DRAFT_OPEN, actor=Actor.of(author), target=draft_target(draft_id))
             key = envelope.WrappedKey(

@@ -13,6 +13,7 @@ import uuid
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -49,9 +50,11 @@ def draft_save(
     form: dict[str, list[str]],
     case: CasePattern | None = None,
     draft_id: uuid.UUID | None = None,
+    keep_for: dt.timedelta | None = None,
 ) -> CaseDraft:
     """Encrypt and keep what `author` typed (field name -> values), as a new draft or
-    over their own draft `draft_id`. An edit draft needs change access to `case`."""
+    over their own draft `draft_id`. An edit draft needs change access to `case`.
+    With `keep_for`, the draft is destroyed that long after now (a stash)."""
     text = json.dumps(form, ensure_ascii=False)
     if len(text) > MAX_DRAFT_CHARS:
         raise DraftRefused
@@ -72,6 +75,7 @@ def draft_save(
             ring, _key_of(draft), table=DRAFT_TABLE, fields={"form": text}
         )
         draft.sealed = sealed["form"]
+        draft.expires_at = timezone.now() + keep_for if keep_for else None
         draft.save()
         log.record(Action.DRAFT_SAVE, actor=Actor.of(author), target=draft_target(draft.pk))
     return draft
@@ -103,10 +107,16 @@ def drafts_lose_access(case: CasePattern, *, reason: str, every: bool = False) -
 
 
 def drafts_expire(now: dt.datetime | None = None) -> int:
-    """Destroy every draft last saved more than DRAFT_DAYS ago."""
-    cutoff = (now or timezone.now()) - dt.timedelta(days=DRAFT_DAYS)
+    """Destroy every draft last saved more than DRAFT_DAYS ago, and every stash past its
+    hour."""
+    moment = now or timezone.now()
+    cutoff = moment - dt.timedelta(days=DRAFT_DAYS)
     with transaction.atomic():
-        expired = list(CaseDraft.objects.filter(updated_at__lt=cutoff).values_list("pk", flat=True))
+        expired = list(
+            CaseDraft.objects.filter(
+                Q(updated_at__lt=cutoff) | Q(expires_at__lt=moment)
+            ).values_list("pk", flat=True)
+        )
         CaseDraft.objects.filter(pk__in=expired).delete()
         for draft_id in expired:
             log.record(

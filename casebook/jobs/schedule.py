@@ -45,8 +45,8 @@ def _dashboard_run(slot: dt.datetime) -> str:
     return dashboard_refresh(month=month, snapshot=snapshot)
 
 
-def _daily(now: dt.datetime) -> dt.datetime:
-    return dt.datetime.combine(now.date(), dt.time.min, tzinfo=dt.UTC)
+def _quarter_hourly(now: dt.datetime) -> dt.datetime:
+    return now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
 
 
 def _drafts_run(slot: dt.datetime) -> str:
@@ -56,7 +56,8 @@ def _drafts_run(slot: dt.datetime) -> str:
 JOBS = (
     Job("snapshot", snapshot_slot, _snapshot_run),
     Job("dashboard", _dashboard_due, _dashboard_run),
-    Job("drafts", _daily, _drafts_run),
+    # A stash cannot be opened after its hour and is destroyed within 15 minutes of it.
+    Job("drafts", _quarter_hourly, _drafts_run),
     # An auditor's "Verify now": the slot is the request's time.
     Job("verification", verification_due, verification_run),
 )

@@ -26,6 +26,8 @@ class CaseDraft(models.Model):
     sealed = models.BinaryField()  # the form as JSON, AES-GCM under that key
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    # Set on a form kept when its submit came after the idle limit: destroyed then.
+    expires_at = models.DateTimeField(null=True)
 
     class Meta:
         indexes = [models.Index(fields=["author", "-updated_at"], name="draft_by_author")]
