@@ -79,6 +79,7 @@ class Finding:
     kind: str
     label: str
     text: str
+    field_label: str = ""  # the field's name as the form shows it
 
     def __repr__(self) -> str:
         return f"Finding({self.field}, {self.kind})"

@@ -1,5 +1,6 @@
 """The case form and the case list's filters, validated against the taxonomy."""
 
+from dataclasses import replace
 from typing import Any, cast
 
 from django import forms
@@ -109,9 +110,12 @@ class CasePatternForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
-        self.identifier_findings = find_identifiers(
-            {name: cleaned.get(name, "") for name in Testimony.FIELDS}
-        )
+        self.identifier_findings = [
+            replace(finding, field_label=str(self.fields[finding.field].label))
+            for finding in find_identifiers(
+                {name: cleaned.get(name, "") for name in Testimony.FIELDS}
+            )
+        ]
         if self.identifier_findings and not cleaned.get("confirm_identifiers"):
             raise forms.ValidationError(
                 _(

@@ -8,7 +8,8 @@ class TokenForm(forms.Form):
     token = forms.CharField(
         label=_("Code from your authenticator app, or a backup code"),
         max_length=16,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        # Backup codes have letters: no numeric keypad.
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "spellcheck": "false"}),
     )
 
     def code(self) -> str:
