@@ -65,6 +65,13 @@ class DashboardTests(CastTestCase):
             "export",
         ]
 
+    def test_every_chart_names_its_category_and_shows_its_numbers_as_a_table(self):
+        run_due_jobs()
+        page = self.client.get(DASHBOARD).content.decode()
+        assert "<figcaption>Detention</figcaption>" in page  # small multiples, each named
+        assert page.count("<details><summary>The numbers</summary>") == page.count("<svg")
+        assert '<tr><th scope="row">2020</th><td>' in page
+
     def test_only_the_supervisors_own_budget_is_shown(self):
         run_due_jobs()
         page = self.client.get(DASHBOARD).content.decode()

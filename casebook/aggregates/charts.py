@@ -1,5 +1,6 @@
 """Server-rendered SVG bar charts of released (noisy, published) tables. No scripts."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils.html import escape
@@ -59,13 +60,29 @@ def bar_chart(title: str, dimension: str, cells: list[Cell]) -> SafeString:
     return mark_safe("".join(parts))  # noqa: S308 -- every label and value is escaped above
 
 
-def charts_for(release_dimensions: list[str], cells: list[Cell], title: str) -> list[SafeString]:
-    """One chart for a one-way table; small multiples (one per first code) for two-way."""
+@dataclass(frozen=True)
+class Chart:
+    """One drawn chart, its visible caption, and its numbers as rows for a table."""
+
+    caption: str
+    svg: SafeString
+    rows: list[tuple[str, str]]  # (label, published value) per bar
+
+
+def charts_for(release_dimensions: list[str], cells: list[Cell], title: str) -> list[Chart]:
+    """One chart for a one-way table; small multiples (one per first code, each captioned
+    with that code's name) for two-way."""
     if len(release_dimensions) == 1:
-        return [bar_chart(title, release_dimensions[0], cells)]
+        return [_chart(title, title, release_dimensions[0], cells)]
     first, second = release_dimensions[:2]
     charts = []
     for code in dict.fromkeys(cell[first] for cell in cells):
         subset = [cell for cell in cells if cell[first] == code]
-        charts.append(bar_chart(f"{title}: {label(first, code)}", second, subset))
+        name = label(first, code)
+        charts.append(_chart(name, f"{title}: {name}", second, subset))
     return charts
+
+
+def _chart(caption: str, title: str, dimension: str, cells: list[Cell]) -> Chart:
+    rows = [(label(dimension, cell[dimension]), str(cell["count"])) for cell in cells]
+    return Chart(caption, bar_chart(title, dimension, cells), rows)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils.functional import Promise
-from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from casebook.aggregates import charts
@@ -57,7 +56,7 @@ def dashboard_refresh(*, month: dt.date, snapshot: Snapshot) -> str:
 class Panel:
     title: str
     release: Release | None
-    charts: list[SafeString]
+    charts: list[charts.Chart]
 
 
 def dashboard_panels() -> list[Panel]:
