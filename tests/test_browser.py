@@ -21,6 +21,20 @@ if os.environ.get("CASEBOOK_REQUIRE_BROWSER") != "1" and not os.path.exists(CHRO
         "Chromium is not installed (CI installs it and requires it)", allow_module_level=True
     )
 
+
+def authenticator(user):
+    """A confirmed authenticator device for `user` (as if they had enrolled)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.create(user=user, name="browser test", confirmed=True)
+
+
+def current_code(device) -> str:
+    from django_otp.oath import totp
+
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
+
+
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -61,7 +75,7 @@ class InBrowser:
 class CaseworkerInBrowserTests(InBrowser, LoggedTransactionTestCase, StaticLiveServerTestCase):
     def test_record_confirm_identifiers_and_read_back(self):
         factories.team("Test Team Alpha")
-        factories.user("cw-browser", Role.CASEWORKER, "Test Team Alpha")
+        device = authenticator(factories.user("cw-browser", Role.CASEWORKER, "Test Team Alpha"))
         page = self.browser.new_page()
         violations = []
         page.on(
@@ -71,6 +85,9 @@ class CaseworkerInBrowserTests(InBrowser, LoggedTransactionTestCase, StaticLiveS
         page.get_by_label("Username").fill("cw-browser")
         page.get_by_label("Password").fill(factories.PASSWORD)
         page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/accounts/mfa/verify/**")  # every role passes a second factor
+        page.locator("input[name=token]").fill(current_code(device))
+        page.get_by_role("button", name="Verify").click()
         page.wait_for_url("**/cases/")
         page.get_by_role("link", name="Record a case").click()
         page.get_by_label("Primary category").select_option("forced_marriage")
@@ -108,7 +125,7 @@ class CaseworkerInBrowserTests(InBrowser, LoggedTransactionTestCase, StaticLiveS
 
     def test_the_same_journey_in_korean(self):
         factories.team("Test Team Alpha")
-        factories.user("cw-browser-ko", Role.CASEWORKER, "Test Team Alpha")
+        device = authenticator(factories.user("cw-browser-ko", Role.CASEWORKER, "Test Team Alpha"))
         page = self.browser.new_page()
         violations = []
         page.on(
@@ -121,6 +138,9 @@ class CaseworkerInBrowserTests(InBrowser, LoggedTransactionTestCase, StaticLiveS
         page.get_by_label("사용자 이름").fill("cw-browser-ko")
         page.get_by_label("비밀번호").fill(factories.PASSWORD)
         page.get_by_role("button", name="로그인").click()
+        page.wait_for_url("**/accounts/mfa/verify/**")
+        page.locator("input[name=token]").fill(current_code(device))
+        page.locator("main form button[type=submit]").click()
         page.wait_for_url("**/cases/")
         page.get_by_role("link", name="사례 기록").click()
         page.get_by_label("주 분류").select_option("trafficking")

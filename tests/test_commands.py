@@ -93,7 +93,10 @@ def test_seed_demo_gives_mfa_accounts_backup_codes_that_work(monkeypatch, tmp_pa
     monkeypatch.setenv("CASEBOOK_DEMO_CODES_FILE", str(codes_file))
     call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
     lines = dict(line.split(": ") for line in codes_file.read_text().splitlines())
-    assert set(lines) == {
+    assert set(lines) == {  # every role signs in with a second factor
+        "demo-caseworker",
+        "demo-caseworker-2",
+        "demo-caseworker-birch",
         "demo-supervisor",
         "demo-supervisor-2",
         "demo-auditor",

@@ -101,9 +101,11 @@ class MFATests(TestCase):
         )
         assert response.status_code == 302 and response["Location"] == "/"
 
-    def test_caseworker_signs_in_without_mfa_and_may_enrol(self):
+    def test_caseworkers_must_enrol_a_second_factor_too(self):
+        """They read testimony: a password alone opens nothing."""
         self.password_login("cw-author")
-        assert self.client.get(reverse("casebook:case_list")).status_code == 200
+        response = self.client.get(reverse("casebook:case_list"))
+        assert response.status_code == 302 and response["Location"] == reverse("mfa_setup")
         assert self.client.get(reverse("mfa_setup")).status_code == 200
 
 

@@ -1,8 +1,8 @@
 """The second factor: who must have one, authenticator devices and backup codes.
 
-Supervisors, auditors and administrators must enrol a TOTP device (with backup codes)
-at their first sign-in and verify it at every sign-in. Caseworkers may enrol; once
-they have, they verify too. Nobody ever sets or sees another person's secret.
+Every role must enrol a TOTP device (with backup codes) at their first sign-in and
+verify it at every sign-in: caseworkers read testimony too. Nobody ever sets or sees
+another person's secret.
 """
 
 import base64
@@ -15,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from casebook.roles import Role, role_of
 
-MFA_ROLES = {Role.SUPERVISOR, Role.AUDITOR, Role.ADMINISTRATOR}
+MFA_ROLES = set(Role)
 BACKUP_CODES = 10
 BACKUP_CODE_BYTES = 5  # ten hexadecimal characters each
 

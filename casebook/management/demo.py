@@ -73,8 +73,8 @@ def random_testimony(rng: random.Random, pattern: Pattern) -> Testimony:
 def demo_seed(*, password: str, case_count: int = DEMO_CASE_COUNT, seed: int = 7) -> dict[str, Any]:
     """Create what is missing of the demo data; running it twice adds nothing.
 
-    Returns counts, and the backup codes of newly created accounts that need a
-    second factor (supervisors, auditors, administrators).
+    Returns counts, and the backup codes of newly created accounts (every role signs
+    in with a second factor).
     """
     created: dict[str, Any] = {"accounts": 0, "cases": 0, "codes": {}}
     with transaction.atomic():

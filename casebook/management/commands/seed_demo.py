@@ -38,8 +38,8 @@ class Command(OperatorCommand):
         if codes_file:
             self.stdout.write(
                 _(
-                    "Supervisors, auditors and administrators sign in with a second factor: "
-                    "single-use demo backup codes are in %(file)s."
+                    "Every account signs in with a second factor: single-use demo backup "
+                    "codes are in %(file)s."
                 )
                 % {"file": codes_file}
             )
