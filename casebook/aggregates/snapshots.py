@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 
-from casebook.aggregates.disclosure import policy
+from casebook.aggregates.disclosure import dimensions, policy
 from casebook.models import (
     CasePattern,
     CasePerpetrator,
@@ -33,16 +33,13 @@ from casebook.taxonomy import ConsentScope
 # Snapshots fall on this instant plus whole periods: a Monday, 00:00 UTC.
 SCHEDULE_ANCHOR = datetime(1970, 1, 5, tzinfo=UTC)
 KEPT = 2  # the current snapshot and the previous one
-CODED_COLUMNS = (
-    "primary_category",
-    "year",
-    "province_china",
-    "province_origin",
-    "gender",
-    "age_band",
-    "current_status",
-)
 COUNTED_TABLE = "casebook_counted_now"  # a temporary table, private to the transaction's session
+
+
+def coded_columns() -> list[str]:
+    """The case columns a snapshot copies: those of the single-valued export dimensions
+    (the whitelist decides what is counted, and so what is kept)."""
+    return [d.column.removeprefix("c.") for d in dimensions().values() if not d.multi_table]
 
 
 def snapshot_slot(now: datetime) -> datetime:
@@ -82,7 +79,7 @@ def _freeze(
     cursor: CursorWrapper, snapshot: Snapshot, cases_per_person: int, codes_per_case: int
 ) -> None:
     quote = connection.ops.quote_name
-    columns = ", ".join(CODED_COLUMNS)
+    columns = ", ".join(coded_columns())
     offset = SnapshotCase.objects.order_by("-id").values_list("id", flat=True).first() or 0
     # Every table and column name below is a constant of this module or a model's.
     cursor.execute(f"DROP TABLE IF EXISTS {COUNTED_TABLE}")
