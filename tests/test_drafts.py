@@ -81,3 +81,12 @@ class DraftTests(CastTestCase):
         assert CaseDraft.objects.count() == 1
         run_due_jobs(timezone.now() + dt.timedelta(days=15))
         assert not CaseDraft.objects.exists()
+
+    def test_saving_over_someone_elses_draft_is_refused_and_recorded(self):
+        draft = self.save_new_draft()
+        factories.sign_in(self.client, self.colleague)
+        data = factories.form_data(narrative="overwrite", save_draft="1", draft=str(draft.pk))
+        assert self.client.post(CREATE, data).status_code == 404
+        refused = AccessEvent.objects.filter(action="draft.save", outcome="denied").get()
+        assert refused.target == f"draft:{draft.pk}" and refused.actor_username == "cw-colleague"
+        assert CaseDraft.objects.get().author == self.author

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from casebook.audit import log
-from casebook.audit.actions import Action, Actor
+from casebook.audit.actions import Action, Actor, Outcome
 from casebook.cases.selectors import Access, visible_cases
 from casebook.crypto import envelope, keys
 from casebook.models import CaseDraft, CasePattern
@@ -59,6 +59,15 @@ def draft_save(
     if len(text) > MAX_DRAFT_CHARS:
         raise DraftRefused
     if case is not None and not visible_cases(author, Access.CHANGE).filter(pk=case.pk).exists():
+        raise DraftRefused
+    if draft_id is not None and not CaseDraft.objects.filter(pk=draft_id, author=author).exists():
+        # Someone else's draft, or none: refused like a missing one, and recorded.
+        log.record(
+            Action.DRAFT_SAVE,
+            actor=Actor.of(author),
+            outcome=Outcome.DENIED,
+            target=draft_target(draft_id),
+        )
         raise DraftRefused
     ring = keys.keyring()
     with transaction.atomic():
