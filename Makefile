@@ -61,7 +61,7 @@ run: install catalogues $(VAR)/secret_key $(VAR)/demo-password $(VAR)/kek $(VAR)
 		CASEBOOK_DEMO_CODES_FILE=$(VAR)/demo-backup-codes.txt $(PY) manage.py seed_demo
 	@echo "Password of every demo account: $$(cat $(VAR)/demo-password)"
 	@echo "Casebook: http://127.0.0.1:8000/"
-	# The scheduler (snapshots, the dashboard's refresh) runs beside the server and stops with it.
+	@# The scheduler (snapshots, the dashboard, drafts' expiry) runs beside the server.
 	$(RUN_ENV) $(PY) manage.py casebook_jobs --loop & jobs=$$!; \
 	trap 'kill $$jobs 2>/dev/null' EXIT INT TERM; \
 	$(RUN_ENV) $(PY) manage.py runserver --noreload 127.0.0.1:8000
