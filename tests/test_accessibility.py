@@ -59,3 +59,24 @@ class AriaReferenceTests(CastTestCase):
         data = factories.form_data(interviewer_notes="Fictional note: call 138 1234 5678.")
         page = self.client.post(reverse("casebook:case_create"), data).content.decode()
         assert "Interviewer notes: Phone number" in page
+
+    def test_the_case_form_reads_in_sections_with_required_fields_marked(self):
+        factories.sign_in(self.client, self.author)
+        page = self.client.get(reverse("casebook:case_create")).content.decode()
+        legends = re.findall(r'<fieldset class="section">\s*<legend>([^<]+)</legend>', page)
+        assert legends == [
+            "What happened",
+            "Where and when",
+            "Who",
+            "Source and consent",
+            "Testimony",
+        ]
+        primary = page.split('for="id_primary_category"')[1][:200]
+        assert "(required)" in primary
+        narrative = page.split('for="id_narrative"')[1][:200]
+        assert "(required)" not in narrative
+
+    def test_a_refused_submit_puts_the_error_summary_in_focus(self):
+        factories.sign_in(self.client, self.author)
+        page = self.client.post(reverse("casebook:case_create"), {}).content.decode()
+        assert 'class="form-errors" role="alert" tabindex="-1" autofocus' in page

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 
 
 class SignedInRequest(HttpRequest):
@@ -19,3 +19,10 @@ def client_ip(request: HttpRequest) -> str:
         if forwarded:
             return str(forwarded).split(",")[-1].strip()[:45]
     return str(request.META.get("REMOTE_ADDR", ""))[:45]
+
+
+def submitted(request: HttpRequest) -> QueryDict | None:
+    """The posted form data of a POST, even when it is empty or was not a form (then the
+    form is refused with its errors, never shown blank as if nothing was sent); None for
+    other methods."""
+    return request.POST if request.method == "POST" else None

@@ -151,6 +151,27 @@ class CasePatternForm(forms.Form):
         ]
         field.choices = choices
 
+    SECTIONS = (
+        (_("What happened"), ("primary_category", "sub_patterns", "perpetrators")),
+        (_("Where and when"), ("year", "province_china", "province_origin", "time_in_china")),
+        (_("Who"), ("gender", "age_band", "current_status")),
+        (_("Source and consent"), ("source_proximity", "consent_scope", "same_survivor_as")),
+        (_("Testimony"), ("narrative", "interviewer_notes", "precise_details")),
+    )
+
+    def sections(self) -> list[tuple[str, list[forms.BoundField]]]:
+        """The form's fields in the order of an interview, each section titled."""
+        return [(str(title), [self[name] for name in names]) for title, names in self.SECTIONS]
+
+    def other_fields(self) -> list[forms.BoundField]:
+        """Fields outside the sections (the team, the version), in declaration order."""
+        placed = {name for _title, names in self.SECTIONS for name in names}
+        return [
+            self[name]
+            for name in self.fields
+            if name not in placed and name != "confirm_identifiers"
+        ]
+
     def survivor_link(self) -> SurvivorLink:
         chosen = self.cleaned_data.get("same_survivor_as") or ""
         if chosen == SEPARATE:

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from casebook.cases import access
 from casebook.cases.selectors import overseen_cases
-from casebook.web.client import SignedInRequest
+from casebook.web.client import SignedInRequest, submitted
 from casebook.web.decorators import case_or_404, case_url
 from casebook.web.forms.oversight import BreakGlassForm
 
@@ -35,7 +35,7 @@ def case_break_glass(request: SignedInRequest, reference: str) -> HttpResponse:
             "casebook/case_detail.html",
             {"record": record, "can_edit": False, "can_delete": False},
         )
-    form = BreakGlassForm(request.POST or None)
+    form = BreakGlassForm(submitted(request))
     if request.method == "POST" and form.is_valid():
         request.session[PENDING] = {"reference": reference, "reason": form.cleaned_data["reason"]}
         return redirect("casebook:case_break_glass", reference=reference)

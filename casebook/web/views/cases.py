@@ -24,6 +24,7 @@ from casebook.cases.selectors import (
 )
 from casebook.roles import Role, role_of
 from casebook.web import drafting
+from casebook.web.client import submitted
 from casebook.web.decorators import attempt_label, case_or_404, case_url, role_required
 from casebook.web.forms.cases import CaseCreateForm, CaseDeleteForm, CaseEditForm, CaseFilterForm
 
@@ -85,7 +86,7 @@ def case_create(request):
         return drafting.save_and_return(request, CaseCreateForm, None)
     initial, draft = drafting.reopened(request, CaseCreateForm)
     form = CaseCreateForm(
-        request.POST or None, initial=initial, teams=teams, linkable=linkable_cases(request.user)
+        submitted(request), initial=initial, teams=teams, linkable=linkable_cases(request.user)
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -207,7 +208,7 @@ def case_edit(request, reference):
 def case_delete(request, reference):
     """Delete after the reference is typed again. Shows no testimony."""
     case = case_or_404(request, deletable_cases(request.user), reference)
-    form = CaseDeleteForm(request.POST or None, case=case)
+    form = CaseDeleteForm(submitted(request), case=case)
     if request.method == "POST":
         if form.is_valid():
             services.case_delete(actor=request.user, case=case)

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from casebook.cases.access import record_denial
 from casebook.cases.selectors import grant_holders, overseen_cases
 from casebook.cases.sharing import SharingRefused, case_share, case_unshare, sharing_targets
+from casebook.web.client import submitted
 from casebook.web.decorators import attempt_label, case_or_404, case_url
 from casebook.web.forms.oversight import HolderForm
 
@@ -30,7 +31,7 @@ def case_sharing(request, reference):
         request, overseen_cases(request.user).select_related("author", "team"), reference
     )
     people, teams = sharing_targets(request.user)
-    form = HolderForm(request.POST or None, people=people, teams=teams)
+    form = HolderForm(submitted(request), people=people, teams=teams)
     if request.method == "POST":
         if not form.is_valid():
             record_denial(request.user, case.reference, attempted=attempt_label(request))

@@ -23,6 +23,7 @@ from casebook.accounts.second_factor import (
 )
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor, Outcome
+from casebook.web.client import submitted
 from casebook.web.forms.sign_in import TokenForm
 
 SETUP_SESSION_KEY = "casebook_mfa_setup_device"
@@ -46,7 +47,7 @@ def mfa_verify(request):
         return redirect("login")
     if request.user.is_verified():
         return redirect(_safe_next(request))
-    form = TokenForm(request.POST or None)
+    form = TokenForm(submitted(request))
     if request.method == "POST" and form.is_valid():
         device = match_token(request.user, form.code())
         if device is not None:
@@ -84,7 +85,7 @@ def mfa_setup(request):
         if device is None:
             messages.error(request, _("Set-up expired. Scan the new code below."))
             return redirect("mfa_setup")
-    form = TokenForm(request.POST or None)
+    form = TokenForm(submitted(request))
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.code()):
             codes = totp_device_confirm(request.user, device)
