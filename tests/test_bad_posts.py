@@ -32,3 +32,12 @@ class EmptyOrForeignPostTests(CastTestCase):
             assert response.status_code == 400, body
             assert "FICTIONAL" not in response.content.decode()
         assert not AccessEvent.objects.filter(action="case.break_glass").exists()
+
+
+class MethodTests(CastTestCase):
+    def test_a_case_page_answers_only_what_it_serves(self):
+        factories.sign_in(self.client, self.author)
+        url = reverse("casebook:case_detail", args=[self.case.reference])
+        for method in ("delete", "put", "patch", "post"):
+            assert getattr(self.client, method)(url).status_code == 405, method
+        assert not AccessEvent.objects.filter(action="case.view").exists()  # nothing was read

@@ -120,6 +120,7 @@ def case_create(request):
 
 @sensitive_variables()
 @case_url
+@require_http_methods(["GET", "HEAD"])
 def case_detail(request, reference):
     try:
         record = access.case_read(user=request.user, reference=reference)
