@@ -48,10 +48,6 @@ def snapshot_slot(now: datetime) -> datetime:
     return SCHEDULE_ANCHOR + ((now - SCHEDULE_ANCHOR) // period) * period
 
 
-def next_snapshot_after(now: datetime) -> datetime:
-    return snapshot_slot(now) + timedelta(days=policy().snapshot_every_days)
-
-
 def current_snapshot() -> Snapshot | None:
     return Snapshot.objects.order_by("-taken_for").first()
 

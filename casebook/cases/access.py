@@ -18,7 +18,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor, Outcome
-from casebook.cases.drafts import DRAFT_TABLE, draft_target
+from casebook.cases.drafts import DRAFT_TABLE, draft_key, draft_target
 from casebook.cases.records import TESTIMONY_TABLE, CaseRecord, Pattern, Testimony
 from casebook.cases.selectors import (
     Access,
@@ -42,10 +42,9 @@ class DraftNotFound(Exception):
 
 @dataclass(frozen=True)
 class DraftRecord:
-    """A draft as its author reopens it: the case it edits, if any, and what was typed."""
+    """A draft as its author reopens it: what was typed."""
 
     id: uuid.UUID
-    case_reference: str
     form: dict[str, list[str]] = field(repr=False)
 
     def __repr__(self) -> str:
@@ -135,16 +134,13 @@ def draft_open(*, author: User, draft_id: uuid.UUID) -> DraftRecord:
     Raises DraftNotFound for a missing draft and for anyone else's, and records it."""
     with transaction.atomic():
         draft = (
-            CaseDraft.objects.select_related("case")
-            .filter(pk=draft_id, author=author)
+            CaseDraft.objects.filter(pk=draft_id, author=author)
             .exclude(expires_at__lt=timezone.now())
             .first()
         )
         if draft is not None:
             log.record(Action.DRAFT_OPEN, actor=Actor.of(author), target=draft_target(draft_id))
-            key = envelope.WrappedKey(
-                case_id=str(draft.pk), kek_version=draft.kek_version, wrapped=bytes(draft.wrapped)
-            )
+            key = draft_key(draft)
             opened = envelope.open_fields(
                 keys.keyring(), key, table=DRAFT_TABLE, sealed={"form": bytes(draft.sealed)}
             )
@@ -158,6 +154,5 @@ def draft_open(*, author: User, draft_id: uuid.UUID) -> DraftRecord:
         raise DraftNotFound
     return DraftRecord(
         id=draft.pk,
-        case_reference=draft.case.reference if draft.case else "",
         form=json.loads(opened["form"]),
     )

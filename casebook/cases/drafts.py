@@ -37,7 +37,8 @@ def draft_target(draft_id: uuid.UUID) -> str:
     return f"draft:{draft_id}"
 
 
-def _key_of(draft: CaseDraft) -> envelope.WrappedKey:
+def draft_key(draft: CaseDraft) -> envelope.WrappedKey:
+    """The draft's own data key, as wrapped on its row."""
     return envelope.WrappedKey(
         case_id=str(draft.pk), kek_version=draft.kek_version, wrapped=bytes(draft.wrapped)
     )
@@ -81,7 +82,7 @@ def draft_save(
             key = envelope.new_case_key(ring, case_id=str(draft.pk))
             draft.kek_version, draft.wrapped = key.kek_version, key.wrapped
         sealed = envelope.seal_fields(
-            ring, _key_of(draft), table=DRAFT_TABLE, fields={"form": text}
+            ring, draft_key(draft), table=DRAFT_TABLE, fields={"form": text}
         )
         draft.sealed = sealed["form"]
         draft.expires_at = timezone.now() + keep_for if keep_for else None

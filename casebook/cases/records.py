@@ -76,10 +76,6 @@ class SurvivorLink:
     reference: str = ""
     separate: bool = False
 
-    @property
-    def keeps(self) -> bool:
-        return not self.reference and not self.separate
-
 
 KEEP_SURVIVOR_LINK = SurvivorLink()
 

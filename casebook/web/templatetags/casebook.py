@@ -10,9 +10,6 @@ from casebook.roles import Role
 
 register = template.Library()
 
-# Roles the access log records beyond the four of Casebook.
-OTHER_ACTORS = {"anonymous", "system", "none"}
-
 
 @register.filter
 def role_label(code: str) -> str:
