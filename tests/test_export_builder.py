@@ -6,7 +6,7 @@ import io
 
 from django.urls import reverse
 
-from casebook.models import PrivacyCharge
+from casebook.models import AccessEvent, PrivacyCharge
 from tests import factories
 from tests.cast import CastTestCase
 from tests.factories import policy
@@ -50,11 +50,13 @@ class ExportBuilderTests(CastTestCase):
         assert refused.status_code == 429
         assert refused["Content-Type"].startswith("text/html")
         assert "your privacy budget left this month is 0" in refused.content.decode()
+        denial = AccessEvent.objects.get(action="export.create", outcome="denied")
+        assert denial.details == {"dimensions": "gender", "result": "429"}
         assert PrivacyCharge.objects.count() == 1
 
     def test_the_same_dimension_twice_is_refused_with_a_message(self):
         response = self.client.get(BUILDER, {"first": "year", "second": "year", "format": "csv"})
-        assert (
-            response.status_code == 400
-            and "Choose each dimension once." in response.content.decode()
-        )
+        assert response.status_code == 400
+        assert "Choose each dimension once." in response.content.decode()
+        refused = AccessEvent.objects.get(action="export.create", outcome="denied")
+        assert refused.details == {"dimensions": "year,year", "result": "400"}

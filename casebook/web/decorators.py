@@ -48,14 +48,22 @@ def role_required(*roles: Role) -> Callable[[View], View]:
     return decorator
 
 
-def release_refused(request: HttpRequest, message: str, status: int) -> HttpResponse:
-    """A refused release: recorded as a denial (the request's dimensions, never counts)."""
+def record_release_refusal(request: HttpRequest, status: int) -> None:
+    """Record a refused release as a denial (the request's dimensions, never counts)."""
+    asked = request.GET.get("dimensions") or ",".join(
+        request.GET.get(name, "") for name in ("first", "second", "third")
+    ).strip(",")
     log.record(
         Action.EXPORT_CREATE,
         actor=Actor.of(request.user),
         outcome=Outcome.DENIED,
-        details={"dimensions": request.GET.get("dimensions", "")[:100], "result": str(status)},
+        details={"dimensions": asked[:100], "result": str(status)},
     )
+
+
+def release_refused(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    """A refused release for an API client: recorded, and answered in JSON."""
+    record_release_refusal(request, status)
     return JsonResponse({"error": message}, status=status)
 
 

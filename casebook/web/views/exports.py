@@ -14,7 +14,12 @@ from casebook.accounts.preferences import LANGUAGES
 from casebook.aggregates import disclosure, releases
 from casebook.roles import Role
 from casebook.web.client import SignedInRequest
-from casebook.web.decorators import release_refused, role_required, same_origin_only
+from casebook.web.decorators import (
+    record_release_refusal,
+    release_refused,
+    role_required,
+    same_origin_only,
+)
 from casebook.web.exporting import table_response
 from casebook.web.forms.exports import ExportForm
 
@@ -66,10 +71,11 @@ def export_builder(request: SignedInRequest) -> HttpResponse:
     budget left, then download it. Refusals are told on the page."""
     form = ExportForm(request.GET or None)
     context: dict[str, object] = {"form": form, "quote": None}
+    if not form.is_bound:
+        return render(request, "casebook/export_builder.html", context)
     if not form.is_valid():
-        return render(
-            request, "casebook/export_builder.html", context, status=400 if form.is_bound else 200
-        )
+        record_release_refusal(request, 400)
+        return render(request, "casebook/export_builder.html", context, status=400)
     dimensions = form.dimensions()
     try:
         context["quote"] = releases.export_quote(requester=request.user, dimensions=dimensions)
@@ -90,6 +96,6 @@ def export_builder(request: SignedInRequest) -> HttpResponse:
 def _refused_page(
     request: SignedInRequest, context: dict[str, object], message: str, status: int
 ) -> HttpResponse:
-    release_refused(request, message, status)  # recorded as a denial, like the API's
+    record_release_refusal(request, status)
     context["refusal"] = message
     return render(request, "casebook/export_builder.html", context, status=status)
