@@ -16,6 +16,7 @@ from casebook.audit.log import request_id_var
 
 ACCEPTED_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 OPEN_PATHS = ("/static/", "/accounts/logout/")
+CHOSEN_LANGUAGE = "casebook_language"  # session key: the signed-in person's choice
 
 
 class RequestIdMiddleware:
@@ -69,7 +70,12 @@ class AccountLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        chosen = language_of(request.user)
+        chosen = None
+        if request.user.is_authenticated:
+            # Read from the account once per session ("" when none was chosen).
+            if CHOSEN_LANGUAGE not in request.session:
+                request.session[CHOSEN_LANGUAGE] = language_of(request.user) or ""
+            chosen = request.session[CHOSEN_LANGUAGE]
         if chosen:
             translation.activate(chosen)
             request.LANGUAGE_CODE = chosen

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from casebook.accounts.preferences import LANGUAGES, language_choose
+from casebook.web.middleware import CHOSEN_LANGUAGE
 
 ONE_YEAR = 365 * 24 * 60 * 60
 
@@ -27,6 +28,7 @@ def language_set(request: HttpRequest) -> HttpResponse:
         target = "/"
     if request.user.is_authenticated:
         language_choose(user=request.user, language=language)
+        request.session[CHOSEN_LANGUAGE] = language
     response = redirect(target)
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
