@@ -1,9 +1,19 @@
-"""Casebook's pages by URL: cases, exports, the dashboard and the auditor's workspace."""
+"""Casebook's pages by URL: cases, exports, the dashboard, the auditor's workspace and
+the administrator's people pages."""
 
 from django.urls import path, register_converter
 
 from casebook.references import REFERENCE_PATTERN
-from casebook.web.views import audit_log, break_glass, cases, dashboard, exports, sharing
+from casebook.web.views import (
+    audit_log,
+    break_glass,
+    cases,
+    dashboard,
+    exports,
+    memberships,
+    people,
+    sharing,
+)
 
 
 class ReferenceConverter:
@@ -26,6 +36,13 @@ urlpatterns = [
     path("audit/", audit_log.access_log, name="access_log"),
     path("audit/access-log.csv", audit_log.access_log_csv, name="access_log_csv"),
     path("audit/verify/", audit_log.access_log_verify, name="access_log_verify"),
+    path("people/", people.people_list, name="people_list"),
+    path("people/invite/", people.person_invite, name="person_invite"),
+    path("people/<int:user_id>/", people.person_detail, name="person_detail"),
+    path("people/<int:user_id>/invite/", people.person_reinvite, name="person_reinvite"),
+    path("people/<int:user_id>/unlock/", people.person_unlock, name="person_unlock"),
+    path("people/<int:user_id>/deactivate/", people.person_deactivate, name="person_deactivate"),
+    path("team/requests/", memberships.membership_requests, name="membership_requests"),
     path("cases/", cases.case_list, name="case_list"),
     path("cases/new/", cases.case_create, name="case_create"),
     path("cases/<ref:reference>/", cases.case_detail, name="case_detail"),

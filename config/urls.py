@@ -2,14 +2,16 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from casebook.web.views import language, sign_in, start
+from casebook.web.views import invitation, language, sign_in, start
 
 urlpatterns = [
     path("", start.start, name="start"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/mfa/verify/", sign_in.mfa_verify, name="mfa_verify"),
-    path("accounts/mfa/setup/", sign_in.mfa_setup, name="mfa_setup"),
+    path("accounts/mfa/missing/", sign_in.mfa_missing, name="mfa_missing"),
+    path("invitation/", invitation.invitation_accept_page, name="invitation_accept"),
+    path("invitation/<str:token>/", invitation.invitation_open, name="invitation_open"),
     path(
         "accounts/password/",
         sign_in.CasebookPasswordChangeView.as_view(),

@@ -38,7 +38,9 @@ def team(name: str = "Test Team Alpha") -> Team:
 
 
 def user(username: str, role: Role, team_name: str | None = None) -> User:
-    return account_create(username=username, role=role, password=PASSWORD, team_name=team_name)
+    return account_create(
+        username=username, role=role, password=PASSWORD, team_name=team_name, team_approved=True
+    )
 
 
 def pattern(**overrides) -> Pattern:

@@ -132,5 +132,6 @@ class FuzzTests(WithCast, TestCase):
         self.client.force_login(self.supervisor)  # password only: owes the second factor
         response = self.client.post(reverse("mfa_verify"), data)
         assert response.status_code < 500
-        response = self.client.post(reverse("mfa_setup"), data)
+        self.client.logout()
+        response = self.client.post(reverse("invitation_accept"), data)
         assert response.status_code < 500

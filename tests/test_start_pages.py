@@ -14,7 +14,7 @@ class StartPageTests(CastTestCase):
             (self.author, reverse("casebook:case_list")),
             (self.supervisor, reverse("casebook:case_list")),
             (self.auditor, reverse("casebook:access_log")),
-            (self.administrator, reverse("admin:index")),
+            (self.administrator, reverse("casebook:people_list")),
         ):
             factories.sign_in(self.client, user)
             response = self.client.get("/", follow=True)
@@ -31,7 +31,7 @@ class StartPageTests(CastTestCase):
 
     def test_before_the_second_step_the_header_offers_only_signing_out(self):
         self.client.force_login(self.supervisor)  # password passed, second factor not yet
-        page = self.client.get(reverse("mfa_setup")).content.decode()
+        page = self.client.get(reverse("mfa_missing")).content.decode()
         assert "Sign out" in page
         for link in ("/cases/", "/dashboard/", "/accounts/password/"):
             assert f'href="{link}"' not in page, link

@@ -46,7 +46,16 @@ EXPECTED = {
     "accounts/login/": everyone(200),
     "accounts/logout/": everyone(405),  # sign-out is POST only
     "accounts/mfa/verify/": everyone(302),  # anonymous: to sign-in; verified: onward
-    "accounts/mfa/setup/": everyone(302),  # anonymous: to sign-in; enrolled: nothing to do
+    "accounts/mfa/missing/": everyone(302),  # anonymous: to sign-in; enrolled: onward
+    "invitation/": everyone(404),  # no invitation in this session
+    "invitation/<str:token>/": only(ROLES[1:], allowed=409, anonymous=302),  # sign out first
+    "people/": only({"administrator"}),
+    "people/invite/": only({"administrator"}),
+    "people/<int:user_id>/": only({"administrator"}, allowed=404),  # no such account
+    "people/<int:user_id>/invite/": only({"administrator"}, allowed=405),  # POST only
+    "people/<int:user_id>/unlock/": only({"administrator"}, allowed=405),
+    "people/<int:user_id>/deactivate/": only({"administrator"}, allowed=405),
+    "team/requests/": only({"supervisor"}),
     "accounts/password/": only(ROLES[1:], refused=200),
     "language/": everyone(405),  # choosing a language is POST only
     "exports/aggregate": only({"supervisor"}),

@@ -9,6 +9,8 @@ SAMPLE = [
     (r"<path:content_type_id>", "1"),
     (r"<path:object_id>", "1"),
     (r"<int:pk>", "1"),
+    (r"<int:user_id>", "999999"),
+    (r"<str:token>", "no-such-invitation"),
     (r"<id>", "1"),
     (r"^(?P<app_label>", "auth/"),
     (r"(?P<url>.*)$", "no-such-page/"),

@@ -35,3 +35,7 @@ def teams_of(user: User | AnonymousUser) -> QuerySet[Team]:
     if not user.is_authenticated:
         return Team.objects.none()
     return Team.objects.filter(group__user=user)
+
+
+def team_names() -> list[str]:
+    return list(Team.objects.order_by("name").values_list("name", flat=True))

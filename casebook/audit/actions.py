@@ -66,6 +66,21 @@ class Action:
     AUTH_MFA_RESET = register("auth.mfa_reset", "Deleted a user's second-factor device")
     AUTH_PASSWORD_CHANGE = register("auth.password_change", "Changed the password")
     ACCOUNT_CREATE = register("account.create", "Created an account")
+    ACCOUNT_INVITE = register("account.invite", "Made an invitation link for an account")
+    ACCOUNT_REINVITE = register(
+        "account.reinvite", "Re-invited a person: their password and second factors removed"
+    )
+    ACCOUNT_INVITE_ACCEPT = register(
+        "account.invite_accept", "Accepted an invitation: set own password and second factor"
+    )
+    ACCOUNT_INVITE_REFUSED = register(
+        "account.invite_refused", "Refused an invitation link (used, expired or unknown)"
+    )
+    ACCOUNT_UNLOCK = register("account.unlock", "Unlocked an account locked after failures")
+    ACCOUNT_DEACTIVATE = register("account.deactivate", "Deactivated an account")
+    TEAM_JOIN_REQUEST = register("team.join_request", "Asked for a caseworker to join a team")
+    TEAM_JOIN_APPROVE = register("team.join_approve", "Approved a caseworker joining a team")
+    TEAM_JOIN_DECLINE = register("team.join_decline", "Declined a caseworker joining a team")
     KEYS_ROTATE = register("keys.rotate", "Re-wrapped data keys under a new key version")
     LOG_VIEW = register("log.view", "Viewed the access log")
     LOG_EXPORT = register("log.export", "Downloaded the access log as CSV")
@@ -77,6 +92,20 @@ class Action:
     DRAFT_DESTROY = register("draft.destroy", "Destroyed a draft and its data key")
     JOB_RUN = register("job.run", "Ran a timed job")
     JOB_FAILED = register("job.failed", "A timed job failed (nothing it did was kept)")
+
+
+# What auditors see flagged beside break-glass: changes to who may sign in, and how.
+FLAGGED_ACTIONS = frozenset(
+    {
+        Action.CASE_BREAK_GLASS,
+        Action.ACCOUNT_CREATE,
+        Action.ACCOUNT_INVITE,
+        Action.ACCOUNT_REINVITE,
+        Action.ACCOUNT_UNLOCK,
+        Action.ACCOUNT_DEACTIVATE,
+        Action.AUTH_MFA_RESET,
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from casebook.audit.actions import Action
+from casebook.audit.actions import FLAGGED_ACTIONS, Action
 from casebook.models import AccessCheckpoint, AccessEvent
 
 PAGE = 50
@@ -21,6 +21,7 @@ class EventFilter:
     outcome: str = ""
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    flagged: bool = False  # only what auditors see flagged (FLAGGED_ACTIONS)
 
 
 def filtered_events(chosen: EventFilter) -> QuerySet[AccessEvent]:
@@ -30,6 +31,8 @@ def filtered_events(chosen: EventFilter) -> QuerySet[AccessEvent]:
         events = events.filter(actor_username__icontains=chosen.actor)
     if chosen.action:
         events = events.filter(action=chosen.action)
+    if chosen.flagged:
+        events = events.filter(action__in=FLAGGED_ACTIONS)
     if chosen.target:
         events = events.filter(target=chosen.target)
     if chosen.outcome:
@@ -98,6 +101,7 @@ class Alerts:
     """What needs an auditor's look, at the top of the workspace."""
 
     break_glass: int  # openings by break-glass in the last ALERT_DAYS days
+    account_changes: int  # flagged changes to accounts in the last ALERT_DAYS days
     broken_verifications: int  # verifications that found the chain broken, ever
     checkpoint_missing: bool
     checkpoint_stale: bool  # the newest one is older than ALERT_DAYS days
@@ -106,6 +110,7 @@ class Alerts:
     def any(self) -> bool:
         return bool(
             self.break_glass
+            or self.account_changes
             or self.broken_verifications
             or self.checkpoint_missing
             or self.checkpoint_stale
@@ -118,6 +123,9 @@ def alerts(now: dt.datetime) -> Alerts:
     newest = AccessCheckpoint.objects.order_by("-seq").values_list("signed_at", flat=True).first()
     return Alerts(
         break_glass=recent.filter(action=Action.CASE_BREAK_GLASS).count(),
+        account_changes=recent.filter(
+            action__in=FLAGGED_ACTIONS - {Action.CASE_BREAK_GLASS}
+        ).count(),
         broken_verifications=AccessEvent.objects.filter(
             action=Action.LOG_VERIFY, outcome="denied"
         ).count(),

@@ -83,7 +83,11 @@ def demo_seed(*, password: str, case_count: int = DEMO_CASE_COUNT, seed: int = 7
         for username, role, team in DEMO_ACCOUNTS:
             if not User.objects.filter(username=username).exists():
                 user = account_create(
-                    username=username, role=role, password=password, team_name=team
+                    username=username,
+                    role=role,
+                    password=password,
+                    team_name=team,
+                    team_approved=True,
                 )
                 created["accounts"] += 1
                 if role in MFA_ROLES:

@@ -1,5 +1,5 @@
 """Casebook's tables: cases and their keys, the access log, snapshots and releases, jobs,
-and what accounts choose for themselves."""
+invitations, and what accounts choose for themselves."""
 
 from casebook.models.access_log import AccessCheckpoint, AccessEvent, VerificationRun
 from casebook.models.accounts import AuthenticatorDevice, BackupCodeList, LanguagePreference
@@ -15,6 +15,7 @@ from casebook.models.cases import (
     Team,
 )
 from casebook.models.drafts import CaseDraft
+from casebook.models.invitations import Invitation, MembershipRequest
 from casebook.models.jobs import JobRun
 from casebook.models.releases import DashboardPanel, PrivacyCharge, Release
 from casebook.models.snapshots import (
@@ -38,9 +39,11 @@ __all__ = [
     "CaseTestimony",
     "CaseUserGrant",
     "DashboardPanel",
+    "Invitation",
     "JobRun",
     "KeyCheck",
     "LanguagePreference",
+    "MembershipRequest",
     "PrivacyCharge",
     "Release",
     "Snapshot",

@@ -61,6 +61,9 @@ class VerificationRun(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     requested_at = models.DateTimeField(unique=True)
+    started_at = models.DateTimeField(null=True)
+    to_check = models.BigIntegerField(null=True)  # the log's length when the run started
+    checked = models.BigIntegerField(default=0)  # events verified so far
     finished_at = models.DateTimeField(null=True)
     intact = models.BooleanField(null=True)
     events = models.BigIntegerField(null=True)

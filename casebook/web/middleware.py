@@ -15,7 +15,7 @@ from casebook.accounts.second_factor import mfa_required
 from casebook.audit.log import request_id_var
 
 ACCEPTED_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-OPEN_PATHS = ("/static/", "/accounts/logout/")
+OPEN_PATHS = ("/static/", "/accounts/logout/", "/invitation/")
 CHOSEN_LANGUAGE = "casebook_language"  # session key: the signed-in person's choice
 
 
@@ -40,7 +40,8 @@ class RequestIdMiddleware:
 
 
 class MFARequiredMiddleware:
-    """A signed-in user who owes a second factor reaches only enrolment or verification."""
+    """A signed-in user who owes a second factor reaches only its verification (or, with
+    no device at all, the page that says to ask for an invitation)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -53,12 +54,12 @@ class MFARequiredMiddleware:
             or request.path.startswith(OPEN_PATHS)
         ):
             return self.get_response(request)
-        verify, setup = reverse("mfa_verify"), reverse("mfa_setup")
+        verify, missing = reverse("mfa_verify"), reverse("mfa_missing")
         if user_has_device(user):
             if request.path != verify:
                 return redirect(f"{verify}?next={request.get_full_path()}")
-        elif mfa_required(user) and request.path != setup:
-            return redirect(setup)
+        elif mfa_required(user) and request.path != missing:
+            return redirect(missing)
         return self.get_response(request)
 
 

@@ -23,6 +23,11 @@ class EventFilterForm(forms.Form):
         required=False,
         choices=[("", _("Any")), ("allowed", _("Allowed")), ("denied", _("Denied"))],
     )
+    flagged = forms.BooleanField(
+        label=_("Only flagged events"),
+        required=False,
+        help_text=_("Break-glass openings and changes to accounts."),
+    )
     date_from = forms.DateField(
         label=_("From (UTC date)"), required=False, help_text=_("YYYY-MM-DD, e.g. 2026-03-01")
     )
@@ -68,4 +73,5 @@ class EventFilterForm(forms.Form):
             outcome=data["outcome"],
             date_from=data["date_from"],
             date_to=data["date_to"],
+            flagged=data["flagged"],
         )

@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from casebook.audit import log
-from casebook.audit.actions import Action, Actor
+from casebook.audit.actions import FLAGGED_ACTIONS, Action, Actor
 from casebook.audit.queries import alerts, chain_status, event_page, filtered_events
 from casebook.audit.verification_runs import latest_verification, verification_request
 from casebook.roles import Role
@@ -48,6 +48,7 @@ def access_log(request):
             "status": chain_status(),
             "query": query.urlencode(),
             "break_glass": Action.CASE_BREAK_GLASS,
+            "flagged": FLAGGED_ACTIONS,
             "alerts": alerts(timezone.now()),
             "verification": latest_verification(),
         },

@@ -1,6 +1,7 @@
-"""The second factor at sign-in (verification and enrolment) and password changes."""
+"""The second factor at sign-in, accounts without one, and password changes.
 
-import segno
+Enrolment happens only through an invitation (casebook.web.views.invitation)."""
+
 from django.contrib import messages
 from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.views import PasswordChangeView
@@ -11,22 +12,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods
-from django_otp import devices_for_user, match_token
+from django.views.decorators.http import require_GET, require_http_methods
 from django_otp import login as otp_login
+from django_otp import match_token, user_has_device
 
-from casebook.accounts.second_factor import (
-    totp_device_confirm,
-    totp_device_pending,
-    totp_device_start,
-    totp_secret_text,
-)
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor, Outcome
 from casebook.web.client import submitted
 from casebook.web.forms.sign_in import TokenForm
 
-SETUP_SESSION_KEY = "casebook_mfa_setup_device"
+MISSING_RECORDED_KEY = "casebook_mfa_missing_recorded"
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -66,42 +61,23 @@ def mfa_verify(request):
 
 
 @never_cache
-@sensitive_post_parameters("token")
-@require_http_methods(["GET", "POST"])
-def mfa_setup(request):
-    """Enrolment: a TOTP device confirmed by one code, then backup codes shown once."""
+@require_GET
+def mfa_missing(request):
+    """An account without a second factor goes no further than this page: only a new
+    invitation (from an administrator) enrols one. Recorded once per session."""
     if not request.user.is_authenticated:
         return redirect("login")
-    if any(devices_for_user(request.user, confirmed=True)):
-        messages.info(request, _("Your second factor is already set up."))
+    if user_has_device(request.user):
         return redirect("/")
-    if request.method == "GET":
-        # A new key on every visit, tied to this session: a key seen by someone else
-        # (who had the password) is never the one the real user confirms.
-        device = totp_device_start(request.user)
-        request.session[SETUP_SESSION_KEY] = device.pk
-    else:
-        device = totp_device_pending(request.user, request.session.get(SETUP_SESSION_KEY))
-        if device is None:
-            messages.error(request, _("Set-up expired. Scan the new code below."))
-            return redirect("mfa_setup")
-    form = TokenForm(submitted(request))
-    if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.code()):
-            codes = totp_device_confirm(request.user, device)
-            otp_login(request, device)
-            log.record(Action.AUTH_MFA_ENROL, actor=Actor.of(request.user))
-            return render(request, "registration/mfa_backup_codes.html", {"codes": codes})
-        log.record(Action.AUTH_MFA_FAILED, actor=Actor.of(request.user), outcome=Outcome.DENIED)
-        form.add_error("token", _("That code is not valid. Check the clock of your device."))
-    qr = segno.make(device.config_url, error="m").svg_inline(scale=4, dark="#000", light="#fff")
-    status = 400 if form.is_bound and form.errors else 200
-    return render(
-        request,
-        "registration/mfa_setup.html",
-        {"form": form, "qr": qr, "secret": totp_secret_text(device)},
-        status=status,
-    )
+    if not request.session.get(MISSING_RECORDED_KEY):
+        log.record(
+            Action.PAGE_DENIED,
+            actor=Actor.of(request.user),
+            outcome=Outcome.DENIED,
+            target="mfa_missing",
+        )
+        request.session[MISSING_RECORDED_KEY] = True
+    return render(request, "registration/mfa_missing.html", status=403)
 
 
 class CasebookPasswordChangeView(PasswordChangeView):

@@ -9,7 +9,7 @@ START_PAGES = {
     Role.CASEWORKER: "casebook:case_list",
     Role.SUPERVISOR: "casebook:case_list",
     Role.AUDITOR: "casebook:access_log",
-    Role.ADMINISTRATOR: "admin:index",
+    Role.ADMINISTRATOR: "casebook:people_list",
 }
 
 

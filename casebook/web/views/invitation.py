@@ -1,0 +1,95 @@
+"""Accepting an invitation: the invited person sets their own password and enrols their
+own authenticator, and is shown their backup codes once.
+
+The link's token is moved into the (signed-out) session at once, so that it is not in
+the address of the page that shows the key, nor sent on as a referrer.
+"""
+
+import segno
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods
+
+from casebook.accounts.invitations import (
+    InvitationSpent,
+    invitation_accept,
+    invitation_find,
+)
+from casebook.accounts.second_factor import (
+    totp_device_pending,
+    totp_device_start,
+    totp_secret_text,
+)
+from casebook.audit import log
+from casebook.audit.actions import Action, Actor, Outcome
+from casebook.audit.flood import first_in_a_minute
+from casebook.web.client import client_ip, submitted
+from casebook.web.forms.people import InvitationAcceptForm
+
+TOKEN_KEY = "casebook_invitation"  # noqa: S105 -- a session key's name, not a secret
+DEVICE_KEY = "casebook_invitation_device"
+
+
+@never_cache
+@require_GET
+def invitation_open(request, token):
+    if request.user.is_authenticated:
+        # Never signed out by a link: the person signs out first, then opens it again.
+        return render(
+            request, "registration/invitation_invalid.html", {"signed_in": True}, status=409
+        )
+    request.session[TOKEN_KEY] = token
+    return redirect("invitation_accept")
+
+
+def _refused(request):
+    """Used, expired, voided or unknown: one page for all, recorded (once a minute per
+    address, as other anonymous refusals), never naming the token."""
+    if first_in_a_minute(f"invitation:{client_ip(request)}"):
+        log.record(Action.ACCOUNT_INVITE_REFUSED, actor=Actor.of(None), outcome=Outcome.DENIED)
+    return render(request, "registration/invitation_invalid.html", status=404)
+
+
+@never_cache
+@sensitive_post_parameters("new_password1", "new_password2", "token")
+@require_http_methods(["GET", "POST"])
+def invitation_accept_page(request):
+    invitation = invitation_find(str(request.session.get(TOKEN_KEY, "")))
+    if invitation is None or request.user.is_authenticated:
+        return _refused(request)
+    user = invitation.user
+    if request.method == "GET":
+        # A new key on every visit: a key seen on an abandoned page is never confirmed.
+        device = totp_device_start(user)
+        request.session[DEVICE_KEY] = device.pk
+    else:
+        device = totp_device_pending(user, request.session.get(DEVICE_KEY))
+        if device is None:
+            return redirect("invitation_accept")
+    form = InvitationAcceptForm(user, submitted(request))
+    if request.method == "POST" and form.is_valid():
+        password = form.cleaned_data["new_password1"]  # the validators have passed
+        if device.verify_token(form.code()):
+            try:
+                codes = invitation_accept(invitation, password=password, device=device)
+            except InvitationSpent:
+                return _refused(request)
+            request.session.pop(TOKEN_KEY, None)
+            request.session.pop(DEVICE_KEY, None)
+            return render(
+                request,
+                "registration/mfa_backup_codes.html",
+                {"codes": codes, "signed_out": True},
+            )
+        else:
+            log.record(Action.AUTH_MFA_FAILED, actor=Actor.of(user), outcome=Outcome.DENIED)
+            form.add_error("token", _("That code is not valid. Check the clock of your device."))
+    qr = segno.make(device.config_url, error="m").svg_inline(scale=4, dark="#000", light="#fff")
+    return render(
+        request,
+        "registration/invitation.html",
+        {"form": form, "qr": qr, "secret": totp_secret_text(device), "invited": user},
+        status=400 if form.is_bound and form.errors else 200,
+    )
