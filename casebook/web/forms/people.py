@@ -16,7 +16,7 @@ class InviteForm(forms.Form):
         max_length=150,
         help_text=_("Letters, digits and @ . + - _ only. Not the person's real name."),
     )
-    role = forms.ChoiceField(label=_("Role"), choices=[(r.value, r.label) for r in Role])
+    role = forms.ChoiceField(label=_("Role"))
     team = forms.ChoiceField(
         label=_("Team"),
         required=False,
@@ -28,6 +28,7 @@ class InviteForm(forms.Form):
 
     def __init__(self, *args: Any, teams: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(r.value, r.label) for r in Role]  # type: ignore[attr-defined]
         self.fields["team"].choices = [("", _("No team"))] + [(t, t) for t in teams]  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
