@@ -36,6 +36,21 @@ class DraftTests(CastTestCase):
         saved = AccessEvent.objects.filter(action="draft.save").get()
         assert saved.target == f"draft:{draft.pk}" and "FICTIONAL" not in str(saved.details)
 
+    def test_the_form_s_script_autosaves_into_one_draft_without_a_message(self):
+        page = self.client.get(CREATE).content.decode()
+        assert 'src="/static/casebook/autosave.js"' in page and "data-autosave" in page
+        data = factories.form_data(narrative=TYPED, save_draft="1")
+        first = self.client.post(CREATE, data, headers={"X-Casebook-Autosave": "1"})
+        assert first.status_code == 200 and first["Content-Type"] == "application/json"
+        draft_id = first.json()["draft"]
+        data["narrative"] = TYPED + " More typed a minute later."
+        data["draft"] = draft_id
+        again = self.client.post(CREATE, data, headers={"X-Casebook-Autosave": "1"})
+        assert again.json()["draft"] == draft_id
+        assert CaseDraft.objects.count() == 1
+        assert AccessEvent.objects.filter(action="draft.save").count() == 2
+        assert not list(self.client.get(CREATE).context["messages"])
+
     def test_a_draft_survives_a_reload_and_a_new_sign_in_and_its_opening_is_logged(self):
         draft = self.save_new_draft()
         self.client.logout()

@@ -11,8 +11,9 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casebook.cases import access
@@ -21,6 +22,7 @@ from casebook.models import CasePattern
 from casebook.web.client import SignedInRequest
 
 SAVE = "save_draft"  # the name of the form's "Save draft" button
+AUTOSAVE_HEADER = "X-Casebook-Autosave"  # sent by static/casebook/autosave.js
 
 
 def draft_id(value: str | None) -> uuid.UUID | None:
@@ -52,6 +54,9 @@ def save_and_return(
         )
     except DraftRefused:
         raise Http404 from None
+    if request.headers.get(AUTOSAVE_HEADER) == "1":
+        # The form's script saving once a minute: it keeps the draft's id, no message.
+        return JsonResponse({"draft": str(draft.pk), "saved_at": f"{timezone.now():%H:%M}"})
     messages.success(
         request,
         _("Draft saved, encrypted. Only you can open it; it is destroyed after %(days)s days.")
