@@ -1,16 +1,19 @@
 """The auditor's workspace: filters, keyset pages, CSV, chain status, and its own trace."""
 
 import csv
+import datetime as dt
 import io
+from unittest import mock
 
 from django.db import connection
 from django.test import TestCase
 from django.urls import reverse
+from django.utils import timezone
 
-from casebook.audit import log
+from casebook.audit import log, verification
 from casebook.audit.actions import Action, Actor, Outcome
 from casebook.jobs.runner import run_due_jobs
-from casebook.models import AccessEvent
+from casebook.models import AccessEvent, VerificationRun
 from casebook.roles import Role
 from tests import factories
 from tests.cast import CastTestCase
@@ -163,6 +166,39 @@ class VerifyNowTests(LoggedTransactionTestCase):
         assert "Broken: the first bad event is number 3" in page
         assert "A verification found the chain broken." in page  # an alert stays up
         assert AccessEvent.objects.filter(action="log.verify_request").count() == 2
+
+    def test_a_running_verification_shows_how_far_it_has_got(self):
+        seen = []
+
+        def watch(count):
+            seen.append((count, self.client.get(LOG).content.decode()))
+
+        self.client.post(reverse("casebook:access_log_verify"))
+        with mock.patch("casebook.audit.verification.CHUNK", 2):
+            original = verification.verify_log
+
+            def spy(*args, progress=None, **kwargs):
+                def both(count):
+                    progress(count)
+                    watch(count)
+
+                return original(*args, progress=both, **kwargs)
+
+            with mock.patch("casebook.audit.verification_runs.verify_log", spy):
+                run_due_jobs()
+        count, page = seen[0]
+        total = VerificationRun.objects.get().to_check
+        assert count == 2 and f"Verifying: 2 of {total} events checked so far" in page
+        assert "Intact:" in self.client.get(LOG).content.decode()
+
+    def test_a_run_whose_scheduler_stopped_is_replaced_by_a_new_request(self):
+        self.client.post(reverse("casebook:access_log_verify"))
+        VerificationRun.objects.update(started_at=timezone.now() - dt.timedelta(hours=7))
+        self.client.post(reverse("casebook:access_log_verify"))
+        assert VerificationRun.objects.count() == 2
+        assert "did not finish" not in self.client.get(LOG).content.decode()  # newest shown
+        stopped = VerificationRun.objects.order_by("requested_at").first()
+        assert stopped.finished_at is not None and stopped.intact is None
 
 
 class WorkspaceReadingTests(CastTestCase):

@@ -6,7 +6,7 @@ sequence number, and a log cut short of a checkpoint no longer reaches it.
 """
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -47,13 +47,21 @@ def _stored_events() -> Iterator[SimpleNamespace]:
         last = rows[-1][0]
 
 
+def log_length() -> int:
+    """The sequence number of the newest event (the number of events in an intact log)."""
+    return AccessEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+
+
 def verify_log(
-    extra_checkpoints: list[dict[str, Any]] | None = None, trusted_key: str | None = None
+    extra_checkpoints: list[dict[str, Any]] | None = None,
+    trusted_key: str | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> Verdict:
     """Recompute the chain, then check every stored and given checkpoint against it.
 
     With `trusted_key`, a checkpoint signed by any other key is rejected (an attacker
-    with database access could otherwise sign their own).
+    with database access could otherwise sign their own). `progress` is told how many
+    events have been verified, after every CHUNK of them.
     """
     expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
     hash_at: dict[int, str] = {}
@@ -70,6 +78,8 @@ def verify_log(
         if event.prev_hash != prev_hash or event_hash(fields, prev_hash) != event.hash:
             return _bad(count, expected_seq, prev_hash, checkpoints, event.seq, "hash mismatch")
         prev_hash, count = event.hash, count + 1
+        if progress is not None and count % CHUNK == 0:
+            progress(count)
         if event.seq in wanted:
             hash_at[event.seq] = event.hash
         expected_seq += 1

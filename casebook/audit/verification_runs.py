@@ -2,7 +2,8 @@
 scheduler, its verdict kept and recorded.
 
 A request records `log.verify_request`; the scheduler runs the same verification as
-`verify_access_log` (against the stored checkpoints and the trusted public key) and
+`verify_access_log` (against the stored checkpoints and the trusted public key),
+writing how many events it has checked as it goes (the workspace shows it), and
 records its verdict as `log.verify`, naming the first bad sequence number.
 """
 
@@ -14,13 +15,20 @@ from django.utils import timezone
 
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor, Outcome
-from casebook.audit.verification import trusted_public_key, verify_log
+from casebook.audit.verification import log_length, trusted_public_key, verify_log
 from casebook.models import VerificationRun
+
+ABANDONED_AFTER = dt.timedelta(hours=6)
 
 
 def verification_request(*, auditor: User) -> VerificationRun:
-    """Queue a verification (one at a time: an unfinished one is returned as it is)."""
+    """Queue a verification (one at a time: an unfinished one is returned as it is,
+    unless it started more than ABANDONED_AFTER ago: its scheduler was stopped)."""
     with transaction.atomic():
+        now = timezone.now()
+        VerificationRun.objects.filter(
+            finished_at__isnull=True, started_at__lt=now - ABANDONED_AFTER
+        ).update(finished_at=now, problem="abandoned: the scheduler stopped during the run")
         pending = VerificationRun.objects.filter(finished_at__isnull=True).first()
         if pending is not None:
             return pending
@@ -42,21 +50,28 @@ def verification_due(now: dt.datetime) -> dt.datetime | None:
 def verification_run(requested_at: dt.datetime) -> str:
     """Verify the chain for the request made at `requested_at`; record the verdict."""
     run = VerificationRun.objects.get(requested_at=requested_at)
-    verdict = verify_log(trusted_key=trusted_public_key())
+    runs = VerificationRun.objects.filter(pk=run.pk)
+    runs.update(started_at=timezone.now(), to_check=log_length(), checked=0)
+    verdict = verify_log(
+        trusted_key=trusted_public_key(), progress=lambda count: runs.update(checked=count)
+    )
+    run.refresh_from_db()
     run.finished_at = timezone.now()
+    run.checked = verdict.events
     run.intact = verdict.ok
     run.events = verdict.events
     run.first_bad_seq = verdict.first_bad_seq
     run.problem = verdict.problem[:100]
-    run.save()
     result = "intact" if verdict.ok else f"broken at {verdict.first_bad_seq}"
-    log.record(
-        Action.LOG_VERIFY,
-        actor=Actor.system("casebook_jobs"),
-        outcome=Outcome.ALLOWED if verdict.ok else Outcome.DENIED,
-        target=f"run:{run.pk}",
-        details={"result": result},
-    )
+    with transaction.atomic():
+        run.save()
+        log.record(
+            Action.LOG_VERIFY,
+            actor=Actor.system("casebook_jobs"),
+            outcome=Outcome.ALLOWED if verdict.ok else Outcome.DENIED,
+            target=f"run:{run.pk}",
+            details={"result": result},
+        )
     return "intact" if verdict.ok else f"broken_at_{verdict.first_bad_seq}"
 
 

@@ -4,7 +4,8 @@ Safe to start every minute, and twice at once: the whole check-run-claim of a jo
 one transaction under an advisory lock (PostgreSQL), and a unique (job, slot) row
 settles any race that remains. A job that fails leaves nothing behind and runs again
 at the next start; the failure is in the access log, named by its kind only (an error
-message could carry data).
+message could carry data). A long job (Job.long) claims its slot first and runs outside
+that transaction.
 """
 
 import datetime as dt
@@ -43,6 +44,8 @@ def run_due_jobs(now: dt.datetime | None = None) -> list[JobOutcome]:
 
 
 def _run_once(job: Job, slot: dt.datetime, moment: dt.datetime) -> JobOutcome:
+    if job.long:
+        return _run_long(job, slot, moment)
     try:
         with transaction.atomic():
             advisory_lock(JOBS_LOCK)
@@ -58,13 +61,36 @@ def _run_once(job: Job, slot: dt.datetime, moment: dt.datetime) -> JobOutcome:
         ):
             # Another scheduler claimed this slot first (where no advisory lock exists).
             return JobOutcome(job.name, slot, False, "already run")
-        kind = type(error).__name__
-        log.record(
-            Action.JOB_FAILED,
-            actor=ACTOR,
-            outcome=Outcome.DENIED,
-            target=job.name,
-            details={"result": kind},
-        )
-        return JobOutcome(job.name, slot, False, kind, failed=True)
+        return _failed(job, slot, error)
+    return JobOutcome(job.name, slot, True, result)
+
+
+def _failed(job: Job, slot: dt.datetime, error: Exception) -> JobOutcome:
+    kind = type(error).__name__
+    log.record(
+        Action.JOB_FAILED,
+        actor=ACTOR,
+        outcome=Outcome.DENIED,
+        target=job.name,
+        details={"result": kind},
+    )
+    return JobOutcome(job.name, slot, False, kind, failed=True)
+
+
+def _run_long(job: Job, slot: dt.datetime, moment: dt.datetime) -> JobOutcome:
+    """Claim the slot (under the lock), run with no transaction held, then record. A
+    failure frees the slot again, so the job runs at the next start."""
+    with transaction.atomic():
+        advisory_lock(JOBS_LOCK)
+        if JobRun.objects.filter(job=job.name, slot=slot).exists():
+            return JobOutcome(job.name, slot, False, "already run")
+        claim = JobRun.objects.create(job=job.name, slot=slot, finished_at=moment, result="running")
+    try:
+        result = job.run(slot)
+    except Exception as error:  # noqa: BLE001 -- any failure is recorded; the next job runs
+        JobRun.objects.filter(pk=claim.pk).delete()
+        return _failed(job, slot, error)
+    with transaction.atomic():
+        JobRun.objects.filter(pk=claim.pk).update(result=result[:200])
+        log.record(Action.JOB_RUN, actor=ACTOR, target=job.name, details={"result": result})
     return JobOutcome(job.name, slot, True, result)

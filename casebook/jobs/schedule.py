@@ -23,6 +23,9 @@ class Job:
     # Runs for a slot; says what it did as a short code for the access log (never a count
     # of cases).
     run: Callable[[dt.datetime], str]
+    # A long job that only reads until its last step (verification) runs outside the
+    # scheduler's transaction, so that the progress it writes is seen while it runs.
+    long: bool = False
 
 
 def _snapshot_run(slot: dt.datetime) -> str:
@@ -59,5 +62,5 @@ JOBS = (
     # A stash cannot be opened after its hour and is destroyed within 15 minutes of it.
     Job("drafts", _quarter_hourly, _drafts_run),
     # An auditor's "Verify now": the slot is the request's time.
-    Job("verification", verification_due, verification_run),
+    Job("verification", verification_due, verification_run, long=True),
 )
