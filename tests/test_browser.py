@@ -4,69 +4,23 @@ back; once in English and once in Korean. The pages must work under the strict
 Content-Security-Policy."""
 
 import os
-import shutil
 
-import pytest
 from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from django.test import override_settings
 
 from casebook.models import CasePattern, CaseTestimony
 from casebook.roles import Role
 from tests import factories
+from tests.browser import (
+    InBrowser,
+    PageChecks,
+    authenticator,
+    current_code,
+    skip_without_chromium,
+)
 from tests.transactional import LoggedTransactionTestCase
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-if os.environ.get("CASEBOOK_REQUIRE_BROWSER") != "1" and not os.path.exists(CHROMIUM):
-    pytest.skip(
-        "Chromium is not installed (CI installs it and requires it)", allow_module_level=True
-    )
-
-
-def authenticator(user):
-    """A confirmed authenticator device for `user` (as if they had enrolled)."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    return TOTPDevice.objects.create(user=user, name="browser test", confirmed=True)
-
-
-def current_code(device) -> str:
-    from django_otp.oath import totp
-
-    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
-
-
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-class InBrowser:
-    """Mixin for a live-server test case: one Chromium for the class (self.browser)."""
-
-    @classmethod
-    def setUpClass(cls):
-        # Playwright's sync API runs an event loop in this thread; the ORM calls in the
-        # test itself are synchronous and safe.
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-        super().setUpClass()
-        from playwright.sync_api import sync_playwright
-
-        cls.playwright = sync_playwright().start()
-        cls.browser = cls.playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.browser.close()
-        cls.playwright.stop()
-        super().tearDownClass()
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+skip_without_chromium()
 
 
 # The live server speaks plain HTTP, so its cookies cannot be Secure here; production's
@@ -176,62 +130,60 @@ class CaseworkerInBrowserTests(InBrowser, LoggedTransactionTestCase, StaticLiveS
 
 
 @override_settings(SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False)
-class NarrowScreenTests(InBrowser, LoggedTransactionTestCase, StaticLiveServerTestCase):
-    """Every role's pages at 360 px wide: nothing runs off the side of the screen."""
+class EveryPageTests(InBrowser, LoggedTransactionTestCase, StaticLiveServerTestCase):
+    """Every role's pages, through the checks of tests/browser.py: at 360 px nothing runs
+    off the side, axe-core finds nothing serious, each load stays under 60 KB."""
 
-    def signed_in_page(self, user):
+    def checks_for(self, user):
         from django.test import Client
 
-        client = Client()
-        factories.sign_in(client, user)
-        context = self.browser.new_context(viewport={"width": 360, "height": 740})
-        context.add_cookies(
-            [
-                {
-                    "name": "sessionid",
-                    "value": client.cookies["sessionid"].value,
-                    "url": self.live_server_url,
-                }
-            ]
-        )
-        return context.new_page()
+        context = self.browser.new_context()
+        if user is not None:
+            client = Client()
+            factories.sign_in(client, user)
+            cookie = client.cookies["sessionid"].value
+            context.add_cookies(
+                [{"name": "sessionid", "value": cookie, "url": self.live_server_url}]
+            )
+        return PageChecks(context, self.live_server_url)
 
-    def overflowing(self, page, path):
-        page.goto(f"{self.live_server_url}{path}")
-        return page.evaluate(
-            "document.documentElement.scrollWidth > document.documentElement.clientWidth"
-        )
-
-    def test_every_role_s_pages_fit_360_pixels(self):
+    def test_every_role_s_pages(self):
         from casebook.jobs.runner import run_due_jobs
 
         factories.team("Test Team Alpha")
         author = factories.user("cw-narrow", Role.CASEWORKER, "Test Team Alpha")
         supervisor = factories.user("sup-narrow", Role.SUPERVISOR, "Test Team Alpha")
         auditor = factories.user("aud-narrow", Role.AUDITOR)
+        administrator = factories.user("adm-narrow", Role.ADMINISTRATOR)
         case = factories.case(author)
         run_due_jobs()
         pages = {
+            None: ["/accounts/login/"],
             author: [
                 "/cases/",
                 "/cases/new/",
                 f"/cases/{case.reference}/",
                 f"/cases/{case.reference}/edit/",
+                "/accounts/password/",
             ],
             supervisor: [
                 "/cases/",
                 "/dashboard/",
+                "/exports/",
+                "/exports/?first=category&format=csv",
+                "/team/requests/",
                 f"/cases/{case.reference}/sharing/",
                 f"/cases/{case.reference}/break-glass/",
             ],
             auditor: ["/audit/"],
+            administrator: ["/people/", "/people/invite/", f"/people/{author.pk}/"],
         }
-        wide = []
+        problems = []
         for user, paths in pages.items():
-            page = self.signed_in_page(user)
-            wide += [(user.username, path) for path in paths if self.overflowing(page, path)]
-            page.context.close()
-        anonymous = self.browser.new_page(viewport={"width": 360, "height": 740})
-        if self.overflowing(anonymous, "/accounts/login/"):
-            wide.append(("anonymous", "/accounts/login/"))
-        assert wide == []
+            checks = self.checks_for(user)
+            for path in paths:
+                checks.page.goto(f"{self.live_server_url}{path}")
+                checks.check()
+            problems += checks.problems
+            checks.page.context.close()
+        assert problems == []

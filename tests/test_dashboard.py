@@ -115,3 +115,23 @@ class DashboardYearTests(CastTestCase):
         assert left.supervisor_left == Decimal(4) and left.exports_left == Decimal(20)
         factories.sign_in(self.client, self.supervisor)
         assert self.client.get(EXPORT, {"dimensions": "gender"}).status_code == 200
+
+
+def test_runs_of_years_below_the_threshold_are_grouped_and_figures_keep_their_rows():
+    from casebook.aggregates.charts import years_grouped
+
+    cells = [
+        {"year": 2005, "count": "<10"},
+        {"year": 2006, "count": "<10"},
+        {"year": 2007, "count": "<10"},
+        {"year": 2008, "count": 15},
+        {"year": 2009, "count": "<10"},
+        {"year": 2011, "count": "<10"},
+        {"year": 2012, "count": "<10"},
+    ]
+    assert years_grouped(cells) == [
+        {"year": "2005–2007", "count": "<10 each year"},
+        {"year": 2008, "count": 15},
+        {"year": 2009, "count": "<10"},
+        {"year": "2011–2012", "count": "<10 each year"},
+    ]

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from casebook import taxonomy
 
@@ -83,6 +84,38 @@ def charts_for(release_dimensions: list[str], cells: list[Cell], title: str) -> 
     return charts
 
 
+def years_grouped(cells: list[Cell]) -> list[Cell]:
+    """Runs of two or more consecutive years shown only as below the threshold become
+    one row ("2005–2011", each below it): most years of a small table are, and one bar
+    per year would only repeat that. Years with a figure keep their own row."""
+    grouped: list[Cell] = []
+    run: list[Cell] = []
+
+    def close_run() -> None:
+        if len(run) > 1:
+            first, last = run[0]["year"], run[-1]["year"]
+            each = gettext("%(value)s each year") % {"value": run[0]["count"]}
+            grouped.append({"year": f"{first}–{last}", "count": each})
+        else:
+            grouped.extend(run)
+        run.clear()
+
+    for cell in sorted(cells, key=lambda c: int(c["year"])):
+        below = not isinstance(cell["count"], int)
+        if below and run and int(run[-1]["year"]) == int(cell["year"]) - 1:
+            run.append(cell)
+            continue
+        close_run()
+        if below:
+            run.append(cell)
+        else:
+            grouped.append(cell)
+    close_run()
+    return grouped
+
+
 def _chart(caption: str, title: str, dimension: str, cells: list[Cell]) -> Chart:
+    if dimension == "year":
+        cells = years_grouped(cells)
     rows = [(label(dimension, cell[dimension]), str(cell["count"])) for cell in cells]
     return Chart(caption, bar_chart(title, dimension, cells), rows)
