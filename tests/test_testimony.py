@@ -55,6 +55,27 @@ class TestimonyViewTests(TestCase):
         assert confirmed.status_code == 302
         assert CasePattern.objects.count() == 1
 
+    def test_a_confirmed_finding_is_not_asked_about_again_and_is_kept_only_encrypted(self):
+        text = "Reached by phone 138 1234 5678."
+        self.create(narrative=text, confirm_identifiers="on")
+        case = CasePattern.objects.get()
+        row = CaseTestimony.objects.get(case=case)
+        assert b"138 1234 5678" not in bytes(row.confirmed_identifiers)
+        url = reverse("casebook:case_edit", args=[case.reference])
+        same = self.client.post(url, factories.form_data(version="1", narrative=text + " Again."))
+        assert same.status_code == 302  # the confirmed phone number is not asked about again
+        added = factories.form_data(version="2", narrative=text + " Also kakao: fictional_k")
+        asked = self.client.post(url, added)
+        assert asked.status_code == 400
+        page = asked.content.decode()
+        assert "fictional_k" in page and "<code>138 1234 5678</code>" not in page
+        assert "Narrative summary: KakaoTalk ID" in page  # the finding names its field
+        assert self.client.post(url, {**added, "confirm_identifiers": "on"}).status_code == 302
+        # A confirmation is forgotten once its text is gone, and asked about if it returns.
+        self.client.post(url, factories.form_data(version="3", narrative="Nothing to flag."))
+        again = self.client.post(url, factories.form_data(version="4", narrative=text))
+        assert again.status_code == 400
+
     def test_oversized_testimony_is_refused_and_saves_nothing(self):
         for field, size in (
             ("narrative", 20_001),

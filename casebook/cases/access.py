@@ -77,6 +77,8 @@ def _read(
             # Logged before decryption, in the same transaction: no log, no access.
             log.record(action, actor=Actor.of(user), target=reference, reason=reason)
             sealed = {name: bytes(getattr(case.testimony, name)) for name in Testimony.FIELDS}
+            if case.testimony.confirmed_identifiers is not None:
+                sealed[Testimony.CONFIRMED] = bytes(case.testimony.confirmed_identifiers)
             opened = envelope.open_fields(
                 keys.keyring(), keys.wrapped_key(case.key), table=TESTIMONY_TABLE, sealed=sealed
             )
@@ -89,7 +91,10 @@ def _read(
         created_at=case.created_at,
         updated_at=case.updated_at,
         pattern=_pattern_of(case),
-        testimony=Testimony(**opened),
+        testimony=Testimony(
+            **{name: opened[name] for name in Testimony.FIELDS},
+            confirmed_identifiers=frozenset(json.loads(opened.get(Testimony.CONFIRMED, "[]"))),
+        ),
         break_glass=action == Action.CASE_BREAK_GLASS,
         same_survivor_as=same_survivor_references(user, case),
     )

@@ -84,6 +84,11 @@ class Finding:
     def __repr__(self) -> str:
         return f"Finding({self.field}, {self.kind})"
 
+    @property
+    def key(self) -> str:
+        """What a confirmation remembers: this text, of this kind, in this field."""
+        return f"{self.field}:{self.kind}:{self.text}"
+
 
 def find_identifiers(fields: dict[str, str]) -> list[Finding]:
     """Likely identifiers in each field, each span reported once under its first kind.

@@ -57,8 +57,12 @@ class Testimony:
     narrative: str = ""
     interviewer_notes: str = ""
     precise_details: str = ""
+    # Identifier findings (Finding.key) its caseworker confirmed must stay: encrypted
+    # with the testimony, never stored in plaintext.
+    confirmed_identifiers: frozenset[str] = frozenset()
 
     FIELDS = ("narrative", "interviewer_notes", "precise_details")
+    CONFIRMED = "confirmed_identifiers"
 
     def __repr__(self) -> str:  # never let testimony reach a log or traceback by repr()
         return "Testimony(<redacted>)"

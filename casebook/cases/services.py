@@ -4,6 +4,7 @@ Sharing lives in casebook.cases.sharing. Callers fetch the case through the sele
 (casebook.cases.selectors) before calling a service that takes a case.
 """
 
+import json
 import uuid
 
 from django.contrib.auth.models import User
@@ -57,7 +58,10 @@ def _store_testimony(
     fields = testimony.as_fields()
     digests = envelope.field_digests(ring, key, table=TESTIMONY_TABLE, fields=fields)
     previous = CaseTestimony.objects.filter(case=case).values_list("digests", flat=True).first()
-    sealed = envelope.seal_fields(ring, key, table=TESTIMONY_TABLE, fields=fields)
+    confirmed = json.dumps(sorted(testimony.confirmed_identifiers), ensure_ascii=False)
+    sealed = envelope.seal_fields(
+        ring, key, table=TESTIMONY_TABLE, fields={**fields, Testimony.CONFIRMED: confirmed}
+    )
     CaseTestimony.objects.update_or_create(case=case, defaults={**sealed, "digests": digests})
     return [name for name in Testimony.FIELDS if (previous or {}).get(name) != digests[name]]
 

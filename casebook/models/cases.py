@@ -165,6 +165,9 @@ class CaseTestimony(models.Model):
     narrative = models.BinaryField()
     interviewer_notes = models.BinaryField()
     precise_details = models.BinaryField()
+    # The identifier findings its caseworker confirmed must stay (JSON), sealed like the
+    # fields above, so that the check does not ask about them again.
+    confirmed_identifiers = models.BinaryField(null=True)
     # Keyed digests of each field (crypto.field_digests): which fields an edit changed.
     digests = models.JSONField(default=dict)
 

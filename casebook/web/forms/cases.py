@@ -107,15 +107,24 @@ class CasePatternForm(forms.Form):
         required=False,
     )
 
+    # Findings confirmed on this case before (from its encrypted testimony): not asked
+    # about again while they stay in the text.
+    confirmed: frozenset[str] = frozenset()
+
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
-        self.identifier_findings = [
+        found = [
             replace(finding, field_label=str(self.fields[finding.field].label))
             for finding in find_identifiers(
                 {name: cleaned.get(name, "") for name in Testimony.FIELDS}
             )
         ]
+        self.identifier_findings = [f for f in found if f.key not in self.confirmed]
+        still_confirmed = {f.key for f in found if f.key in self.confirmed}
+        if cleaned.get("confirm_identifiers"):
+            still_confirmed |= {f.key for f in self.identifier_findings}
+        self.confirmed_now = frozenset(still_confirmed)
         if self.identifier_findings and not cleaned.get("confirm_identifiers"):
             raise forms.ValidationError(
                 _(
@@ -179,7 +188,10 @@ class CasePatternForm(forms.Form):
         return SurvivorLink(reference=chosen)
 
     def testimony(self) -> Testimony:
-        return Testimony(**{name: self.cleaned_data[name] for name in Testimony.FIELDS})
+        return Testimony(
+            **{name: self.cleaned_data[name] for name in Testimony.FIELDS},
+            confirmed_identifiers=self.confirmed_now,
+        )
 
     def pattern(self) -> Pattern:
         data = self.cleaned_data
@@ -231,8 +243,9 @@ class CaseCreateForm(CasePatternForm):
 class CaseEditForm(CasePatternForm):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, confirmed: frozenset[str] = frozenset(), **kwargs: Any) -> None:
         super().__init__(*args, editing=True, **kwargs)
+        self.confirmed = confirmed
 
 
 class CaseDeleteForm(forms.Form):

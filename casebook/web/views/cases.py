@@ -156,7 +156,16 @@ def case_edit(request, reference):
     case = case_or_404(request, visible_cases(request.user, Access.CHANGE), reference)
     if drafting.SAVE in request.POST:
         return drafting.save_and_return(request, CaseEditForm, case)
-    form = CaseEditForm(request.POST, linkable=linkable_cases(request.user, besides=reference))
+    try:
+        # What was confirmed before is inside the encrypted testimony (a recorded read).
+        stored = access.case_read(user=request.user, reference=reference, access=Access.CHANGE)
+    except access.CaseNotFound:
+        raise Http404 from None
+    form = CaseEditForm(
+        request.POST,
+        linkable=linkable_cases(request.user, besides=reference),
+        confirmed=stored.testimony.confirmed_identifiers,
+    )
     context = {"form": form, "case": case, "draft": drafting.draft_id(request.POST.get("draft"))}
     if not form.is_valid():
         return render(
