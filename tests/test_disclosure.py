@@ -91,14 +91,16 @@ class ExportTests(TestCase):
     def test_csv_has_an_hxl_row_under_the_header(self):
         response = self.export(output="csv")
         rows = list(csv.reader(io.StringIO(response.content.decode())))
-        assert rows[0] == ["category", "category_name", "year", "count"]
+        assert rows[0] == ["category", "category_name", "year", "count", "method_note"]
         assert rows[1] == [
             "#indicator+category+code",
             "#indicator+category+name",
             "#date+year",
             "#affected+num",
+            "#meta+method",
         ]
         assert all(row[3] == "<10" or int(row[3]) % 5 == 0 for row in rows[2:])
+        assert "noise" in rows[2][4] and all(row[4] == "" for row in rows[3:])
 
     @override_settings(CASEBOOK_DISCLOSURE=NEAR_EXACT)
     def test_only_cases_consenting_to_aggregates_are_counted(self):

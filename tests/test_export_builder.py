@@ -37,8 +37,9 @@ class ExportBuilderTests(CastTestCase):
         assert response.status_code == 200
         assert response["Content-Disposition"].startswith('attachment; filename="casebook-category')
         rows = list(csv.reader(io.StringIO(response.content.decode())))
-        assert rows[0] == ["category", "category_name", "year", "count"]
+        assert rows[0] == ["category", "category_name", "year", "count", "method_note"]
         assert rows[1][0] == "#indicator+category+code"
+        assert "noise" in rows[2][4]  # the method note, with the table
         assert PrivacyCharge.objects.count() == 1
         again = self.client.get(BUILDER, {**TABLE, "second": "", "third": "year"}).content.decode()
         assert "costs nothing" in again and "3 of 4 exports left this month." in again

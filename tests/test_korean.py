@@ -248,9 +248,11 @@ class KoreanExportTests(CastTestCase):
 
     def test_csv_adds_label_columns_with_their_own_hxl_tags(self):
         rows = self.export(dimensions="category", lang="ko").content.decode().splitlines()
-        assert rows[0] == "category,category_name,count"
-        assert rows[1] == "#indicator+category+code,#indicator+category+name,#affected+num"
-        assert rows[2].startswith("trafficking,인신매매,")
+        assert rows[0] == "category,category_name,count,method_note"
+        assert rows[1] == (
+            "#indicator+category+code,#indicator+category+name,#affected+num,#meta+method"
+        )
+        assert rows[2].startswith("trafficking,인신매매,") and "잡음" in rows[2]
 
     def test_the_page_language_is_the_default_and_an_unknown_one_is_refused(self):
         self.client.cookies["django_language"] = "ko"

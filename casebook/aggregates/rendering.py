@@ -110,10 +110,14 @@ def as_csv(release: Release, asked: list[str]) -> str:
             tags.append(name_hxl(known[name].hxl))
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([*header, "count"])
-    writer.writerow([*tags, "#affected+num"])
+    writer.writerow([*header, "count", "method_note"])
+    writer.writerow([*tags, "#affected+num", "#meta+method"])
+    # The method note travels with the table: in its own column, on the first row only,
+    # so that every row still parses as data.
+    note = method_note(release)
     for cell in _cells_in_order(release, names):
-        writer.writerow(list(labelled(cell, names).values()))
+        writer.writerow([*labelled(cell, names).values(), note])
+        note = ""
     return buffer.getvalue()
 
 
