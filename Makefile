@@ -14,7 +14,8 @@ RUN_ENV := DATABASE_URL=sqlite:///$(VAR)/casebook.sqlite3 \
 	CASEBOOK_ALLOWED_HOSTS=127.0.0.1,localhost \
 	CASEBOOK_INSECURE_LOCAL_HTTP=1 \
 	CASEBOOK_STATIC_ROOT=$(VAR)/static \
-	CASEBOOK_DEMO=1
+	CASEBOOK_DEMO=1 \
+	CASEBOOK_DEMO_CODES_FILE=$(VAR)/demo-backup-codes.txt
 
 .PHONY: run test lint install catalogues messages
 
@@ -57,8 +58,7 @@ $(VAR)/audit-signing-key:
 run: install catalogues $(VAR)/secret_key $(VAR)/demo-password $(VAR)/kek $(VAR)/audit-signing-key
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
-	$(RUN_ENV) CASEBOOK_DEMO_PASSWORD="$$(cat $(VAR)/demo-password)" \
-		CASEBOOK_DEMO_CODES_FILE=$(VAR)/demo-backup-codes.txt $(PY) manage.py seed_demo
+	$(RUN_ENV) CASEBOOK_DEMO_PASSWORD="$$(cat $(VAR)/demo-password)" $(PY) manage.py seed_demo
 	@echo "Password of every demo account: $$(cat $(VAR)/demo-password)"
 	@echo "Casebook: http://127.0.0.1:8000/"
 	@# The scheduler (snapshots, the dashboard, drafts' expiry) runs beside the server.

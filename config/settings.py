@@ -202,6 +202,10 @@ LOGGING = {
 # Sessions end with the browser, after 30 minutes without a request (the idle limit,
 # checked by casebook.web.idle so that a late submit is kept), and at the latest 12 hours
 # after signing in. Changing a password signs the account out everywhere else.
+# On the synthetic demo only: the file of demo backup codes, marked as codes are used.
+CASEBOOK_DEMO_CODES_FILE = (
+    os.environ.get("CASEBOOK_DEMO_CODES_FILE", "") if os.environ.get("CASEBOOK_DEMO") == "1" else ""
+)
 CASEBOOK_IDLE_SECONDS = int(os.environ.get("CASEBOOK_IDLE_TIMEOUT_SECONDS", 30 * 60))
 CASEBOOK_SESSION_LIMIT_SECONDS = int(os.environ.get("CASEBOOK_SESSION_LIMIT_SECONDS", 12 * 3600))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

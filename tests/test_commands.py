@@ -123,3 +123,21 @@ def test_seed_demo_gives_mfa_accounts_backup_codes_that_work(monkeypatch, tmp_pa
     code = lines["demo-supervisor"].split()[0]
     assert match_token(supervisor, code) is not None
     assert match_token(supervisor, code) is None  # single use
+
+
+def test_a_demo_code_used_at_sign_in_is_marked_in_the_demo_file(monkeypatch, tmp_path, client):
+    from django.test import override_settings
+
+    codes_file = tmp_path / "codes.txt"
+    monkeypatch.setenv("CASEBOOK_DEMO", "1")
+    monkeypatch.setenv("CASEBOOK_DEMO_PASSWORD", GOOD_PASSWORD)
+    monkeypatch.setenv("CASEBOOK_DEMO_CODES_FILE", str(codes_file))
+    call_command("seed_demo", stdout=io.StringIO())
+    lines = dict(line.split(": ") for line in codes_file.read_text().splitlines())
+    first, second = lines["demo-auditor"].split()[:2]
+    client.post("/accounts/login/", {"username": "demo-auditor", "password": GOOD_PASSWORD})
+    with override_settings(CASEBOOK_DEMO_CODES_FILE=str(codes_file)):
+        assert client.post("/accounts/mfa/verify/", {"token": first}).status_code == 302
+    marked = dict(line.split(": ") for line in codes_file.read_text().splitlines())
+    assert marked["demo-auditor"].split()[:2] == [f"{first}(used)", second]
+    assert marked["demo-supervisor"] == lines["demo-supervisor"]

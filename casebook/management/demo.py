@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from casebook import taxonomy
+from casebook.accounts.demo_codes import DEMO_DEVICE
 from casebook.accounts.second_factor import MFA_ROLES, backup_codes_issue
 from casebook.accounts.services import account_create
 from casebook.accounts.teams import team_get_or_create
@@ -92,9 +93,7 @@ def demo_seed(*, password: str, case_count: int = DEMO_CASE_COUNT, seed: int = 7
                 created["accounts"] += 1
                 if role in MFA_ROLES:
                     # The demo can be tried without an authenticator app.
-                    created["codes"][username] = backup_codes_issue(
-                        user, device_name="demo backup codes"
-                    )
+                    created["codes"][username] = backup_codes_issue(user, device_name=DEMO_DEVICE)
         authors = list(User.objects.filter(username__startswith="demo-caseworker"))
         if CasePattern.objects.filter(author__in=authors).exists():
             return created

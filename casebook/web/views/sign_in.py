@@ -2,6 +2,7 @@
 
 Enrolment happens only through an invitation (casebook.web.views.invitation)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.views import PasswordChangeView
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 
+from casebook.accounts.demo_codes import demo_codes_mark_used
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor, Outcome
 from casebook.web.client import submitted
@@ -48,6 +50,8 @@ def mfa_verify(request):
         if device is not None:
             otp_login(request, device)
             log.record(Action.AUTH_MFA, actor=Actor.of(request.user))
+            if settings.CASEBOOK_DEMO_CODES_FILE:
+                demo_codes_mark_used(settings.CASEBOOK_DEMO_CODES_FILE, request.user)
             return redirect(_safe_next(request))
         log.record(Action.AUTH_MFA_FAILED, actor=Actor.of(request.user), outcome=Outcome.DENIED)
         form.add_error("token", _("That code is not valid. Try the current one."))
