@@ -193,7 +193,8 @@ class VerifyNowTests(LoggedTransactionTestCase):
 
     def test_a_run_whose_scheduler_stopped_is_replaced_by_a_new_request(self):
         self.client.post(reverse("casebook:access_log_verify"))
-        VerificationRun.objects.update(started_at=timezone.now() - dt.timedelta(hours=7))
+        hours_ago = timezone.now() - dt.timedelta(hours=7)
+        VerificationRun.objects.update(requested_at=hours_ago, started_at=hours_ago)
         self.client.post(reverse("casebook:access_log_verify"))
         assert VerificationRun.objects.count() == 2
         assert "did not finish" not in self.client.get(LOG).content.decode()  # newest shown

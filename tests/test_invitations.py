@@ -3,6 +3,7 @@ approving who joins their team."""
 
 import datetime as dt
 import re
+import time
 
 from axes.models import AccessAttempt
 from django.contrib.auth.models import User
@@ -43,7 +44,10 @@ class InvitationTests(CastTestCase):
 
     def open(self, token):
         response = self.client.get(reverse("invitation_open", args=[token]))
-        assert response.status_code == 302 and response["Location"] == reverse("invitation_accept")
+        if response.status_code != 302:
+            return response
+        assert response["Location"] == reverse("invitation_accept")
+        assert token not in str(dict(self.client.session))  # only the invitation's id
         return self.client.get(reverse("invitation_accept"))
 
     def accept(self, user, password=NEW_PASSWORD, code=None):
@@ -105,6 +109,35 @@ class InvitationTests(CastTestCase):
         response = self.client.get(reverse("invitation_open", args=[token]))
         assert response.status_code == 409
         assert self.client.get(reverse("casebook:case_list")).status_code == 200
+
+    def test_accepting_any_invitation_leaves_only_the_device_enrolled_through_it(self):
+        old_device = totp_device_start(self.author)
+        totp_device_confirm(self.author, old_device)
+        token = invitation_issue(self.author, made_by=self.administrator, replace_credentials=False)
+        self.open(token)
+        assert self.accept(self.author).status_code == 200
+        assert not TOTPDevice.objects.filter(pk=old_device.pk).exists()
+        assert TOTPDevice.objects.filter(user=self.author).count() == 1
+        assert StaticDevice.objects.filter(user=self.author).count() == 1  # the new codes
+
+    def test_an_opened_link_is_kept_for_half_an_hour_only(self):
+        user, token = self.invite()
+        self.open(token)
+        session = self.client.session
+        session["casebook_invitation"] = [session["casebook_invitation"][0], time.time() - 3600]
+        session.save()
+        assert self.client.get(reverse("invitation_accept")).status_code == 404
+
+    def test_a_link_opened_while_signed_in_is_refused_and_recorded(self):
+        _user, token = self.invite()
+        factories.sign_in(self.client, self.author)
+        assert self.client.get(reverse("invitation_open", args=[token])).status_code == 409
+        event = AccessEvent.objects.order_by("-seq").first()
+        assert (event.action, event.outcome, event.actor_username) == (
+            "account.invite_refused",
+            "denied",
+            "cw-author",
+        )
 
     def test_reinvitation_removes_the_password_and_devices_and_ends_sessions(self):
         device = totp_device_start(self.author)
@@ -224,5 +257,32 @@ class MembershipTests(CastTestCase):
         )
         assert newcomer.groups.filter(team__name="Test Team Alpha").exists()
         assert actions()[-1] == "team.join_approve"
-        bad = self.client.post(reverse("casebook:membership_requests"), {"request": "x" * 40})
-        assert bad.status_code == 302
+        for odd in ("x" * 40, "²", "9" * 30):
+            bad = self.client.post(
+                reverse("casebook:membership_requests"), {"request": odd, "decision": "approve"}
+            )
+            assert bad.status_code == 302
+
+    def test_a_supervisor_invited_in_the_browser_oversees_nothing_until_approved(self):
+        factories.sign_in(self.client, self.administrator)
+        self.client.post(
+            reverse("casebook:person_invite"),
+            {"username": "sup-new", "role": "supervisor", "team": "Test Team Alpha"},
+        )
+        newcomer = User.objects.get(username="sup-new")
+        assert not newcomer.supervised_teams.exists()
+        pending = MembershipRequest.objects.get(user=newcomer)
+        self.client.logout()
+        factories.sign_in(self.client, self.supervisor)
+        self.client.post(
+            reverse("casebook:membership_requests"), {"request": pending.pk, "decision": "approve"}
+        )
+        assert list(newcomer.supervised_teams.values_list("name", flat=True)) == ["Test Team Alpha"]
+
+    def test_deciding_a_request_that_is_not_yours_is_refused_and_recorded(self):
+        factories.sign_in(self.client, self.supervisor)
+        self.client.post(
+            reverse("casebook:membership_requests"), {"request": "424242", "decision": "approve"}
+        )
+        event = AccessEvent.objects.order_by("-seq").first()
+        assert (event.action, event.outcome) == ("team.join_approve", "denied")

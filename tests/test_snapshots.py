@@ -136,12 +136,13 @@ class CanonicalTableTests(CastTestCase):
                 )
             )
         )
-        assert rows[0] == ["year", "category", "category_name", "count"]
+        assert rows[0] == ["year", "category", "category_name", "count", "method_note"]
         assert rows[1] == [
             "#date+year",
             "#indicator+category+code",
             "#indicator+category+name",
             "#affected+num",
+            "#meta+method",
         ]
 
     def test_a_settings_change_stops_every_old_release_being_served(self):

@@ -48,7 +48,7 @@ EXPECTED = {
     "accounts/mfa/verify/": everyone(302),  # anonymous: to sign-in; verified: onward
     "accounts/mfa/missing/": everyone(302),  # anonymous: to sign-in; enrolled: onward
     "invitation/": everyone(404),  # no invitation in this session
-    "invitation/<str:token>/": only(ROLES[1:], allowed=409, anonymous=302),  # sign out first
+    "invitation/<str:token>/": only(ROLES[1:], allowed=409, anonymous=404),  # sign out first
     "people/": only({"administrator"}),
     "people/invite/": only({"administrator"}),
     "people/<int:user_id>/": only({"administrator"}, allowed=404),  # no such account

@@ -14,6 +14,7 @@ import secrets
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -63,20 +64,24 @@ def invitation_issue(user: User, *, made_by: User | None, replace_credentials: b
     return token
 
 
+def _open_invitations() -> QuerySet[Invitation]:
+    return Invitation.objects.select_related("user").filter(
+        used_at__isnull=True, expires_at__gt=timezone.now(), user__is_active=True
+    )
+
+
 def invitation_find(token: str) -> Invitation | None:
     """The open invitation with this token: unused, unexpired, for an active account."""
     if not token or len(token) > 100:
         return None
-    return (
-        Invitation.objects.select_related("user")
-        .filter(
-            digest=_digest(token),
-            used_at__isnull=True,
-            expires_at__gt=timezone.now(),
-            user__is_active=True,
-        )
-        .first()
-    )
+    return _open_invitations().filter(digest=_digest(token)).first()
+
+
+def invitation_by_id(invitation_id: object) -> Invitation | None:
+    """The open invitation with this id (as kept in the session once its link was opened)."""
+    if not isinstance(invitation_id, int):
+        return None
+    return _open_invitations().filter(pk=invitation_id).first()
 
 
 class InvitationSpent(Exception):
@@ -97,6 +102,9 @@ def invitation_accept(invitation: Invitation, *, password: str, device: TOTPDevi
         user = invitation.user
         user.set_password(password)
         user.save(update_fields=["password"])
+        # Only the device enrolled now: whatever the person had before stops working.
+        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        StaticDevice.objects.filter(user=user).delete()
         codes = totp_device_confirm(user, device)
         current.used_at = timezone.now()
         current.save(update_fields=["used_at"])

@@ -1,5 +1,7 @@
-"""Caseworkers joining a team: asked for when the account is made, approved by one of
-the team's supervisors. Until then the caseworker sees no case shared with the team."""
+"""Joining a team: asked for when the account is made, approved by one of the team's
+supervisors. Until then a caseworker sees no case shared with the team, and a supervisor
+invited in the browser oversees none of its cases (an administrator alone cannot make
+someone who reads a team's cases)."""
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -8,7 +10,7 @@ from django.utils import timezone
 
 from casebook.accounts.teams import team_add_member
 from casebook.audit import log
-from casebook.audit.actions import Action, Actor
+from casebook.audit.actions import Action, Actor, Outcome
 from casebook.models import MembershipRequest, Team
 from casebook.roles import Role, role_of
 
@@ -38,7 +40,8 @@ def membership_requests_for(supervisor: User) -> QuerySet[MembershipRequest]:
 
 def membership_decide(*, supervisor: User, request_id: int, approve: bool) -> bool:
     """Approve or decline one request to join a team this supervisor oversees; False
-    when there is no such request (decided already, or not theirs to decide)."""
+    (and a recorded refusal) when there is no such request (decided already, or not
+    theirs to decide)."""
     with transaction.atomic():
         request = (
             membership_requests_for(supervisor)
@@ -47,9 +50,16 @@ def membership_decide(*, supervisor: User, request_id: int, approve: bool) -> bo
             .first()
         )
         if request is None:
+            log.record(
+                Action.TEAM_JOIN_APPROVE if approve else Action.TEAM_JOIN_DECLINE,
+                actor=Actor.of(supervisor),
+                outcome=Outcome.DENIED,
+                target=f"request:{request_id}",
+            )
             return False
-        if approve and role_of(request.user) == Role.CASEWORKER:
-            team_add_member(team=request.team, user=request.user, role=Role.CASEWORKER)
+        role = role_of(request.user)
+        if approve and role in (Role.CASEWORKER, Role.SUPERVISOR):
+            team_add_member(team=request.team, user=request.user, role=role)
         request.delete()
         log.record(
             Action.TEAM_JOIN_APPROVE if approve else Action.TEAM_JOIN_DECLINE,

@@ -45,8 +45,9 @@ def account_create(
     """Create an active account with one role (and team, for caseworkers and supervisors).
 
     Without `password` (every real account: the person sets it through an invitation)
-    the account has no usable password. A caseworker joins the team's shared cases
-    only once a supervisor approves (`team_approved` is for the synthetic demo and
+    the account has no usable password. A caseworker joins the team's shared cases,
+    and a supervisor its oversight, only once a supervisor of the team approves
+    (`team_approved`: the operator's `add_user` for supervisors, the synthetic demo and
     tests). Never a superuser: superusers get no view of cases anyway, and no account
     needs it. Administrators are staff so that they can use the admin site.
     """
@@ -85,7 +86,7 @@ def account_create(
         )
         if team_name:
             team, _created = team_get_or_create(name=team_name)
-            if role == Role.CASEWORKER and not team_approved:
+            if not team_approved:
                 membership_request(team=team, user=user, actor=actor)
             else:
                 team_add_member(team=team, user=user, role=role)

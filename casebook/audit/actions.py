@@ -101,6 +101,8 @@ FLAGGED_ACTIONS = frozenset(
         Action.ACCOUNT_CREATE,
         Action.ACCOUNT_INVITE,
         Action.ACCOUNT_REINVITE,
+        Action.ACCOUNT_INVITE_ACCEPT,
+        Action.TEAM_JOIN_APPROVE,
         Action.ACCOUNT_UNLOCK,
         Action.ACCOUNT_DEACTIVATE,
         Action.AUTH_MFA_RESET,

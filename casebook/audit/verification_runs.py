@@ -23,12 +23,12 @@ ABANDONED_AFTER = dt.timedelta(hours=6)
 
 def verification_request(*, auditor: User) -> VerificationRun:
     """Queue a verification (one at a time: an unfinished one is returned as it is,
-    unless it started more than ABANDONED_AFTER ago: its scheduler was stopped)."""
+    unless it was asked for more than ABANDONED_AFTER ago: its scheduler stopped)."""
     with transaction.atomic():
         now = timezone.now()
         VerificationRun.objects.filter(
-            finished_at__isnull=True, started_at__lt=now - ABANDONED_AFTER
-        ).update(finished_at=now, problem="abandoned: the scheduler stopped during the run")
+            finished_at__isnull=True, requested_at__lt=now - ABANDONED_AFTER
+        ).update(finished_at=now, problem="abandoned: the scheduler stopped or never ran")
         pending = VerificationRun.objects.filter(finished_at__isnull=True).first()
         if pending is not None:
             return pending

@@ -11,7 +11,7 @@ that transaction.
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from casebook.audit import log
@@ -21,6 +21,8 @@ from casebook.jobs.schedule import JOBS, Job
 from casebook.models import JobRun
 
 ACTOR = Actor.system("casebook_jobs")
+RUNNING = "running"  # the result of a long job's claim until it finishes
+STALE_CLAIM = dt.timedelta(hours=6)
 
 
 @dataclass(frozen=True)
@@ -82,14 +84,21 @@ def _run_long(job: Job, slot: dt.datetime, moment: dt.datetime) -> JobOutcome:
     failure frees the slot again, so the job runs at the next start."""
     with transaction.atomic():
         advisory_lock(JOBS_LOCK)
+        # A claim still "running" long after it was made is a run whose process died.
+        JobRun.objects.filter(
+            job=job.name, slot=slot, result=RUNNING, finished_at__lt=moment - STALE_CLAIM
+        ).delete()
         if JobRun.objects.filter(job=job.name, slot=slot).exists():
             return JobOutcome(job.name, slot, False, "already run")
-        claim = JobRun.objects.create(job=job.name, slot=slot, finished_at=moment, result="running")
+        claim = JobRun.objects.create(job=job.name, slot=slot, finished_at=moment, result=RUNNING)
     try:
         result = job.run(slot)
     except Exception as error:  # noqa: BLE001 -- any failure is recorded; the next job runs
-        JobRun.objects.filter(pk=claim.pk).delete()
-        return _failed(job, slot, error)
+        try:
+            JobRun.objects.filter(pk=claim.pk).delete()
+            return _failed(job, slot, error)
+        except DatabaseError:  # the database went away: the stale claim is retried later
+            return JobOutcome(job.name, slot, False, type(error).__name__, failed=True)
     with transaction.atomic():
         JobRun.objects.filter(pk=claim.pk).update(result=result[:200])
         log.record(Action.JOB_RUN, actor=ACTOR, target=job.name, details={"result": result})

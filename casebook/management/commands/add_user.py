@@ -38,7 +38,14 @@ class Command(OperatorCommand):
     ) -> None:
         try:
             parsed_role = parse_role(role)
-            user = account_create(username=username, role=parsed_role, team_name=team)
+            # The operator on the server may name a team's supervisors (a new team has
+            # none to approve them); caseworkers wait for a supervisor's approval.
+            user = account_create(
+                username=username,
+                role=parsed_role,
+                team_name=team,
+                team_approved=parsed_role == Role.SUPERVISOR,
+            )
         except AccountRefused as refusal:
             raise CommandError(str(refusal)) from None
         token = invitation_issue(user, made_by=None, replace_credentials=False)

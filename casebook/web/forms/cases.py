@@ -1,5 +1,6 @@
 """The case form and the case list's filters, validated against the taxonomy."""
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, cast
 
@@ -107,9 +108,10 @@ class CasePatternForm(forms.Form):
         required=False,
     )
 
-    # Findings confirmed on this case before (from its encrypted testimony): not asked
-    # about again while they stay in the text.
-    confirmed: frozenset[str] = frozenset()
+    # Findings confirmed on this case before, read from its encrypted testimony (a
+    # recorded read) only when the text has findings: not asked about again while they
+    # stay in the text.
+    confirmed_loader: Callable[[], frozenset[str]] | None = None
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -120,8 +122,9 @@ class CasePatternForm(forms.Form):
                 {name: cleaned.get(name, "") for name in Testimony.FIELDS}
             )
         ]
-        self.identifier_findings = [f for f in found if f.key not in self.confirmed]
-        still_confirmed = {f.key for f in found if f.key in self.confirmed}
+        confirmed = self.confirmed_loader() if found and self.confirmed_loader else frozenset()
+        self.identifier_findings = [f for f in found if f.key not in confirmed]
+        still_confirmed = {f.key for f in found if f.key in confirmed}
         if cleaned.get("confirm_identifiers"):
             still_confirmed |= {f.key for f in self.identifier_findings}
         self.confirmed_now = frozenset(still_confirmed)
@@ -243,9 +246,14 @@ class CaseCreateForm(CasePatternForm):
 class CaseEditForm(CasePatternForm):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
 
-    def __init__(self, *args: Any, confirmed: frozenset[str] = frozenset(), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        confirmed_loader: Callable[[], frozenset[str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, editing=True, **kwargs)
-        self.confirmed = confirmed
+        self.confirmed_loader = confirmed_loader
 
 
 class CaseDeleteForm(forms.Form):

@@ -156,18 +156,23 @@ def case_edit(request, reference):
     case = case_or_404(request, visible_cases(request.user, Access.CHANGE), reference)
     if drafting.SAVE in request.POST:
         return drafting.save_and_return(request, CaseEditForm, case)
-    try:
-        # What was confirmed before is inside the encrypted testimony (a recorded read).
-        stored = access.case_read(user=request.user, reference=reference, access=Access.CHANGE)
-    except access.CaseNotFound:
-        raise Http404 from None
+
+    def confirmed_before():
+        # Inside the encrypted testimony: read (and recorded) only when needed.
+        record = access.case_read(user=request.user, reference=reference, access=Access.CHANGE)
+        return record.testimony.confirmed_identifiers
+
     form = CaseEditForm(
         request.POST,
         linkable=linkable_cases(request.user, besides=reference),
-        confirmed=stored.testimony.confirmed_identifiers,
+        confirmed_loader=confirmed_before,
     )
     context = {"form": form, "case": case, "draft": drafting.draft_id(request.POST.get("draft"))}
-    if not form.is_valid():
+    try:
+        valid = form.is_valid()
+    except access.CaseNotFound:
+        raise Http404 from None
+    if not valid:
         return render(
             request,
             "casebook/case_form.html",

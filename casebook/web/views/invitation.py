@@ -1,9 +1,12 @@
 """Accepting an invitation: the invited person sets their own password and enrols their
 own authenticator, and is shown their backup codes once.
 
-The link's token is moved into the (signed-out) session at once, so that it is not in
-the address of the page that shows the key, nor sent on as a referrer.
+Opening the link keeps only the invitation's id in the (signed-out) session, for
+OPEN_FOR, and goes on to an address without the token: the token is never stored,
+nor in the address of the page that shows the key, nor sent on as a referrer.
 """
+
+import time
 
 import segno
 from django.shortcuts import redirect, render
@@ -15,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from casebook.accounts.invitations import (
     InvitationSpent,
     invitation_accept,
+    invitation_by_id,
     invitation_find,
 )
 from casebook.accounts.second_factor import (
@@ -28,8 +32,9 @@ from casebook.audit.flood import first_in_a_minute
 from casebook.web.client import client_ip, submitted
 from casebook.web.forms.people import InvitationAcceptForm
 
-TOKEN_KEY = "casebook_invitation"  # noqa: S105 -- a session key's name, not a secret
+OPENED_KEY = "casebook_invitation"  # session: [invitation id, when its link was opened]
 DEVICE_KEY = "casebook_invitation_device"
+OPEN_FOR = 30 * 60  # seconds to finish setting up after opening the link
 
 
 @never_cache
@@ -37,11 +42,31 @@ DEVICE_KEY = "casebook_invitation_device"
 def invitation_open(request, token):
     if request.user.is_authenticated:
         # Never signed out by a link: the person signs out first, then opens it again.
+        if first_in_a_minute(f"invitation:user:{request.user.pk}"):
+            log.record(
+                Action.ACCOUNT_INVITE_REFUSED,
+                actor=Actor.of(request.user),
+                outcome=Outcome.DENIED,
+                reason="signed in",
+            )
         return render(
             request, "registration/invitation_invalid.html", {"signed_in": True}, status=409
         )
-    request.session[TOKEN_KEY] = token
+    invitation = invitation_find(token)
+    if invitation is None:
+        return _refused(request)
+    request.session[OPENED_KEY] = [invitation.pk, time.time()]
     return redirect("invitation_accept")
+
+
+def _opened(request):
+    """The invitation whose link was opened in this session, if still open and recent."""
+    kept = request.session.get(OPENED_KEY)
+    if not (isinstance(kept, list) and len(kept) == 2 and isinstance(kept[1], float)):
+        return None
+    if time.time() - kept[1] > OPEN_FOR:
+        return None
+    return invitation_by_id(kept[0])
 
 
 def _refused(request):
@@ -56,7 +81,7 @@ def _refused(request):
 @sensitive_post_parameters("new_password1", "new_password2", "token")
 @require_http_methods(["GET", "POST"])
 def invitation_accept_page(request):
-    invitation = invitation_find(str(request.session.get(TOKEN_KEY, "")))
+    invitation = _opened(request)
     if invitation is None or request.user.is_authenticated:
         return _refused(request)
     user = invitation.user
@@ -76,7 +101,7 @@ def invitation_accept_page(request):
                 codes = invitation_accept(invitation, password=password, device=device)
             except InvitationSpent:
                 return _refused(request)
-            request.session.pop(TOKEN_KEY, None)
+            request.session.pop(OPENED_KEY, None)
             request.session.pop(DEVICE_KEY, None)
             return render(
                 request,
