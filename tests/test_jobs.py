@@ -43,6 +43,19 @@ class SchedulerTests(LoggedTransactionTestCase):
         ]
         assert AccessEvent.objects.filter(action="job.run").count() == 3
 
+    def test_a_long_job_left_running_by_a_dead_process_runs_again_later(self):
+        from casebook.models import VerificationRun
+
+        asked = MONDAY - dt.timedelta(hours=7)
+        VerificationRun.objects.create(requested_at=asked)
+        JobRun.objects.create(job="verification", slot=asked, finished_at=asked, result="running")
+        soon = [o for o in run_due_jobs(asked + dt.timedelta(hours=1)) if o.job == "verification"]
+        assert [(o.ran, o.result) for o in soon] == [(False, "already run")]  # maybe still going
+        later = [o for o in run_due_jobs(MONDAY) if o.job == "verification"]
+        assert [(o.ran, o.result) for o in later] == [(True, "intact")]
+        assert JobRun.objects.get(job="verification").result == "intact"
+        assert VerificationRun.objects.get().intact is True
+
     @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers")
     def test_a_due_job_runs_once_when_started_twice_at_the_same_minute(self):
         barrier = threading.Barrier(2)
