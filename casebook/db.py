@@ -14,3 +14,11 @@ def advisory_lock(key: int) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def statement_timeout_local(milliseconds: int) -> None:
+    """Let the current transaction's statements run up to `milliseconds` (PostgreSQL),
+    whatever the connection's own limit. Call inside transaction.atomic()."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [str(milliseconds)])

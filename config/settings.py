@@ -45,8 +45,25 @@ if not DATABASE_URL:
         "DATABASE_URL (or DATABASE_URL_FILE) is not set. Use a PostgreSQL URL in production; "
         "`make run` sets an embedded SQLite database under var/."
     )
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
-
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+}
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # No request waits without end behind a lock or a stuck transaction: the log's
+    # appends give up after the lock timeout (the action is refused, nothing saved). The
+    # web entrypoint also limits each statement (CASEBOOK_DB_STATEMENT_TIMEOUT_MS);
+    # exports raise that limit for themselves (CASEBOOK_EXPORT_STATEMENT_TIMEOUT_MS).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = " ".join(
+        f"-c {name}={int(os.environ.get(variable, default))}"
+        for name, variable, default in (
+            ("lock_timeout", "CASEBOOK_DB_LOCK_TIMEOUT_MS", 5000),
+            ("statement_timeout", "CASEBOOK_DB_STATEMENT_TIMEOUT_MS", 0),
+            ("idle_in_transaction_session_timeout", "CASEBOOK_DB_IDLE_IN_TRANSACTION_MS", 60000),
+        )
+    )
+CASEBOOK_EXPORT_STATEMENT_TIMEOUT_MS = int(
+    os.environ.get("CASEBOOK_EXPORT_STATEMENT_TIMEOUT_MS", 120_000)
+)
 INSTALLED_APPS = [
     "casebook.apps.CasebookAdminConfig",  # Django's admin, on Casebook's MFA-only site
     "django.contrib.auth",
@@ -63,11 +80,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "casebook.web.failures.CommittedWriteMiddleware",  # outermost: sees every response
     "casebook.web.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "casebook.web.failures.BodyCheckMiddleware",  # a malformed body never reaches CSRF
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "casebook.web.idle.IdleSessionMiddleware",  # its check runs after the CSRF check
@@ -186,15 +205,16 @@ CASEBOOK_DISCLOSURE = {
 CASEBOOK_PAGE_SIZE = 50
 
 # Operational logs must not say who looked at what: that is the access log's job, and
-# it is protected. Request paths (which carry case references) are logged only for
-# server errors, never for 404s or other client errors.
+# it is protected. Request paths (which carry case references) are never logged: a
+# server error is logged by its status, kind and place in the code only.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"no_paths": {"()": "casebook.web.failures.NoPathsFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("CASEBOOK_LOG_LEVEL", "INFO")},
     "loggers": {
-        "django.request": {"level": "ERROR"},
+        "django.request": {"level": "ERROR", "filters": ["no_paths"]},
         "django.server": {"level": "ERROR"},
     },
 }
@@ -210,7 +230,7 @@ CASEBOOK_IDLE_SECONDS = int(os.environ.get("CASEBOOK_IDLE_TIMEOUT_SECONDS", 30 *
 CASEBOOK_SESSION_LIMIT_SECONDS = int(os.environ.get("CASEBOOK_SESSION_LIMIT_SECONDS", 12 * 3600))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_AGE = CASEBOOK_SESSION_LIMIT_SECONDS
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False  # written before the view (casebook.web.idle)
 
 # Lockout (django-axes): 5 failures lock the username and, separately, the address,
 # for an hour, or until an administrator runs `axes_reset_username` / `axes_reset_ip`.

@@ -21,3 +21,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("casebook.urls")),
 ]
+
+handler400 = "casebook.web.failures.bad_request"
+handler403 = "casebook.web.failures.forbidden"
+handler404 = "casebook.web.failures.not_found"
+handler500 = "casebook.web.failures.server_error"

@@ -17,6 +17,8 @@ else
 fi
 # --database also checks that the key-encryption key is the one the data was encrypted with.
 python manage.py check --deploy --database default --fail-level WARNING
+# Each web request's statements are limited (exports raise it for themselves).
+export CASEBOOK_DB_STATEMENT_TIMEOUT_MS="${CASEBOOK_DB_STATEMENT_TIMEOUT_MS:-15000}"
 exec gunicorn config.wsgi:application \
   --bind "${CASEBOOK_BIND:-0.0.0.0:8000}" \
   --workers "${CASEBOOK_WORKERS:-3}" \

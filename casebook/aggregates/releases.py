@@ -22,6 +22,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import QuerySet, Sum
@@ -33,7 +34,7 @@ from casebook.aggregates import disclosure
 from casebook.aggregates.snapshots import current_snapshot
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor
-from casebook.db import LEDGER_LOCK, advisory_lock
+from casebook.db import LEDGER_LOCK, advisory_lock, statement_timeout_local
 from casebook.models import PrivacyCharge, Release, Snapshot
 
 Purpose = Release.Purpose
@@ -233,6 +234,7 @@ def release_table(*, requester: User, dimensions: str) -> Served:
     order = [d.name for d in asked]
     actor = Actor.of(requester)
     with transaction.atomic():
+        statement_timeout_local(settings.CASEBOOK_EXPORT_STATEMENT_TIMEOUT_MS)
         advisory_lock(LEDGER_LOCK)
         snapshot = current_snapshot()
         if snapshot is None:

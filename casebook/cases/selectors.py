@@ -5,6 +5,7 @@ tables CaseUserGrant and CaseGroupGrant. There is no bypass: superusers, staff a
 holders of global permissions see exactly what was shared with them, like anyone.
 """
 
+import uuid
 from enum import StrEnum
 from typing import Any, TypedDict, cast
 
@@ -171,3 +172,16 @@ def grant_holders(case_ids: list[Any]) -> dict[Any, Holders]:
     for team_grant in group_grants.order_by("group__team__name"):
         holders[team_grant.content_object_id]["teams"].append(team_grant.group.team)
     return holders
+
+
+def submitted_case(author: User, submission: uuid.UUID | None) -> str | None:
+    """The reference of the case `author` recorded with this form submission, if any
+    (and only if they can still open it)."""
+    if submission is None:
+        return None
+    return (
+        visible_cases(author)
+        .filter(author=author, submission=submission)
+        .values_list("reference", flat=True)
+        .first()
+    )

@@ -124,10 +124,17 @@ def case_create(
     pattern: Pattern,
     testimony: Testimony,
     survivor: SurvivorLink = KEEP_SURVIVOR_LINK,
+    submission: uuid.UUID | None = None,
 ) -> CasePattern:
-    """Record a new case with its own data key. Its author gets view, change and delete."""
+    """Record a new case with its own data key. Its author gets view, change and delete.
+
+    `submission` is the form's single-use value: a second case with the same one raises
+    IntegrityError and writes nothing (casebook.cases.selectors.submitted_case finds the
+    first)."""
     with transaction.atomic():
-        case = CasePattern.objects.create(author=author, team=team, **pattern.scalar_fields())
+        case = CasePattern.objects.create(
+            author=author, team=team, submission=submission, **pattern.scalar_fields()
+        )
         _store_codes(case, pattern)
         _store_testimony(case, keys.case_key_create(case), testimony)
         for access in SHARED_ACCESS:

@@ -71,6 +71,9 @@ class CasePattern(models.Model):
     consent_scope = models.CharField(
         _("consent scope"), max_length=16, choices=taxonomy.ConsentScope.choices
     )
+    # The single-use value of the form that recorded the case: a form submitted twice
+    # (a double click, a retry after a lost answer) never makes a second case.
+    submission = models.UUIDField(null=True, unique=True, editable=False)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_cases"
     )

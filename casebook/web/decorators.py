@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
@@ -116,3 +116,23 @@ def case_url(view: View) -> View:
         return view(request, reference, *args, **kwargs)
 
     return wrapper
+
+
+def case_methods(*methods: str) -> Callable[[View], View]:
+    """Below case_url: a case URL answers only `methods`. Any other method is a 405,
+    recorded as a refused attempt on the reference, the same for a real and a missing
+    one (nothing is looked up)."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(
+            request: HttpRequest, reference: str, *args: Any, **kwargs: Any
+        ) -> HttpResponse:
+            if request.method not in methods:
+                record_denial(request.user, reference, attempted=attempt_label(request))
+                return HttpResponseNotAllowed(methods)
+            return view(request, reference, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -59,6 +59,11 @@ class IdleSessionMiddleware:
             return self._signed_out(cast(SignedInRequest, request), kwargs)
         if LAST_SEEN not in session or now - last_seen > RENEW_EVERY:
             session[LAST_SEEN] = now
+        if session.modified:
+            # Written now, before the view: nothing writes the session after the view's
+            # action has committed (where a failure would wrongly say nothing was saved).
+            session.save()
+            session.modified = False
         return None
 
     def _signed_out(self, request: SignedInRequest, kwargs: dict[str, Any]) -> HttpResponse:

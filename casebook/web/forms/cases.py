@@ -1,5 +1,6 @@
 """The case form and the case list's filters, validated against the taxonomy."""
 
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, cast
@@ -229,8 +230,13 @@ class CaseCreateForm(CasePatternForm):
         label=_("Team"), queryset=None, empty_label=None
     )
 
+    # A single-use value per opened form: submitting it twice records one case.
+    submission = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
     def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
         super().__init__(*args, editing=False, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("submission", uuid.uuid4())
         team_field = cast("forms.ModelChoiceField[Team]", self.fields["team"])
         team_field.queryset = teams
         self.only_team = teams.first() if teams.count() == 1 else None

@@ -3,12 +3,11 @@
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_variables
-from django.views.decorators.http import require_http_methods
 
 from casebook.cases import access
 from casebook.cases.selectors import overseen_cases
 from casebook.web.client import SignedInRequest, submitted
-from casebook.web.decorators import case_or_404, case_url
+from casebook.web.decorators import case_methods, case_or_404, case_url
 from casebook.web.forms.oversight import BreakGlassForm
 
 PENDING = "casebook_break_glass"  # session key: the one opening a reason has paid for
@@ -16,7 +15,7 @@ PENDING = "casebook_break_glass"  # session key: the one opening a reason has pa
 
 @sensitive_variables()
 @case_url
-@require_http_methods(["GET", "POST"])
+@case_methods("GET", "POST")
 def case_break_glass(request: SignedInRequest, reference: str) -> HttpResponse:
     """The reason is posted, then the case is opened by the GET that follows: one reason,
     one reading. A reload finds nothing pending and asks for a reason again."""

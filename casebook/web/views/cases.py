@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -20,12 +21,20 @@ from casebook.cases.selectors import (
     grant_holders,
     linkable_cases,
     listed_cases,
+    submitted_case,
     visible_cases,
 )
 from casebook.roles import Role, role_of
 from casebook.web import drafting
 from casebook.web.client import submitted
-from casebook.web.decorators import attempt_label, case_or_404, case_url, role_required
+from casebook.web.decorators import (
+    attempt_label,
+    case_methods,
+    case_or_404,
+    case_url,
+    role_required,
+)
+from casebook.web.failures import committed_write
 from casebook.web.forms.cases import CaseCreateForm, CaseDeleteForm, CaseEditForm, CaseFilterForm
 
 TESTIMONY_FIELDS = Testimony.FIELDS
@@ -73,6 +82,16 @@ def case_list(request):
     )
 
 
+def _already_recorded(request, reference):
+    """A form submitted again after it recorded its case: show that case."""
+    messages.info(
+        request,
+        _("This form already recorded case %(reference)s: it was not recorded twice.")
+        % {"reference": reference},
+    )
+    return redirect("casebook:case_detail", reference=reference)
+
+
 @sensitive_post_parameters(*TESTIMONY_FIELDS)
 @sensitive_variables()
 @role_required(Role.CASEWORKER)
@@ -89,6 +108,9 @@ def case_create(request):
         submitted(request), initial=initial, teams=teams, linkable=linkable_cases(request.user)
     )
     if request.method == "POST" and form.is_valid():
+        submission = form.cleaned_data["submission"]
+        if first := submitted_case(request.user, submission):
+            return _already_recorded(request, first)
         try:
             case = services.case_create(
                 author=request.user,
@@ -96,7 +118,12 @@ def case_create(request):
                 pattern=form.pattern(),
                 testimony=form.testimony(),
                 survivor=form.survivor_link(),
+                submission=submission,
             )
+        except IntegrityError:  # the same form, submitted twice at once: the other won
+            if first := submitted_case(request.user, submission):
+                return _already_recorded(request, first)
+            raise
         except services.LinkUnavailable:
             form.add_error("same_survivor_as", LINK_UNAVAILABLE)
             return render(
@@ -105,6 +132,7 @@ def case_create(request):
                 {"form": form, "case": None, "draft": drafting.draft_id(request.POST.get("draft"))},
                 status=400,
             )
+        committed_write(request, case.reference)
         drafting.destroy_after_saving(request)
         messages.success(request, _("Case %(reference)s recorded.") % {"reference": case.reference})
         return redirect("casebook:case_detail", reference=case.reference)
@@ -120,7 +148,7 @@ def case_create(request):
 
 @sensitive_variables()
 @case_url
-@require_http_methods(["GET", "HEAD"])
+@case_methods("GET", "HEAD")
 def case_detail(request, reference):
     try:
         record = access.case_read(user=request.user, reference=reference)
@@ -138,7 +166,7 @@ def case_detail(request, reference):
 @sensitive_post_parameters(*TESTIMONY_FIELDS)
 @sensitive_variables()
 @case_url
-@require_http_methods(["GET", "POST"])
+@case_methods("GET", "POST")
 def case_edit(request, reference):
     if request.method == "GET":
         try:
@@ -213,13 +241,14 @@ def case_edit(request, reference):
             context,
             status=409,
         )
+    committed_write(request, case.reference)
     drafting.destroy_after_saving(request)
     messages.success(request, _("Case %(reference)s saved.") % {"reference": case.reference})
     return redirect("casebook:case_detail", reference=case.reference)
 
 
 @case_url
-@require_http_methods(["GET", "POST"])
+@case_methods("GET", "POST")
 def case_delete(request, reference):
     """Delete after the reference is typed again. Shows no testimony."""
     case = case_or_404(request, deletable_cases(request.user), reference)

@@ -47,7 +47,7 @@ def invitation_open(request, token):
                 Action.ACCOUNT_INVITE_REFUSED,
                 actor=Actor.of(request.user),
                 outcome=Outcome.DENIED,
-                reason="signed in",
+                details={"result": "signed_in"},
             )
         return render(
             request, "registration/invitation_invalid.html", {"signed_in": True}, status=409

@@ -3,13 +3,12 @@
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
 
 from casebook.cases.access import record_denial
 from casebook.cases.selectors import grant_holders, overseen_cases
 from casebook.cases.sharing import SharingRefused, case_share, case_unshare, sharing_targets
 from casebook.web.client import submitted
-from casebook.web.decorators import attempt_label, case_or_404, case_url
+from casebook.web.decorators import attempt_label, case_methods, case_or_404, case_url
 from casebook.web.forms.oversight import HolderForm
 
 
@@ -24,7 +23,7 @@ def _page(request, case, share_form, status=200):
 
 
 @case_url
-@require_http_methods(["GET", "POST"])
+@case_methods("GET", "POST")
 def case_sharing(request, reference):
     """A supervisor shares a case of a team they oversee; for anyone else it is 404."""
     case = case_or_404(
@@ -56,7 +55,7 @@ def case_sharing(request, reference):
 
 
 @case_url
-@require_POST
+@case_methods("POST")
 def case_revoke(request, reference):
     case = case_or_404(
         request, overseen_cases(request.user).select_related("author", "team"), reference

@@ -1,0 +1,154 @@
+"""Failures told truthfully.
+
+- Error pages (handler400/403/404/500) never read the request's body; 400, 500 and 503
+  render without context processors (so without the database).
+- A malformed body (not a form, not UTF-8, empty, truncated) is refused before
+  anything reads it: BodyCheckMiddleware, first in the chain after security.
+- A database that cannot be reached is a 503 with Retry-After, whatever part of the
+  request (session, lockout, second factor, view) found it out.
+- A write that committed is reported as done even if something after the commit
+  fails (CommittedWriteMiddleware): the person must not enter it again.
+- The server's log of a failure names its kind and where in the code, never the path,
+  the request or the exception's message (which can carry a case reference).
+"""
+
+import logging
+import sys
+import traceback
+from collections.abc import Callable
+
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
+from django.shortcuts import render
+from django.template.loader import render_to_string
+
+RETRY_AFTER_SECONDS = 60
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+BODY_METHODS = ("POST",)  # no view takes PUT or PATCH: those are 405s, unread
+UNREACHABLE = (OperationalError, InterfaceError)
+
+logger = logging.getLogger("casebook.failures")
+
+
+def _page(template: str, status: int, context: dict[str, object] | None = None) -> HttpResponse:
+    """A page rendered without the request: no context processor runs, so neither the
+    body nor the database is touched."""
+    response = HttpResponse(render_to_string(template, context or {}), status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _page("400.html", 400)
+
+
+def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "403.html", status=403)  # with the header: the database is up
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def database_unreachable() -> HttpResponse:
+    response = _page("503.html", 503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500, or 503 when the cause is a database that cannot be reached (or a timeout
+    the database imposed): nothing was saved, and trying again later may work."""
+    error = sys.exc_info()[1]
+    if isinstance(error, UNREACHABLE) or _timed_out(error):
+        return database_unreachable()
+    return _page("500.html", 500)
+
+
+def _timed_out(error: BaseException | None) -> bool:
+    """A statement or lock timeout, or a transaction idle too long (PostgreSQL)."""
+    cause = getattr(error, "__cause__", None)
+    return isinstance(error, DatabaseError) and type(cause).__name__ in {
+        "QueryCanceled",
+        "LockNotAvailable",
+        "IdleInTransactionSessionTimeout",
+    }
+
+
+def _malformed(request: HttpRequest) -> bool:
+    content_type = request.content_type or ""
+    if content_type not in FORM_TYPES:
+        return True
+    charset = (request.content_params or {}).get("charset", "utf-8").lower()
+    if charset.replace("_", "-") not in ("utf-8", "utf8"):
+        return True
+    try:
+        body = request.body
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        if not body or not declared.isdigit() or int(declared) != len(body):
+            return True  # empty, or cut short on the way
+        if content_type == FORM_TYPES[0]:
+            body.decode("utf-8")
+        else:
+            boundary = (request.content_params or {}).get("boundary", "")
+            if not body.rstrip(b"\r\n").endswith(f"--{boundary}--".encode("ascii", "replace")):
+                return True  # a multipart body that never reached its closing boundary
+        request.POST  # noqa: B018 -- parsed here, once, so that a broken body fails here
+    except (MultiPartParserError, UnicodeDecodeError, ValueError):
+        return True
+    return False
+
+
+class BodyCheckMiddleware:
+    """Refuse a malformed body with a clear 400 page before CSRF or a view reads it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method in BODY_METHODS and _malformed(request):
+            return _page("400.html", 400, {"malformed": True})
+        return self.get_response(request)
+
+
+class CommittedWriteMiddleware:
+    """Outside the session middleware: when a view committed a case (`committed_write`)
+    and the response is nonetheless an error, say that the case was recorded."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        reference = getattr(request, "committed_reference", None)
+        if reference and response.status_code >= 400:
+            logger.error("a committed write's response failed (status %s)", response.status_code)
+            return _page("casebook/recorded_anyway.html", 200, {"reference": reference})
+        return response
+
+
+def committed_write(request: HttpRequest, reference: str) -> None:
+    """Mark, right after its commit, that this request recorded the case `reference`."""
+    request.committed_reference = reference  # type: ignore[attr-defined]
+
+
+class NoPathsFilter(logging.Filter):
+    """For Django's request log: the status and the failure's kind and code location,
+    never the path (with its case reference), the request or the exception's text."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", "")
+        where = ""
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            frames = traceback.extract_tb(error.__traceback__)[-5:]
+            where = " ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in frames)
+            where = f" {type(error).__name__} at {where}"
+        record.msg = f"request failed with status {status}{where}"
+        record.args = ()
+        record.exc_info = None
+        record.exc_text = None
+        if hasattr(record, "request"):
+            record.request = None
+        return True

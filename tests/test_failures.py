@@ -1,0 +1,150 @@
+"""Failures told truthfully (issue: no "nothing was changed" after a commit, 503 with
+Retry-After when the database is away, 4xx for every malformed request)."""
+
+import logging
+import time
+from unittest import mock
+
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import OperationalError
+from django.test import Client
+from django.urls import reverse
+
+from casebook.models import AccessEvent, CasePattern
+from tests import factories
+from tests.cast import CastTestCase
+
+CREATE = reverse("casebook:case_create")
+LOGIN = reverse("login")
+
+
+class MalformedBodyTests(CastTestCase):
+    BODIES = [
+        {
+            "data": b"username=x&password=y",
+            "content_type": "application/x-www-form-urlencoded; charset=iso-8859-1",
+        },
+        {
+            "data": "username=x".encode("utf-16"),
+            "content_type": "application/x-www-form-urlencoded; charset=utf-16",
+        },
+        {"data": b"", "content_type": "application/x-www-form-urlencoded"},
+        {"data": b"username=\xff\xfe", "content_type": "application/x-www-form-urlencoded"},
+        {
+            "data": b'--b\r\nContent-Disposition: form-data; name="x"\r\n\r\ncut sh',
+            "content_type": "multipart/form-data; boundary=b",
+        },
+        {"data": b'{"a": 1}', "content_type": "application/json"},
+        {"data": b"a=1", "content_type": "text/plain"},
+    ]
+
+    def test_the_sign_in_page_refuses_them_with_a_clear_400_while_signed_out(self):
+        client = Client(enforce_csrf_checks=True)  # the CSRF check would read the body
+        for body in self.BODIES:
+            response = client.generic("POST", LOGIN, **body)
+            assert response.status_code == 400, body
+            assert "Nothing was changed" in response.content.decode()
+
+    def test_the_case_form_refuses_them_and_records_nothing(self):
+        factories.sign_in(self.client, self.author)
+        before = CasePattern.objects.count()
+        for body in self.BODIES:
+            assert self.client.generic("POST", CREATE, **body).status_code == 400, body
+        assert CasePattern.objects.count() == before
+
+
+class MethodTests(CastTestCase):
+    def test_other_methods_are_405_recorded_and_the_same_for_real_and_missing_cases(self):
+        factories.sign_in(self.client, self.author)
+        answers = set()
+        for reference in (self.case.reference, "CB-0000-0000"):
+            url = reverse("casebook:case_detail", args=[reference])
+            response = self.client.delete(url)
+            assert response.status_code == 405 and response["Allow"] == "GET, HEAD"
+            answers.add(response.content)
+            event = AccessEvent.objects.order_by("-seq").first()
+            assert (event.action, event.outcome, event.target) == (
+                "case.access",
+                "denied",
+                reference,
+            )
+            assert event.details == {"method": "DELETE case_detail"}
+        assert len(answers) == 1
+        assert CasePattern.objects.filter(pk=self.case.pk).exists()
+
+
+class DuplicateSubmitTests(CastTestCase):
+    def test_a_form_submitted_twice_records_one_case_and_shows_it(self):
+        factories.sign_in(self.client, self.author)
+        token = self.client.get(CREATE).context["form"].initial["submission"]
+        data = factories.form_data(narrative="FICTIONAL double click", submission=str(token))
+        first = self.client.post(CREATE, data)
+        second = self.client.post(CREATE, data)
+        assert first.status_code == second.status_code == 302
+        assert first["Location"] == second["Location"]
+        assert CasePattern.objects.filter(submission=token).count() == 1
+        page = self.client.get(second["Location"]).content.decode()
+        assert "already recorded" in page
+
+
+class AfterTheCommitTests(CastTestCase):
+    def test_a_failing_session_after_the_commit_still_says_the_case_was_recorded(self):
+        factories.sign_in(self.client, self.author)
+        original = SessionStore.save
+        saves = []
+
+        def save_fails_after_the_first(session, must_create=False):
+            saves.append(must_create)
+            if CasePattern.objects.filter(author=self.author).count() > 1:
+                from django.contrib.sessions.backends.base import UpdateError
+
+                raise UpdateError  # the session's row went away after the case committed
+            return original(session, must_create)
+
+        touch = mock.patch(
+            "casebook.web.views.cases.drafting.destroy_after_saving",
+            side_effect=lambda request: request.session.__setitem__("touched", 1),
+        )
+        with mock.patch.object(SessionStore, "save", save_fails_after_the_first), touch:
+            response = self.client.post(CREATE, factories.form_data(narrative="FICTIONAL x"))
+        case = CasePattern.objects.filter(author=self.author).latest("created_at")
+        body = response.content.decode()
+        assert response.status_code == 200
+        assert f"Case {case.reference} was recorded" in body and "Do not enter it again" in body
+        assert "Nothing was" not in body
+
+    def test_an_ordinary_save_writes_the_session_before_the_view_not_after(self):
+        factories.sign_in(self.client, self.author)
+        order = []
+        original = SessionStore.save
+
+        def tracked(session, must_create=False):
+            order.append(("session", CasePattern.objects.count()))
+            return original(session, must_create)
+
+        before = CasePattern.objects.count()
+        session = self.client.session
+        session["casebook_last_seen"] = time.time() - 120  # renewed by this request
+        session.save()
+        with mock.patch.object(SessionStore, "save", tracked):
+            self.client.post(CREATE, factories.form_data(narrative="FICTIONAL y"))
+        assert CasePattern.objects.count() == before + 1
+        assert order and all(count == before for _name, count in order)
+
+
+class DatabaseAwayTests(CastTestCase):
+    def test_an_unreachable_database_is_a_503_with_retry_after_and_a_log_without_paths(self):
+        factories.sign_in(self.client, self.author)
+        url = reverse("casebook:case_detail", args=[self.case.reference])
+        self.client.raise_request_exception = False
+        with (
+            mock.patch.object(SessionStore, "load", side_effect=OperationalError("gone")),
+            self.assertLogs("django.request", level=logging.ERROR) as logs,
+        ):
+            response = self.client.get(url)
+        assert response.status_code == 503 and response["Retry-After"] == "60"
+        assert "cannot reach its database" in response.content.decode()
+        assert "Nothing you sent was saved" in response.content.decode()
+        text = "\n".join(logs.output)
+        assert self.case.reference not in text and "/cases/" not in text
+        assert "OperationalError" in text
