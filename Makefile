@@ -17,7 +17,7 @@ RUN_ENV := DATABASE_URL=sqlite:///$(VAR)/casebook.sqlite3 \
 	CASEBOOK_DEMO=1 \
 	CASEBOOK_DEMO_CODES_FILE=$(VAR)/demo-backup-codes.txt
 
-.PHONY: run test lint install catalogues messages
+.PHONY: run test lint install catalogues messages faults
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -76,3 +76,7 @@ test: lint catalogues
 	$(PY) -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing." >&2; exit 1; fi; \
 	exit $$status
+
+# The whole fault suite (its short part also runs in `make test`).
+faults: install catalogues
+	$(PY) -m pytest tests/test_faults.py -m 'fault_full or not fault_full'

@@ -1,5 +1,10 @@
 """Database helpers that more than one room needs. Imports nothing of Casebook."""
 
+import os
+import time
+from pathlib import Path
+
+from django.conf import settings
 from django.db import connection
 
 # Transaction-scoped advisory locks, one key per serialised resource.
@@ -22,3 +27,20 @@ def statement_timeout_local(milliseconds: int) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('statement_timeout', %s, true)", [str(milliseconds)])
+
+
+def fault_pause(point: str) -> None:
+    """The fault suite's hook (config.fault_settings only; a no-op everywhere else):
+    while the file `<dir>/<point>` exists, announce this process in `<dir>/<point>.<pid>`
+    and wait, so that the suite can kill it at exactly this point (for example between
+    a case's INSERT and its COMMIT)."""
+    folder = getattr(settings, "CASEBOOK_FAULT_PAUSE_DIR", "")
+    if not folder:
+        return
+    armed = Path(folder) / point
+    if not armed.exists():
+        return
+    (Path(folder) / f"{point}.{os.getpid()}").touch()
+    deadline = time.monotonic() + 60
+    while armed.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)

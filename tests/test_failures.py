@@ -5,14 +5,19 @@ import logging
 import time
 from unittest import mock
 
+import psycopg
+import pytest
 from django.contrib.sessions.backends.db import SessionStore
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.test import Client
 from django.urls import reverse
 
+from casebook.db import ACCESS_LOG_LOCK
 from casebook.models import AccessEvent, CasePattern
+from casebook.roles import Role
 from tests import factories
 from tests.cast import CastTestCase
+from tests.transactional import LoggedTransactionTestCase
 
 CREATE = reverse("casebook:case_create")
 LOGIN = reverse("login")
@@ -148,3 +153,33 @@ class DatabaseAwayTests(CastTestCase):
         text = "\n".join(logs.output)
         assert self.case.reference not in text and "/cases/" not in text
         assert "OperationalError" in text
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's lock timeout")
+class LockTimeoutTests(LoggedTransactionTestCase):
+    """Without a test-wide transaction: its appends would hold the log's lock."""
+
+    def test_an_append_that_waits_too_long_for_the_log_refuses_the_action_cleanly(self):
+        factories.team("Test Team Alpha")
+        author = factories.user("cw-lock", Role.CASEWORKER, "Test Team Alpha")
+        factories.sign_in(self.client, author)
+        self.client.get(CREATE)
+        events = AccessEvent.objects.count()
+        settings = connection.settings_dict
+        holder = psycopg.connect(
+            f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
+        )
+        try:
+            holder.execute("SELECT pg_advisory_xact_lock(%s)", [ACCESS_LOG_LOCK])  # held
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '200ms'")
+            self.client.raise_request_exception = False
+            response = self.client.post(CREATE, factories.form_data(narrative="FICTIONAL z"))
+        finally:
+            holder.rollback()
+            holder.close()
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
+        assert response.status_code == 503 and "Nothing you sent was saved" in response.text
+        assert not CasePattern.objects.exists()
+        assert AccessEvent.objects.count() == events

@@ -26,6 +26,7 @@ from casebook.cases.records import (
 )
 from casebook.cases.selectors import SHARED_ACCESS, Access, visible_cases
 from casebook.crypto import envelope, keys
+from casebook.db import fault_pause
 from casebook.models import (
     CaseKey,
     CasePattern,
@@ -147,6 +148,7 @@ def case_create(
             target=case.reference,
             details=_link_details(linked),
         )
+        fault_pause("case_create_before_commit")  # the fault suite's hook; else nothing
     return case
 
 
