@@ -109,6 +109,20 @@ class KeyLifecycleTests(LoggedTransactionTestCase):
                 record = access.case_read(user=self.author, reference=case.reference)
                 assert record.testimony == KNOWN
 
+    def test_each_batch_starts_past_the_last_key_and_is_written_at_once(self):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with configured_keys(f"{self.v1},{self.v2}"), CaptureQueriesContext(connection) as seen:
+            report = keys.rotate_data_keys(batch_size=2)
+        assert report.rotated == 5 and report.remaining == 0
+        reads = [q["sql"] for q in seen.captured_queries if "FOR UPDATE" in q["sql"]]
+        assert len(reads) == 4  # three batches and the empty read that ends the run
+        assert all('"case_id" >' in sql for sql in reads[1:])  # keyset, never from the start
+        writes = [q["sql"] for q in seen.captured_queries if q["sql"].startswith("UPDATE")]
+        if connection.vendor == "postgresql":
+            assert len(writes) == 3  # one statement per batch
+
     def test_interrupted_rotation_resumes(self):
         real_rewrap = envelope.rewrap
         calls = []
