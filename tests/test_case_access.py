@@ -151,3 +151,22 @@ class CaseAccessMatrix(CastTestCase):
         factories.sign_in(self.client, self.author)
         for path in ("/cases/CB-XXXX/", "/cases/%00/", "/cases/CB-0000-000I/edit/"):
             assert self.client.get(path).status_code == 404, path
+
+
+class DetailPowersTests(CastTestCase):
+    def test_edit_and_delete_links_come_from_the_case_s_own_query(self):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from casebook.cases.sharing import case_share
+
+        case_share(supervisor=self.supervisor, case=self.case, user=self.colleague)
+        url = reverse("casebook:case_detail", args=[self.case.reference])
+        delete = reverse("casebook:case_delete", args=[self.case.reference])
+        for reader, may_delete in ((self.author, True), (self.colleague, False)):
+            factories.sign_in(self.client, reader)
+            with CaptureQueriesContext(connection) as seen:
+                page = self.client.get(url).content.decode()
+            assert (f'href="{delete}"' in page) is may_delete, reader
+            probes = [q for q in seen.captured_queries if q["sql"].startswith('SELECT 1 AS "a"')]
+            assert probes == []  # no separate "can edit?" or "can delete?" query

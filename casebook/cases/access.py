@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -22,6 +22,7 @@ from casebook.cases.drafts import DRAFT_TABLE, draft_key, draft_target
 from casebook.cases.records import TESTIMONY_TABLE, CaseRecord, Pattern, Testimony
 from casebook.cases.selectors import (
     Access,
+    deletable_cases,
     overseen_cases,
     same_survivor_references,
     visible_cases,
@@ -70,6 +71,11 @@ def _read(
         case = (
             cases.select_related("key", "testimony")
             .prefetch_related("sub_patterns", "perpetrators")
+            .annotate(
+                # What the reader may do with it, in the same query as the case itself.
+                may_change=Exists(visible_cases(user, Access.CHANGE).filter(pk=OuterRef("pk"))),
+                may_delete=Exists(deletable_cases(user).filter(pk=OuterRef("pk"))),
+            )
             .filter(reference=reference)
             .first()
         )
@@ -97,6 +103,8 @@ def _read(
         ),
         break_glass=action == Action.CASE_BREAK_GLASS,
         same_survivor_as=same_survivor_references(user, case),
+        may_change=case.may_change,
+        may_delete=case.may_delete,
     )
 
 

@@ -97,6 +97,8 @@ class CaseRecord:
     break_glass: bool = False
     # Other cases of the same survivor that this reader can open (never the others).
     same_survivor_as: tuple[str, ...] = ()
+    may_change: bool = False  # this reader may edit the case
+    may_delete: bool = False  # this reader may delete it
 
     def __repr__(self) -> str:
         return f"CaseRecord({self.reference}, testimony=<redacted>)"

@@ -154,12 +154,10 @@ def case_detail(request, reference):
         record = access.case_read(user=request.user, reference=reference)
     except access.CaseNotFound:
         raise Http404 from None
-    can_edit = visible_cases(request.user, Access.CHANGE).filter(reference=reference).exists()
-    can_delete = deletable_cases(request.user).filter(reference=reference).exists()
     return render(
         request,
         "casebook/case_detail.html",
-        {"record": record, "can_edit": can_edit, "can_delete": can_delete},
+        {"record": record, "can_edit": record.may_change, "can_delete": record.may_delete},
     )
 
 
