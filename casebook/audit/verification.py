@@ -6,13 +6,14 @@ sequence number, and a log cut short of a checkpoint no longer reaches it.
 """
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from types import SimpleNamespace
+from hashlib import sha256
 from typing import Any
 
 from casebook.audit.checkpoints import checkpoint_as_dict, checkpoint_message
-from casebook.audit.log import EVENT_COLUMNS, GENESIS_HASH, event_hash, hashed_fields
+from casebook.audit.log import GENESIS_HASH
+from casebook.audit.reading import chain_pieces
 from casebook.crypto import signing
 from casebook.crypto.envelope import KeyMissing
 from casebook.models import AccessCheckpoint, AccessEvent
@@ -29,22 +30,6 @@ class Verdict:
     checkpoints: int
     first_bad_seq: int | None = None
     problem: str = ""
-
-
-def _stored_events() -> Iterator[SimpleNamespace]:
-    """Events in sequence order, in chunks by keyset, as light records (not models)."""
-    last = 0
-    while True:
-        rows = list(
-            AccessEvent.objects.filter(seq__gt=last)
-            .order_by("seq")
-            .values_list(*EVENT_COLUMNS)[:CHUNK]
-        )
-        if not rows:
-            return
-        for row in rows:
-            yield SimpleNamespace(**dict(zip(EVENT_COLUMNS, row, strict=True)))
-        last = rows[-1][0]
 
 
 def log_length() -> int:
@@ -68,20 +53,20 @@ def verify_log(
     checkpoints = [checkpoint_as_dict(c) for c in AccessCheckpoint.objects.order_by("seq")]
     checkpoints += list(extra_checkpoints or [])
     wanted = {c["seq"] for c in checkpoints}
-    for event in _stored_events():
-        if event.seq != expected_seq:
+    for seq, stored_prev, stored_hash, head, tail in chain_pieces():
+        if seq != expected_seq:
             problem = "missing or inserted events before this one"
             return _bad(
-                count, expected_seq, prev_hash, checkpoints, min(event.seq, expected_seq), problem
+                count, expected_seq, prev_hash, checkpoints, min(seq, expected_seq), problem
             )
-        fields = hashed_fields(event)
-        if event.prev_hash != prev_hash or event_hash(fields, prev_hash) != event.hash:
-            return _bad(count, expected_seq, prev_hash, checkpoints, event.seq, "hash mismatch")
-        prev_hash, count = event.hash, count + 1
+        computed = sha256(f'{head}"{prev_hash}"{tail}'.encode()).hexdigest()
+        if stored_prev != prev_hash or computed != stored_hash:
+            return _bad(count, expected_seq, prev_hash, checkpoints, seq, "hash mismatch")
+        prev_hash, count = stored_hash, count + 1
         if progress is not None and count % CHUNK == 0:
             progress(count)
-        if event.seq in wanted:
-            hash_at[event.seq] = event.hash
+        if seq in wanted:
+            hash_at[seq] = stored_hash
         expected_seq += 1
     head_seq = expected_seq - 1
     for checkpoint in checkpoints:
