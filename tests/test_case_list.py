@@ -168,3 +168,14 @@ class CaseListSearchTests(CastTestCase):
         factories.sign_in(self.client, factories.user("cw-new", Role.CASEWORKER, "Test Team Beta"))
         page = self.client.get(reverse("casebook:case_list")).content.decode()
         assert "No case has been shared with you yet." in page
+
+
+def test_a_supervisor_s_list_joins_id_sets_instead_of_or_ing_across_the_table(db):
+    from casebook.cases.selectors import listed_cases
+    from casebook.roles import Role
+    from tests import factories as made
+
+    made.team("Test Team Alpha")
+    supervisor = made.user("sup-union", Role.SUPERVISOR, "Test Team Alpha")
+    sql = str(listed_cases(supervisor, include_overseen=True, filters={}).query)
+    assert "UNION" in sql and " OR " not in sql

@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any, TypedDict, cast
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from casebook.models import CaseDraft, CaseGroupGrant, CasePattern, CaseUserGrant, Team
 from casebook.roles import Role, role_of
@@ -91,9 +91,16 @@ def deletable_cases(user: User | AnonymousUser) -> QuerySet[CasePattern]:
     if not _may_hold_grants(user):
         return CasePattern.objects.none()
     return CasePattern.objects.filter(
-        Q(pk__in=granted_case_ids(cast(User, user), Access.DELETE))
-        | Q(team__in=supervised_teams(user))
+        pk__in=_granted_or_overseen_ids(cast(User, user), Access.DELETE)
     )
+
+
+def _granted_or_overseen_ids(user: User, access: Access) -> QuerySet[Any]:
+    """Ids of the cases granted to `user` with `access`, and of the overseen teams' cases:
+    two index-backed id sets joined by UNION (an OR across them would scan the table),
+    so the cost grows with what the person may see, not with the table."""
+    overseen = CasePattern.objects.filter(team__in=supervised_teams(user)).values("id")
+    return granted_case_ids(user, access).union(overseen)
 
 
 # What a supervisor's list shows of every overseen case, and so may filter by.
@@ -115,8 +122,7 @@ def listed_cases(
     if not _may_hold_grants(user):
         return CasePattern.objects.none()
     return CasePattern.objects.filter(
-        Q(pk__in=granted_case_ids(cast(User, user), Access.VIEW))
-        | Q(team__in=supervised_teams(user))
+        pk__in=_granted_or_overseen_ids(cast(User, user), Access.VIEW)
     ).filter(**filters)
 
 
