@@ -228,3 +228,31 @@ class WorkspaceReadingTests(CastTestCase):
         assert "1 break-glass opening in the last 7 days" in page
         assert "No signed checkpoint yet" in page
         assert "YYYY-MM-DD" in page
+
+
+class DecryptFailureTests(CastTestCase):
+    def test_testimony_that_will_not_decrypt_records_its_own_flagged_event(self):
+        from casebook.models import CaseTestimony
+
+        row = CaseTestimony.objects.get(case=self.case)
+        tampered = bytearray(bytes(row.narrative))
+        tampered[-1] ^= 1
+        CaseTestimony.objects.filter(pk=row.pk).update(narrative=bytes(tampered))
+        factories.sign_in(self.client, self.author)
+        self.client.raise_request_exception = False
+        response = self.client.get(reverse("casebook:case_detail", args=[self.case.reference]))
+        assert response.status_code == 500 and "FICTIONAL" not in response.text
+        assert self.case.reference not in response.text
+        event = AccessEvent.objects.order_by("-seq").first()
+        assert (event.action, event.outcome, event.target) == (
+            "case.decrypt_failed",
+            "error",
+            self.case.reference,
+        )
+        assert event.details["key_version"] == 1 and "narrative" not in str(event.details)
+        assert not AccessEvent.objects.filter(action="case.view").exists()  # rolled back
+        self.client.logout()
+        factories.sign_in(self.client, self.auditor)
+        page = self.client.get(LOG).content.decode()
+        assert "1 case would not decrypt in the last 7 days" in page
+        assert "FLAGGED" in page

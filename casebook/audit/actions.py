@@ -15,6 +15,7 @@ from casebook.roles import role_of
 class Outcome(StrEnum):
     ALLOWED = "allowed"
     DENIED = "denied"
+    ERROR = "error"  # the action failed on Casebook's side (e.g. a case that would not decrypt)
 
 
 class ActionAlreadyRegistered(ValueError):
@@ -54,6 +55,9 @@ class Action:
     CASE_UNSHARE = register("case.unshare", "Revoked access to a case")
     CASE_BREAK_GLASS = register("case.break_glass", "Opened a case not shared, with a reason")
     CASE_ACCESS = register("case.access", "Reached a case page (denials)")
+    CASE_DECRYPT_FAILED = register(
+        "case.decrypt_failed", "A case's testimony would not decrypt (tampering or a wrong key)"
+    )
     PAGE_DENIED = register("page.denied", "Refused a page to this role")
     EXPORT_CREATE = register("export.create", "Released an aggregate table")
     AUTH_LOGIN = register("auth.login", "Signed in")
@@ -98,6 +102,7 @@ class Action:
 FLAGGED_ACTIONS = frozenset(
     {
         Action.CASE_BREAK_GLASS,
+        Action.CASE_DECRYPT_FAILED,
         Action.ACCOUNT_CREATE,
         Action.ACCOUNT_INVITE,
         Action.ACCOUNT_REINVITE,

@@ -102,6 +102,7 @@ class Alerts:
 
     break_glass: int  # openings by break-glass in the last ALERT_DAYS days
     account_changes: int  # flagged changes to accounts in the last ALERT_DAYS days
+    decrypt_failures: int  # testimony that would not decrypt, in the last ALERT_DAYS days
     broken_verifications: int  # verifications that found the chain broken, ever
     checkpoint_missing: bool
     checkpoint_stale: bool  # the newest one is older than ALERT_DAYS days
@@ -111,6 +112,7 @@ class Alerts:
         return bool(
             self.break_glass
             or self.account_changes
+            or self.decrypt_failures
             or self.broken_verifications
             or self.checkpoint_missing
             or self.checkpoint_stale
@@ -124,8 +126,9 @@ def alerts(now: dt.datetime) -> Alerts:
     return Alerts(
         break_glass=recent.filter(action=Action.CASE_BREAK_GLASS).count(),
         account_changes=recent.filter(
-            action__in=FLAGGED_ACTIONS - {Action.CASE_BREAK_GLASS}
+            action__in=FLAGGED_ACTIONS - {Action.CASE_BREAK_GLASS, Action.CASE_DECRYPT_FAILED}
         ).count(),
+        decrypt_failures=recent.filter(action=Action.CASE_DECRYPT_FAILED).count(),
         broken_verifications=AccessEvent.objects.filter(
             action=Action.LOG_VERIFY, outcome="denied"
         ).count(),

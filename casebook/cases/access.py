@@ -67,30 +67,64 @@ def record_denial(user: User | AnonymousUser, reference: str, *, attempted: str)
 def _read(
     cases: QuerySet[CasePattern], user: User, reference: str, *, action: str, reason: str = ""
 ) -> CaseRecord:
-    with transaction.atomic():
-        case = (
-            cases.select_related("key", "testimony")
-            .prefetch_related("sub_patterns", "perpetrators")
-            .annotate(
-                # What the reader may do with it, in the same query as the case itself.
-                may_change=Exists(visible_cases(user, Access.CHANGE).filter(pk=OuterRef("pk"))),
-                may_delete=Exists(deletable_cases(user).filter(pk=OuterRef("pk"))),
-            )
-            .filter(reference=reference)
-            .first()
-        )
-        if case is not None:
-            # Logged before decryption, in the same transaction: no log, no access.
-            log.record(action, actor=Actor.of(user), target=reference, reason=reason)
-            sealed = {name: bytes(getattr(case.testimony, name)) for name in Testimony.FIELDS}
-            if case.testimony.confirmed_identifiers is not None:
-                sealed[Testimony.CONFIRMED] = bytes(case.testimony.confirmed_identifiers)
-            opened = envelope.open_fields(
-                keys.keyring(), keys.wrapped_key(case.key), table=TESTIMONY_TABLE, sealed=sealed
-            )
+    try:
+        with transaction.atomic():
+            case, opened = _read_and_open(cases, user, reference, action=action, reason=reason)
+    except envelope.CryptoError as error:
+        # The read's event rolled back with it: the failure is recorded on its own, after
+        # the rollback, so that the sign of tampering reaches the log auditors verify.
+        _record_decrypt_failure(user, reference, error)
+        raise
     if case is None:
         record_denial(user, reference, attempted=action)
         raise CaseNotFound
+    return _record_of(user, case, opened, action)
+
+
+def _record_decrypt_failure(user: User, reference: str, error: Exception) -> None:
+    version = CasePattern.objects.filter(reference=reference).values_list(
+        "key__kek_version", flat=True
+    )
+    log.record(
+        Action.CASE_DECRYPT_FAILED,
+        actor=Actor.of(user),
+        outcome=Outcome.ERROR,
+        target=reference,
+        details={"key_version": version.first(), "result": type(error).__name__},
+    )
+
+
+@sensitive_variables()
+def _read_and_open(
+    cases: QuerySet[CasePattern], user: User, reference: str, *, action: str, reason: str
+) -> tuple[CasePattern | None, dict[str, str]]:
+    """Inside the caller's transaction: the case, its read recorded, and its testimony
+    opened (no log, no access)."""
+    case = (
+        cases.select_related("key", "testimony")
+        .prefetch_related("sub_patterns", "perpetrators")
+        .annotate(
+            # What the reader may do with it, in the same query as the case itself.
+            may_change=Exists(visible_cases(user, Access.CHANGE).filter(pk=OuterRef("pk"))),
+            may_delete=Exists(deletable_cases(user).filter(pk=OuterRef("pk"))),
+        )
+        .filter(reference=reference)
+        .first()
+    )
+    if case is None:
+        return None, {}
+    # Logged before decryption, in the same transaction: no log, no access.
+    log.record(action, actor=Actor.of(user), target=reference, reason=reason)
+    sealed = {name: bytes(getattr(case.testimony, name)) for name in Testimony.FIELDS}
+    if case.testimony.confirmed_identifiers is not None:
+        sealed[Testimony.CONFIRMED] = bytes(case.testimony.confirmed_identifiers)
+    opened = envelope.open_fields(
+        keys.keyring(), keys.wrapped_key(case.key), table=TESTIMONY_TABLE, sealed=sealed
+    )
+    return case, opened
+
+
+def _record_of(user: User, case: CasePattern, opened: dict[str, str], action: str) -> CaseRecord:
     return CaseRecord(
         reference=case.reference,
         version=case.version,
@@ -103,8 +137,8 @@ def _read(
         ),
         break_glass=action == Action.CASE_BREAK_GLASS,
         same_survivor_as=same_survivor_references(user, case),
-        may_change=case.may_change,
-        may_delete=case.may_delete,
+        may_change=case.may_change,  # type: ignore[attr-defined]  # annotated by the read
+        may_delete=case.may_delete,  # type: ignore[attr-defined]
     )
 
 

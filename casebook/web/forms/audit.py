@@ -21,7 +21,12 @@ class EventFilterForm(forms.Form):
     outcome = forms.ChoiceField(
         label=_("Outcome"),
         required=False,
-        choices=[("", _("Any")), ("allowed", _("Allowed")), ("denied", _("Denied"))],
+        choices=[
+            ("", _("Any")),
+            ("allowed", _("Allowed")),
+            ("denied", _("Denied")),
+            ("error", _("Error")),
+        ],
     )
     flagged = forms.BooleanField(
         label=_("Only flagged events"),
