@@ -183,3 +183,25 @@ class LockTimeoutTests(LoggedTransactionTestCase):
         assert response.status_code == 503 and "Nothing you sent was saved" in response.text
         assert not CasePattern.objects.exists()
         assert AccessEvent.objects.count() == events
+
+
+class SignOutTests(CastTestCase):
+    def test_sign_out_ends_the_session_even_when_the_log_cannot_be_written(self):
+        from django.contrib.sessions.models import Session
+
+        factories.sign_in(self.client, self.author)
+        key = self.client.session.session_key
+        with mock.patch(
+            "casebook.accounts.signals.log.record", side_effect=OperationalError("log down")
+        ):
+            response = self.client.post(reverse("logout"))
+        assert response.status_code == 302
+        assert not Session.objects.filter(session_key=key).exists()
+        assert self.client.get(reverse("casebook:case_list")).status_code == 302  # to sign in
+
+    def test_sign_out_without_the_database_still_drops_the_session_cookie(self):
+        factories.sign_in(self.client, self.author)
+        with mock.patch.object(SessionStore, "delete", side_effect=OperationalError("gone")):
+            response = self.client.post(reverse("logout"))
+        cookie = response.cookies["sessionid"]
+        assert response.status_code == 302 and cookie.value == "" and cookie["max-age"] == 0

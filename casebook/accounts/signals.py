@@ -1,16 +1,20 @@
 """Sign-in, failed sign-in and sign-out go to the access log."""
 
+import logging
 from typing import Any
 
 from axes.signals import user_locked_out
 from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db import DatabaseError
 from django.dispatch import receiver
 from django.http import HttpRequest
 
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor, Outcome
 from casebook.audit.flood import first_in_a_minute
+
+logger = logging.getLogger("casebook.accounts")
 
 
 @receiver(user_logged_in)
@@ -20,7 +24,14 @@ def login_recorded(sender: object, request: HttpRequest, user: User, **kwargs: A
 
 @receiver(user_logged_out)
 def logout_recorded(sender: object, request: HttpRequest, user: User | None, **kwargs: Any) -> None:
-    log.record(Action.AUTH_LOGOUT, actor=Actor.of(user))
+    """Recorded when the log can be written; signing out never waits on it (Django sends
+    this before it ends the session, and a failure here would leave the session valid)."""
+    try:
+        log.record(Action.AUTH_LOGOUT, actor=Actor.of(user))
+    except DatabaseError as error:
+        logger.error(
+            "a sign-out could not be recorded (%s); the session ends", type(error).__name__
+        )
 
 
 def _attempted(username: object) -> Actor:

@@ -2,10 +2,15 @@
 
 Enrolment happens only through an invitation (casebook.web.views.invitation)."""
 
+import logging
+from importlib import import_module
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.forms import PasswordChangeForm
-from django.contrib.auth.views import PasswordChangeView
+from django.contrib.auth.views import LogoutView, PasswordChangeView
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -23,6 +28,7 @@ from casebook.audit.actions import Action, Actor, Outcome
 from casebook.web.client import submitted
 from casebook.web.forms.sign_in import TokenForm
 
+logger = logging.getLogger("casebook.web")
 MISSING_RECORDED_KEY = "casebook_mfa_missing_recorded"
 
 
@@ -95,3 +101,24 @@ class CasebookPasswordChangeView(PasswordChangeView):
         log.record(Action.AUTH_PASSWORD_CHANGE, actor=Actor.of(self.request.user))
         messages.success(self.request, _("Password changed. Other sessions were signed out."))
         return response
+
+
+class CasebookLogoutView(LogoutView):
+    """Sign-out always ends the session: when even the session store cannot be reached,
+    the browser's session cookie is deleted all the same."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return super().post(request, *args, **kwargs)
+        except DatabaseError as error:
+            logger.error("sign-out without the database (%s)", type(error).__name__)
+            # An empty session in its place: the session middleware then deletes the
+            # cookie instead of trying to save the old session.
+            request.session = import_module(settings.SESSION_ENGINE).SessionStore()
+            response = redirect("login")
+            response.delete_cookie(
+                settings.SESSION_COOKIE_NAME,
+                path=settings.SESSION_COOKIE_PATH,
+                domain=settings.SESSION_COOKIE_DOMAIN,
+            )
+            return response
