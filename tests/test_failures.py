@@ -89,7 +89,7 @@ class DuplicateSubmitTests(CastTestCase):
         assert first["Location"] == second["Location"]
         assert CasePattern.objects.filter(submission=token).count() == 1
         page = self.client.get(second["Location"]).content.decode()
-        assert "already recorded" in page
+        assert "had already recorded this case" in page
 
 
 class AfterTheCommitTests(CastTestCase):
@@ -205,3 +205,16 @@ class SignOutTests(CastTestCase):
             response = self.client.post(reverse("logout"))
         cookie = response.cookies["sessionid"]
         assert response.status_code == 302 and cookie.value == "" and cookie["max-age"] == 0
+
+
+class MessagesCookieTests(CastTestCase):
+    def test_the_messages_cookie_carries_no_case_reference(self):
+        factories.sign_in(self.client, self.author)
+        response = self.client.post(CREATE, factories.form_data(narrative="FICTIONAL m"))
+        reference = response["Location"].split("/")[2]
+        from django.contrib.messages.storage.cookie import CookieStorage
+
+        cookie = response.cookies.get("messages")
+        texts = [str(m) for m in CookieStorage(response.wsgi_request)._decode(cookie.value)]
+        assert texts and not any(reference in text for text in texts)
+        assert "Case recorded." in self.client.get(response["Location"]).content.decode()

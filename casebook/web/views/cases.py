@@ -86,8 +86,7 @@ def _already_recorded(request, reference):
     """A form submitted again after it recorded its case: show that case."""
     messages.info(
         request,
-        _("This form already recorded case %(reference)s: it was not recorded twice.")
-        % {"reference": reference},
+        _("This form had already recorded this case: it was not recorded twice."),
     )
     return redirect("casebook:case_detail", reference=reference)
 
@@ -134,7 +133,7 @@ def case_create(request):
             )
         committed_write(request, case.reference)
         drafting.destroy_after_saving(request)
-        messages.success(request, _("Case %(reference)s recorded.") % {"reference": case.reference})
+        messages.success(request, _("Case recorded."))  # generic: messages travel in a cookie
         return redirect("casebook:case_detail", reference=case.reference)
     status = 400 if form.is_bound else 200
     draft = draft or drafting.draft_id(request.POST.get("draft"))
@@ -241,7 +240,7 @@ def case_edit(request, reference):
         )
     committed_write(request, case.reference)
     drafting.destroy_after_saving(request)
-    messages.success(request, _("Case %(reference)s saved.") % {"reference": case.reference})
+    messages.success(request, _("Case saved."))
     return redirect("casebook:case_detail", reference=case.reference)
 
 

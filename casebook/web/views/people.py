@@ -98,7 +98,7 @@ def person_reinvite(request, user_id):
 def person_unlock(request, user_id):
     user = _person_or_404(user_id)
     account_unlock(user, by=request.user)
-    messages.success(request, _("%(name)s can sign in again.") % {"name": user.username})
+    messages.success(request, _("Unlocked: the account can sign in again."))
     return redirect("casebook:person_detail", user_id=user.pk)
 
 
@@ -111,5 +111,5 @@ def person_deactivate(request, user_id):
     except CannotDeactivateSelf:
         messages.error(request, _("You cannot deactivate your own account."))
     else:
-        messages.success(request, _("%(name)s can no longer sign in.") % {"name": user.username})
+        messages.success(request, _("Deactivated: the account can no longer sign in."))
     return redirect("casebook:person_detail", user_id=user.pk)

@@ -47,8 +47,7 @@ def case_sharing(request, reference):
         else:
             messages.info(
                 request,
-                _("%(holder)s can already open this case: nothing changed.")
-                % {"holder": form.chosen_name()},
+                _("They can already open this case: nothing changed."),
             )
         return redirect("casebook:case_sharing", reference=case.reference)
     return _page(request, case, form)
