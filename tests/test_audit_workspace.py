@@ -240,7 +240,13 @@ class DecryptFailureTests(CastTestCase):
         CaseTestimony.objects.filter(pk=row.pk).update(narrative=bytes(tampered))
         factories.sign_in(self.client, self.author)
         self.client.raise_request_exception = False
-        response = self.client.get(reverse("casebook:case_detail", args=[self.case.reference]))
+        with self.assertLogs("django.request", level="ERROR") as logs:
+            response = self.client.get(
+                reverse("casebook:case_detail", args=[self.case.reference]),
+                headers={"X-Request-ID": "fault-request-0001"},
+            )
+        assert "request fault-request-0001 failed" in logs.output[0]
+        assert self.case.reference not in "".join(logs.output)
         assert response.status_code == 500 and "FICTIONAL" not in response.text
         assert self.case.reference not in response.text
         event = AccessEvent.objects.order_by("-seq").first()
@@ -250,6 +256,7 @@ class DecryptFailureTests(CastTestCase):
             self.case.reference,
         )
         assert event.details["key_version"] == 1 and "narrative" not in str(event.details)
+        assert event.request_id == "fault-request-0001"  # the server log's line names it
         assert not AccessEvent.objects.filter(action="case.view").exists()  # rolled back
         self.client.logout()
         factories.sign_in(self.client, self.auditor)

@@ -8,8 +8,9 @@
   request (session, lockout, second factor, view) found it out.
 - A write that committed is reported as done even if something after the commit
   fails (CommittedWriteMiddleware): the person must not enter it again.
-- The server's log of a failure names its kind and where in the code, never the path,
-  the request or the exception's message (which can carry a case reference).
+- The server's log of a failure names its request id (as in the access log), its kind
+  and where in the code, never the path, the request or the exception's message (which
+  can carry a case reference).
 """
 
 import logging
@@ -145,7 +146,9 @@ class NoPathsFilter(logging.Filter):
             frames = traceback.extract_tb(error.__traceback__)[-5:]
             where = " ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in frames)
             where = f" {type(error).__name__} at {where}"
-        record.msg = f"request failed with status {status}{where}"
+        request_id = getattr(getattr(record, "request", None), "request_id", "")
+        # The request id matches the access-log event of the failure, if it wrote one.
+        record.msg = f"request {request_id} failed with status {status}{where}"
         record.args = ()
         record.exc_info = None
         record.exc_text = None
