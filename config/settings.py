@@ -181,6 +181,7 @@ CSRF_COOKIE_SECURE = not LOCAL_HTTP
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "casebook.web.failures.csrf_refused"  # recorded, with a page for people
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -210,7 +211,7 @@ CASEBOOK_PAGE_SIZE = 50
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"no_paths": {"()": "casebook.web.failures.NoPathsFilter"}},
+    "filters": {"no_paths": {"()": "casebook.web.server_log.NoPathsFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("CASEBOOK_LOG_LEVEL", "INFO")},
     "loggers": {

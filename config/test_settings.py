@@ -49,6 +49,11 @@ os.environ.setdefault("CASEBOOK_SECRET_KEY", secrets.token_urlsafe(50))
 # A throwaway key-encryption key for this run only.
 os.environ.setdefault("CASEBOOK_KEK", "1:" + base64.urlsafe_b64encode(os.urandom(32)).decode())
 
+# Test cases hold one transaction open for a whole class (and some wait on a subprocess
+# meanwhile): the production limit on idle transactions would end their connection. The
+# fault suite runs the production settings, with the limit.
+os.environ.setdefault("CASEBOOK_DB_IDLE_IN_TRANSACTION_MS", "0")
+
 from config.settings import *  # noqa: E402,F403
 
 # Fast hashing for throwaway test accounts only.

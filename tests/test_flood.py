@@ -25,3 +25,57 @@ class FloodTests(CastTestCase):
             assert response.status_code == 429
         assert AccessEvent.objects.count() - start <= 1
         assert AccessEvent.objects.filter(action="auth.lockout").count() == 1
+
+
+class FoldedRepeatsTests(CastTestCase):
+    def test_the_next_event_after_a_window_says_how_many_repeats_it_stands_for(self):
+        import datetime as dt
+
+        from casebook.models import RefusalWindow
+
+        url = reverse("casebook:case_detail", args=[self.case.reference])
+        for _ in range(7):
+            self.client.get(url)
+        RefusalWindow.objects.update(
+            opened_at=RefusalWindow.objects.get().opened_at - dt.timedelta(minutes=2)
+        )
+        self.client.get(url)
+        events = list(AccessEvent.objects.filter(action="case.access").order_by("seq"))
+        assert len(events) == 2
+        assert "folded" not in events[0].details and events[1].details["folded"] == 6
+
+    def test_windows_untouched_for_a_day_are_forgotten(self):
+        import datetime as dt
+
+        from django.utils import timezone
+
+        from casebook.audit.flood import admitted, windows_expire
+        from casebook.models import RefusalWindow
+
+        admitted("anonymous:192.0.2.1")
+        RefusalWindow.objects.update(opened_at=timezone.now() - dt.timedelta(days=2))
+        admitted("anonymous:192.0.2.2")
+        assert windows_expire(timezone.now()) == "expired_1"
+        assert list(RefusalWindow.objects.values_list("key", flat=True)) == ["anonymous:192.0.2.2"]
+
+
+class RefusalPathTests(CastTestCase):
+    def test_csrf_failures_are_recorded_once_a_minute_per_address_with_a_page_for_people(self):
+        from django.test import Client
+
+        client = Client(enforce_csrf_checks=True)
+        for _ in range(5):
+            response = client.post(reverse("login"), {"username": "x", "password": "y"})
+            assert response.status_code == 403 and "This form has expired" in response.text
+        events = AccessEvent.objects.filter(action="page.denied", target="csrf")
+        assert events.count() == 1 and events.get().actor_username == ""
+
+    def test_admin_refusals_are_recorded_per_account_and_per_address(self):
+        from tests import factories
+
+        assert self.client.get("/admin/").status_code == 302
+        factories.sign_in(self.client, self.author)
+        for _ in range(3):
+            assert self.client.get("/admin/").status_code == 302
+        events = AccessEvent.objects.filter(action="page.denied", target="admin")
+        assert sorted(events.values_list("actor_username", flat=True)) == ["", "cw-author"]

@@ -78,6 +78,23 @@ class MFATests(TestCase):
             self.client.post(reverse("mfa_verify"), {"token": code_for(device)}).status_code == 400
         )
 
+    def test_second_step_guesses_lock_the_account_like_wrong_passwords(self):
+        device, _codes = self.enrol(self.supervisor)
+        self.password_login("sup-alpha")
+        answers = [
+            self.client.post(reverse("mfa_verify"), {"token": "000000"}).status_code
+            for _ in range(5)
+        ]
+        assert answers[:4] == [400] * 4 and answers[4] == 429  # quick guesses count too
+        assert AccessEvent.objects.filter(action="auth.mfa_failed").count() == 5
+        assert AccessEvent.objects.filter(action="auth.lockout").count() == 1
+        assert not AccessEvent.objects.filter(action="auth.login_failed").exists()
+        assert self.client.get(reverse("casebook:dashboard")).status_code == 302  # signed out
+        again = self.client.post(LOGIN, {"username": "sup-alpha", "password": factories.PASSWORD})
+        assert again.status_code == 429
+        late = self.client.post(reverse("mfa_verify"), {"token": code_for(device)})
+        assert late.status_code == 302 and late["Location"].startswith(LOGIN)  # signed out
+
     def test_verify_never_redirects_off_site(self):
         _device, codes = self.enrol(self.supervisor)
         self.password_login("sup-alpha")
@@ -95,6 +112,11 @@ class MFATests(TestCase):
         page = self.client.get(reverse("mfa_missing"))
         assert page.status_code == 403 and "invitation" in page.content.decode()
         assert "<svg" not in page.content.decode()
+        # No page that shows a key is reachable: the old set-up address leads nowhere.
+        setup = self.client.get("/accounts/mfa/setup/", follow=True)
+        assert setup.redirect_chain[-1][0] == reverse("mfa_missing")
+        assert "<svg" not in setup.content.decode()
+        assert self.client.get(reverse("invitation_accept")).status_code == 404
         assert not TOTPDevice.objects.filter(user=self.caseworker).exists()
         self.client.get(reverse("mfa_missing"))
         assert AccessEvent.objects.filter(action="page.denied", target="mfa_missing").count() == 1

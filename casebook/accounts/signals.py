@@ -9,12 +9,16 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db import DatabaseError
 from django.dispatch import receiver
 from django.http import HttpRequest
+from django_otp.forms import otp_verification_failed
 
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor, Outcome
-from casebook.audit.flood import first_in_a_minute
+from casebook.audit.flood import admitted, folded_details
 
 logger = logging.getLogger("casebook.accounts")
+# Marks a failed second step sent as a failed sign-in, so that it counts toward the
+# lockout (django-axes) without being recorded a second time as a wrong password.
+SECOND_STEP = "casebook_second_step"
 
 
 @receiver(user_logged_in)
@@ -51,8 +55,9 @@ def login_failure_recorded(
     request: HttpRequest | None = None,
     **kwargs: Any,
 ) -> None:
-    if getattr(request, "axes_locked_out", False):
-        # Attempts on a locked account: the lockout event below records them.
+    if getattr(request, "axes_locked_out", False) or credentials.get(SECOND_STEP):
+        # Attempts on a locked account: the lockout event below records them. A failed
+        # second step was recorded as such where it happened.
         return
     log.record(
         Action.AUTH_LOGIN_FAILED,
@@ -65,5 +70,17 @@ def login_failure_recorded(
 def lockout_recorded(
     sender: object, request: HttpRequest, username: str, ip_address: str, **kwargs: Any
 ) -> None:
-    if first_in_a_minute(f"lockout:{username}:{ip_address}"):
-        log.record(Action.AUTH_LOCKOUT, actor=_attempted(username), outcome=Outcome.DENIED)
+    folded = admitted(f"lockout:{username}:{ip_address}")
+    if folded is not None:
+        log.record(
+            Action.AUTH_LOCKOUT,
+            actor=_attempted(username),
+            outcome=Outcome.DENIED,
+            details=folded_details(folded),
+        )
+
+
+@receiver(otp_verification_failed)
+def admin_second_step_failure_recorded(sender: object, user: User, **kwargs: Any) -> None:
+    """A wrong code on the admin site's own sign-in form (django-otp's OTPAuthenticationForm)."""
+    log.record(Action.AUTH_MFA_FAILED, actor=Actor.of(user), outcome=Outcome.DENIED)

@@ -1,15 +1,55 @@
 """Bounding what a flood of refusals can write to the permanent log.
 
-Refusals that an anonymous or locked-out client can repeat without end (case URLs
-while signed out, attempts on a locked account) are recorded once a minute per key:
-the first of each minute always is.
+Refusals a client can repeat without end (case URLs while signed out, attempts on a
+locked account, forged or stale forms, the admin site) are written at most once a minute
+per key: per address for anonymous visitors, per account for signed-in people (never
+per address: an office behind one address must not hide an insider's probing). The
+windows live in the database, so every worker shares them; a repeat inside a window is
+counted, and the next event written says how many were folded into it.
 """
 
-from django.core.cache import cache
+import datetime as dt
 
-WINDOW_SECONDS = 60
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from casebook.models import RefusalWindow
+
+WINDOW = dt.timedelta(seconds=60)
+KEPT_FOR = dt.timedelta(days=1)
 
 
-def first_in_a_minute(key: str) -> bool:
-    """True for the first call with `key` in each minute (per cache: today per process)."""
-    return bool(cache.add(f"casebook:recorded:{key}", 1, timeout=WINDOW_SECONDS))
+def admitted(key: str) -> int | None:
+    """None when a refusal under `key` falls inside the current window (it is counted
+    instead of written); else the number of repeats folded since the last one written."""
+    key = key[:200]
+    now = timezone.now()
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                window = RefusalWindow.objects.select_for_update().filter(key=key).first()
+                if window is None:
+                    RefusalWindow.objects.create(key=key, opened_at=now)
+                    return 0
+                if now - window.opened_at < WINDOW:
+                    window.folded += 1
+                    window.save(update_fields=["folded"])
+                    return None
+                folded = window.folded
+                window.opened_at, window.folded = now, 0
+                window.save(update_fields=["opened_at", "folded"])
+                return folded
+        except IntegrityError:  # another worker opened the window first: look again
+            continue
+    return None
+
+
+def folded_details(folded: int) -> dict[str, int]:
+    """The details an admitted refusal carries: how many repeats it stands for."""
+    return {"folded": folded} if folded else {}
+
+
+def windows_expire(now: dt.datetime) -> str:
+    """Forget windows untouched for a day (the scheduler's job)."""
+    deleted, _ = RefusalWindow.objects.filter(opened_at__lt=now - KEPT_FOR).delete()
+    return f"expired_{deleted}"

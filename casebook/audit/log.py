@@ -39,6 +39,7 @@ ALLOWED_DETAILS = {
     "path",
     "method",
     "linked",
+    "folded",
 }
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")

@@ -10,7 +10,7 @@ events are read as before and split the same way.
 """
 
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from json.encoder import encode_basestring  # json.dumps(text, ensure_ascii=False)
 from typing import Any
 
@@ -68,7 +68,7 @@ def split(
     return head, tail
 
 
-def chain_pieces() -> Iterator[Piece]:
+def chain_pieces() -> Generator[Piece, None, None]:
     """Every stored event in sequence order, as pieces to hash."""
     if connection.vendor == "postgresql":
         yield from _streamed()

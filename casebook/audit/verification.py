@@ -7,6 +7,7 @@ sequence number, and a log cut short of a checkpoint no longer reaches it.
 
 import os
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from hashlib import sha256
 from typing import Any
@@ -53,21 +54,21 @@ def verify_log(
     checkpoints = [checkpoint_as_dict(c) for c in AccessCheckpoint.objects.order_by("seq")]
     checkpoints += list(extra_checkpoints or [])
     wanted = {c["seq"] for c in checkpoints}
-    for seq, stored_prev, stored_hash, head, tail in chain_pieces():
-        if seq != expected_seq:
-            problem = "missing or inserted events before this one"
-            return _bad(
-                count, expected_seq, prev_hash, checkpoints, min(seq, expected_seq), problem
-            )
-        computed = sha256(f'{head}"{prev_hash}"{tail}'.encode()).hexdigest()
-        if stored_prev != prev_hash or computed != stored_hash:
-            return _bad(count, expected_seq, prev_hash, checkpoints, seq, "hash mismatch")
-        prev_hash, count = stored_hash, count + 1
-        if progress is not None and count % CHUNK == 0:
-            progress(count)
-        if seq in wanted:
-            hash_at[seq] = stored_hash
-        expected_seq += 1
+    with closing(chain_pieces()) as pieces:  # closed at once, even when a return stops it
+        for seq, stored_prev, stored_hash, head, tail in pieces:
+            if seq != expected_seq:
+                problem = "missing or inserted events before this one"
+                first_bad = min(seq, expected_seq)
+                return _bad(count, expected_seq, prev_hash, checkpoints, first_bad, problem)
+            computed = sha256(f'{head}"{prev_hash}"{tail}'.encode()).hexdigest()
+            if stored_prev != prev_hash or computed != stored_hash:
+                return _bad(count, expected_seq, prev_hash, checkpoints, seq, "hash mismatch")
+            prev_hash, count = stored_hash, count + 1
+            if progress is not None and count % CHUNK == 0:
+                progress(count)
+            if seq in wanted:
+                hash_at[seq] = stored_hash
+            expected_seq += 1
     head_seq = expected_seq - 1
     for checkpoint in checkpoints:
         seq = checkpoint["seq"]

@@ -52,14 +52,20 @@ class DraftRecord:
         return f"DraftRecord({self.id}, form=<redacted>)"
 
 
-def record_denial(user: User | AnonymousUser, reference: str, *, attempted: str) -> None:
-    """Record a refused attempt on a case URL (missing and forbidden alike)."""
+def record_denial(
+    user: User | AnonymousUser, reference: str, *, attempted: str, folded: int = 0
+) -> None:
+    """Record a refused attempt on a case URL (missing and forbidden alike); `folded`
+    repeats were counted, not written, since the last one (casebook.audit.flood)."""
+    details: dict[str, object] = {"method": attempted}
+    if folded:
+        details["folded"] = folded
     log.record(
         Action.CASE_ACCESS,
         actor=Actor.of(user),
         outcome=Outcome.DENIED,
         target=reference,
-        details={"method": attempted},
+        details=details,
     )
 
 

@@ -1,7 +1,12 @@
 """Casebook's tables: cases and their keys, the access log, snapshots and releases, jobs,
 invitations, and what accounts choose for themselves."""
 
-from casebook.models.access_log import AccessCheckpoint, AccessEvent, VerificationRun
+from casebook.models.access_log import (
+    AccessCheckpoint,
+    AccessEvent,
+    RefusalWindow,
+    VerificationRun,
+)
 from casebook.models.accounts import AuthenticatorDevice, BackupCodeList, LanguagePreference
 from casebook.models.cases import (
     CaseGroupGrant,
@@ -45,6 +50,7 @@ __all__ = [
     "LanguagePreference",
     "MembershipRequest",
     "PrivacyCharge",
+    "RefusalWindow",
     "Release",
     "Snapshot",
     "SnapshotCase",

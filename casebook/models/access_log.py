@@ -72,3 +72,16 @@ class VerificationRun(models.Model):
 
     def __str__(self) -> str:
         return f"verification requested {self.requested_at:%Y-%m-%d %H:%M}"
+
+
+class RefusalWindow(models.Model):
+    """The minute in which a kind of refusal was last written to the log, per key (an
+    address, or an account), shared by every worker; repeats inside it are counted, and
+    the next event written says how many were folded into it."""
+
+    key = models.CharField(max_length=200, unique=True)
+    opened_at = models.DateTimeField()
+    folded = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"refusal window opened {self.opened_at:%Y-%m-%d %H:%M}"

@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor, Outcome
-from casebook.audit.flood import first_in_a_minute
+from casebook.audit.flood import admitted
 from casebook.cases.access import record_denial
 from casebook.models import CasePattern
 from casebook.roles import Role, role_of
@@ -110,8 +110,11 @@ def case_url(view: View) -> View:
     @wraps(view)
     def wrapper(request: HttpRequest, reference: str, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
-            if first_in_a_minute(f"anonymous:{client_ip(request)}"):
-                record_denial(request.user, reference, attempted=attempt_label(request))
+            folded = admitted(f"anonymous:{client_ip(request)}")
+            if folded is not None:
+                record_denial(
+                    request.user, reference, attempted=attempt_label(request), folded=folded
+                )
             return redirect_to_login(request.get_full_path())
         return view(request, reference, *args, **kwargs)
 

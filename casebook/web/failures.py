@@ -15,7 +15,6 @@
 
 import logging
 import sys
-import traceback
 from collections.abc import Callable
 
 from django.db import DatabaseError, InterfaceError, OperationalError
@@ -23,6 +22,8 @@ from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.template.loader import render_to_string
+
+from casebook.web.refusals import refusal_recorded
 
 RETRY_AFTER_SECONDS = 60
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -50,6 +51,12 @@ def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "404.html", status=404)
+
+
+def csrf_refused(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a form that expired or did not come from Casebook. Recorded."""
+    refusal_recorded(request, "csrf")
+    return render(request, "403_csrf.html", status=403)
 
 
 def database_unreachable() -> HttpResponse:
@@ -132,26 +139,3 @@ class CommittedWriteMiddleware:
 def committed_write(request: HttpRequest, reference: str) -> None:
     """Mark, right after its commit, that this request recorded the case `reference`."""
     request.committed_reference = reference  # type: ignore[attr-defined]
-
-
-class NoPathsFilter(logging.Filter):
-    """For Django's request log: the status and the failure's kind and code location,
-    never the path (with its case reference), the request or the exception's text."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        status = getattr(record, "status_code", "")
-        where = ""
-        if record.exc_info and record.exc_info[1] is not None:
-            error = record.exc_info[1]
-            frames = traceback.extract_tb(error.__traceback__)[-5:]
-            where = " ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in frames)
-            where = f" {type(error).__name__} at {where}"
-        request_id = getattr(getattr(record, "request", None), "request_id", "")
-        # The request id matches the access-log event of the failure, if it wrote one.
-        record.msg = f"request {request_id} failed with status {status}{where}"
-        record.args = ()
-        record.exc_info = None
-        record.exc_text = None
-        if hasattr(record, "request"):
-            record.request = None
-        return True

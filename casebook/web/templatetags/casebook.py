@@ -36,6 +36,7 @@ DETAIL_NAMES = {
     "path": gettext_lazy("path"),
     "method": gettext_lazy("attempt"),
     "linked": gettext_lazy("linked to"),
+    "folded": gettext_lazy("repeats folded into this event"),
 }
 
 

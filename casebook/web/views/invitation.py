@@ -28,7 +28,7 @@ from casebook.accounts.second_factor import (
 )
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor, Outcome
-from casebook.audit.flood import first_in_a_minute
+from casebook.audit.flood import admitted, folded_details
 from casebook.web.client import client_ip, submitted
 from casebook.web.forms.people import InvitationAcceptForm
 
@@ -42,12 +42,13 @@ OPEN_FOR = 30 * 60  # seconds to finish setting up after opening the link
 def invitation_open(request, token):
     if request.user.is_authenticated:
         # Never signed out by a link: the person signs out first, then opens it again.
-        if first_in_a_minute(f"invitation:user:{request.user.pk}"):
+        folded = admitted(f"invitation:user:{request.user.pk}")
+        if folded is not None:
             log.record(
                 Action.ACCOUNT_INVITE_REFUSED,
                 actor=Actor.of(request.user),
                 outcome=Outcome.DENIED,
-                details={"result": "signed_in"},
+                details={"result": "signed_in", **folded_details(folded)},
             )
         return render(
             request, "registration/invitation_invalid.html", {"signed_in": True}, status=409
@@ -72,8 +73,14 @@ def _opened(request):
 def _refused(request):
     """Used, expired, voided or unknown: one page for all, recorded (once a minute per
     address, as other anonymous refusals), never naming the token."""
-    if first_in_a_minute(f"invitation:{client_ip(request)}"):
-        log.record(Action.ACCOUNT_INVITE_REFUSED, actor=Actor.of(None), outcome=Outcome.DENIED)
+    folded = admitted(f"invitation:{client_ip(request)}")
+    if folded is not None:
+        log.record(
+            Action.ACCOUNT_INVITE_REFUSED,
+            actor=Actor.of(None),
+            outcome=Outcome.DENIED,
+            details=folded_details(folded),
+        )
     return render(request, "registration/invitation_invalid.html", status=404)
 
 

@@ -8,7 +8,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth.views import LogoutView, PasswordChangeView
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
@@ -23,6 +25,7 @@ from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 
 from casebook.accounts.demo_codes import demo_codes_mark_used
+from casebook.accounts.signals import SECOND_STEP
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor, Outcome
 from casebook.web.client import submitted
@@ -59,7 +62,8 @@ def mfa_verify(request):
             if settings.CASEBOOK_DEMO_CODES_FILE:
                 demo_codes_mark_used(settings.CASEBOOK_DEMO_CODES_FILE, request.user)
             return redirect(_safe_next(request))
-        log.record(Action.AUTH_MFA_FAILED, actor=Actor.of(request.user), outcome=Outcome.DENIED)
+        if locked := second_step_failed(request, request.user):
+            return locked
         form.add_error("token", _("That code is not valid. Try the current one."))
     status = 400 if form.is_bound and form.errors else 200
     return render(
@@ -88,6 +92,22 @@ def mfa_missing(request):
         )
         request.session[MISSING_RECORDED_KEY] = True
     return render(request, "registration/mfa_missing.html", status=403)
+
+
+def second_step_failed(request: HttpRequest, user: Any) -> HttpResponse | None:
+    """A wrong second-step code (a guess inside django-otp's throttle delay included) is
+    recorded and counts toward the same lockout as a wrong password; at the limit the
+    person is signed out and sees the lockout page."""
+    log.record(Action.AUTH_MFA_FAILED, actor=Actor.of(user), outcome=Outcome.DENIED)
+    user_login_failed.send(
+        sender=__name__,
+        credentials={"username": user.get_username(), SECOND_STEP: True},
+        request=request,
+    )
+    if not getattr(request, "axes_locked_out", False):
+        return None
+    logout(request)
+    return render(request, "registration/locked_out.html", status=429)
 
 
 class CasebookPasswordChangeView(PasswordChangeView):
