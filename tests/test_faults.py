@@ -139,6 +139,21 @@ def test_a_database_crash_mid_load_loses_no_acknowledged_write(stack):
     assert_whole(casebook, load)
 
 
+def test_anonymous_refusals_are_bounded_across_workers(stack):
+    """Two gunicorn workers share one flood window per address (kept in the database):
+    a flood of refused case URLs writes one event a minute, and counts the rest."""
+    casebook, _people = stack
+    stranger = Person(casebook.port, "")
+    for _ in range(30):
+        assert stranger.request("GET", "/cases/CB-0000-0000/").status == 302
+    events = casebook.sql(
+        "SELECT count(*) FROM casebook_accessevent WHERE action = 'case.access' "
+        "AND actor_username = ''"
+    )
+    assert events == [(1,)]
+    assert casebook.sql("SELECT folded FROM casebook_refusalwindow") == [(29,)]
+
+
 @pytest.mark.fault_full
 def test_a_worker_killed_between_insert_and_commit_leaves_no_half_case(stack):
     casebook, people = stack
