@@ -223,6 +223,13 @@ LOGGING = {
 # Sessions end with the browser, after 30 minutes without a request (the idle limit,
 # checked by casebook.web.idle so that a late submit is kept), and at the latest 12 hours
 # after signing in. Changing a password signs the account out everywhere else.
+# Checkpoints of the access log, signed by the scheduler and sent off the host
+# (casebook.audit.checkpoint_shipping; docs/operations.md).
+CASEBOOK_CHECKPOINT_EVERY_MINUTES = int(os.environ.get("CASEBOOK_CHECKPOINT_EVERY_MINUTES", 5))
+CASEBOOK_CHECKPOINT_URL = os.environ.get("CASEBOOK_CHECKPOINT_URL", "")
+CASEBOOK_CHECKPOINT_FILE = os.environ.get("CASEBOOK_CHECKPOINT_FILE", "")
+CASEBOOK_CHECKPOINT_MAX_AGE_MINUTES = int(os.environ.get("CASEBOOK_CHECKPOINT_MAX_AGE_MINUTES", 60))
+
 # On the synthetic demo only: the file of demo backup codes, marked as codes are used.
 CASEBOOK_DEMO_CODES_FILE = (
     os.environ.get("CASEBOOK_DEMO_CODES_FILE", "") if os.environ.get("CASEBOOK_DEMO") == "1" else ""

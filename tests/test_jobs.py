@@ -35,6 +35,7 @@ class SchedulerTests(LoggedTransactionTestCase):
             ("dashboard", True),
             ("drafts", True),
             ("refusal_windows", True),
+            ("checkpoint", True),
         ]
         second = run_due_jobs(MONDAY + dt.timedelta(seconds=30))
         assert [(o.job, o.ran, o.result) for o in second] == [
@@ -42,8 +43,9 @@ class SchedulerTests(LoggedTransactionTestCase):
             ("dashboard", False, "already run"),
             ("drafts", False, "already run"),
             ("refusal_windows", False, "already run"),
+            ("checkpoint", False, "already run"),
         ]
-        assert AccessEvent.objects.filter(action="job.run").count() == 4
+        assert AccessEvent.objects.filter(action="job.run").count() == 5
 
     def test_a_long_job_left_running_by_a_dead_process_runs_again_later(self):
         from casebook.models import VerificationRun
@@ -77,10 +79,10 @@ class SchedulerTests(LoggedTransactionTestCase):
             thread.join(timeout=60)
         ran = sorted(o.job for run in outcomes for o in run if o.ran)
         assert len(outcomes) == 2
-        assert ran == ["dashboard", "drafts", "refusal_windows", "snapshot"]
+        assert ran == ["checkpoint", "dashboard", "drafts", "refusal_windows", "snapshot"]
         assert Snapshot.objects.count() == 1
-        assert JobRun.objects.count() == 4
-        assert AccessEvent.objects.filter(action="job.run").count() == 4
+        assert JobRun.objects.count() == 5
+        assert AccessEvent.objects.filter(action="job.run").count() == 5
 
     def test_a_failing_job_is_recorded_leaves_nothing_and_runs_again(self):
         broken = schedule.Job("snapshot", schedule.JOBS[0].due, mock.Mock(side_effect=KeyError))
@@ -94,7 +96,7 @@ class SchedulerTests(LoggedTransactionTestCase):
             {"result": "KeyError"},
         )
         assert not JobRun.objects.exists() and not Snapshot.objects.exists()
-        assert [o.ran for o in run_due_jobs(MONDAY)] == [True, True, True, True]
+        assert [o.ran for o in run_due_jobs(MONDAY)] == [True] * 5
 
     def test_the_command_runs_what_is_due_and_fails_loudly(self):
         out = io.StringIO()

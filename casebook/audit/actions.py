@@ -91,6 +91,9 @@ class Action:
     LOG_VERIFY = register("log.verify", "Verified the access log's chain")
     LOG_VERIFY_REQUEST = register("log.verify_request", "Asked for the chain to be verified")
     LOG_CHECKPOINT = register("log.checkpoint", "Signed a checkpoint of the log's head")
+    LOG_CHECKPOINT_SENT = register(
+        "log.checkpoint_sent", "Sent a checkpoint off the host (or failed to: outcome error)"
+    )
     DRAFT_SAVE = register("draft.save", "Saved a draft of a case (encrypted)")
     DRAFT_OPEN = register("draft.open", "Opened a draft of a case")
     DRAFT_DESTROY = register("draft.destroy", "Destroyed a draft and its data key")

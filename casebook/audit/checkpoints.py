@@ -69,3 +69,14 @@ def parse_checkpoint(text: str) -> dict[str, Any]:
     except (ValueError, KeyError, TypeError) as error:
         raise ValueError(f"Not a Casebook checkpoint: {error}") from None
     return checkpoint
+
+
+def parse_checkpoints(text: str) -> list[dict[str, Any]]:
+    """Every checkpoint in a file an auditor kept: one JSON object, a JSON list, or one
+    object per line (the scheduler's local file); ValueError when one is not valid."""
+    try:
+        whole = json.loads(text)
+    except ValueError:
+        return [parse_checkpoint(line) for line in text.splitlines() if line.strip()]
+    items = whole if isinstance(whole, list) else [whole]
+    return [parse_checkpoint(json.dumps(item)) for item in items]

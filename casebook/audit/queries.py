@@ -3,9 +3,11 @@
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from casebook.audit.actions import FLAGGED_ACTIONS, Action
+from casebook.audit.checkpoint_shipping import last_send_failed
 from casebook.models import AccessCheckpoint, AccessEvent
 
 PAGE = 50
@@ -105,7 +107,8 @@ class Alerts:
     decrypt_failures: int  # testimony that would not decrypt, in the last ALERT_DAYS days
     broken_verifications: int  # verifications that found the chain broken, ever
     checkpoint_missing: bool
-    checkpoint_stale: bool  # the newest one is older than ALERT_DAYS days
+    checkpoint_stale: bool  # the newest one is older than CASEBOOK_CHECKPOINT_MAX_AGE_MINUTES
+    checkpoint_unsent: bool = False  # the newest attempt to send one off the host failed
 
     @property
     def any(self) -> bool:
@@ -116,6 +119,7 @@ class Alerts:
             or self.broken_verifications
             or self.checkpoint_missing
             or self.checkpoint_stale
+            or self.checkpoint_unsent
         )
 
 
@@ -133,5 +137,7 @@ def alerts(now: dt.datetime) -> Alerts:
             action=Action.LOG_VERIFY, outcome="denied"
         ).count(),
         checkpoint_missing=newest is None,
-        checkpoint_stale=newest is not None and newest < since,
+        checkpoint_stale=newest is not None
+        and newest < now - dt.timedelta(minutes=settings.CASEBOOK_CHECKPOINT_MAX_AGE_MINUTES),
+        checkpoint_unsent=last_send_failed(),
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from casebook.aggregates.dashboard import dashboard_refresh, month_of, months_first_snapshot
 from casebook.aggregates.snapshots import snapshot_slot, snapshot_take
+from casebook.audit.checkpoint_shipping import checkpoint_due, checkpoint_ship
 from casebook.audit.flood import windows_expire
 from casebook.audit.verification_runs import verification_due, verification_run
 from casebook.cases.drafts import drafts_expire
@@ -65,4 +66,6 @@ JOBS = (
     # An auditor's "Verify now": the slot is the request's time.
     Job("verification", verification_due, verification_run, long=True),
     Job("refusal_windows", _quarter_hourly, windows_expire),
+    # Outside the scheduler's transaction: it signs, then sends over the network.
+    Job("checkpoint", checkpoint_due, checkpoint_ship, long=True),
 )

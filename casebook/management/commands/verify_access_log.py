@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor, Outcome
-from casebook.audit.checkpoints import parse_checkpoint
+from casebook.audit.checkpoints import parse_checkpoints
 from casebook.audit.verification import trusted_public_key, verify_log
 from casebook.management.operator import OperatorCommand
 
@@ -19,13 +19,19 @@ class Command(OperatorCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--checkpoint", action="append", default=[], metavar="FILE")
+        parser.add_argument(
+            "--checkpoint",
+            action="append",
+            default=[],
+            metavar="FILE",
+            help="a file of checkpoints (one, a list, or one per line); may be repeated",
+        )
 
     def handle(self, *args: Any, checkpoint: list[str], **options: Any) -> None:
         given = []
         for path in checkpoint:
             try:
-                given.append(parse_checkpoint(Path(path).read_text(encoding="utf-8")))
+                given.extend(parse_checkpoints(Path(path).read_text(encoding="utf-8")))
             except (OSError, ValueError) as error:
                 raise CommandError(
                     _("Cannot use checkpoint %(path)s: %(error)s") % {"path": path, "error": error}
@@ -62,6 +68,15 @@ class Command(OperatorCommand):
                 "checkpoints": verdict.checkpoints,
             }
         )
+        covered = max((c["seq"] for c in given), default=None)
+        if covered is not None and verdict.head_seq > covered:
+            self.stdout.write(
+                _(
+                    "%(count)s events after the newest checkpoint given (#%(seq)s) are not yet "
+                    "covered by one."
+                )
+                % {"count": verdict.head_seq - covered, "seq": covered}
+            )
         if not trusted:
             self.stdout.write(
                 _(

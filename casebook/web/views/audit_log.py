@@ -2,6 +2,7 @@
 
 import csv
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -49,6 +50,7 @@ def access_log(request):
             "query": query.urlencode(),
             "break_glass": Action.CASE_BREAK_GLASS,
             "flagged": FLAGGED_ACTIONS,
+            "checkpoint_max_age": settings.CASEBOOK_CHECKPOINT_MAX_AGE_MINUTES,
             "alerts": alerts(timezone.now()),
             "verification": latest_verification(),
         },
