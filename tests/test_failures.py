@@ -76,6 +76,13 @@ class MethodTests(CastTestCase):
             assert event.details == {"method": "DELETE case_detail"}
         assert len(answers) == 1
         assert CasePattern.objects.filter(pk=self.case.pk).exists()
+        url = reverse("casebook:case_detail", args=[self.case.reference])
+        for _ in range(3):  # repeats inside the minute are counted, not written
+            assert self.client.put(url).status_code == 405
+        assert (
+            AccessEvent.objects.filter(action="case.access", target=self.case.reference).count()
+            == 1
+        )
 
 
 class DuplicateSubmitTests(CastTestCase):

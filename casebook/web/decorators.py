@@ -123,8 +123,9 @@ def case_url(view: View) -> View:
 
 def case_methods(*methods: str) -> Callable[[View], View]:
     """Below case_url: a case URL answers only `methods`. Any other method is a 405,
-    recorded as a refused attempt on the reference, the same for a real and a missing
-    one (nothing is looked up)."""
+    recorded as a refused attempt on the reference (once a minute per account and
+    reference, repeats counted), the same for a real and a missing one (nothing is
+    looked up)."""
 
     def decorator(view: View) -> View:
         @wraps(view)
@@ -132,7 +133,12 @@ def case_methods(*methods: str) -> Callable[[View], View]:
             request: HttpRequest, reference: str, *args: Any, **kwargs: Any
         ) -> HttpResponse:
             if request.method not in methods:
-                record_denial(request.user, reference, attempted=attempt_label(request))
+                # Once a minute per account and reference; repeats counted (audit.flood).
+                folded = admitted(f"405:{reference}:user:{request.user.pk}")
+                if folded is not None:
+                    record_denial(
+                        request.user, reference, attempted=attempt_label(request), folded=folded
+                    )
                 return HttpResponseNotAllowed(methods)
             return view(request, reference, *args, **kwargs)
 
