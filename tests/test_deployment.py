@@ -3,7 +3,6 @@
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,16 +15,12 @@ import psycopg
 import pytest
 from django.db import connection
 
+from tests.faults.cluster import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the entrypoint runs against PostgreSQL"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def fetch(url: str, headers: dict) -> tuple[int, dict, bytes]:
