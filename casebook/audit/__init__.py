@@ -1,8 +1,9 @@
 """The access log: registered actions, chained appends, verification, auditors' queries.
 
 Owns `actions` (the action registry, outcomes and actors), `log` (appends to the hash
-chain), `flood` (the once-a-minute bound on refusals that floods repeat),
-`verification` (chain checks and signed checkpoints), `verification_runs` (the
-workspace's "Verify now", run by the scheduler) and `queries` (what the auditor's
-workspace reads). May import: roles, crypto, models, db.
+chain), `flood` (refusal windows shared by every worker), `reading` (the chain read out
+fast for verification), `verification` (chain checks against signed checkpoints),
+`checkpoints` and `checkpoint_shipping` (signing the head, and sending it off the
+host), `verification_runs` (the workspace's "Verify now", run by the scheduler) and
+`queries` (what the auditor's workspace reads). May import: roles, crypto, models, db.
 """
