@@ -80,10 +80,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "casebook.web.failures.CommittedWriteMiddleware",  # outermost: sees every response
     "casebook.web.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside the session middleware (it sees a failure to save the session), inside
+    # the security middleware (whose headers its own page gets).
+    "casebook.web.failures.CommittedWriteMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "casebook.web.failures.BodyCheckMiddleware",  # a malformed body never reaches CSRF
@@ -212,10 +214,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"no_paths": {"()": "casebook.web.server_log.NoPathsFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # On the handler too, so that every django.security.* record is cleaned.
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["no_paths"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("CASEBOOK_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.request": {"level": "ERROR", "filters": ["no_paths"]},
+        "django.security": {"level": "WARNING", "filters": ["no_paths"]},
+        "django.security.csrf": {"level": "WARNING", "filters": ["no_paths"]},
+        "django.security.DisallowedHost": {"level": "WARNING", "filters": ["no_paths"]},
         "django.server": {"level": "ERROR"},
     },
 }

@@ -156,6 +156,8 @@ class JourneyTests(InBrowser, LoggedTransactionTestCase, StaticLiveServerTestCas
         page = checks.page
         page.clock.install()
         page.get_by_role("link", name="Record a case").click()
+        page.wait_for_url("**/cases/new/")
+        page.wait_for_load_state("load")  # the autosave script listens from here on
         page.get_by_label("Narrative summary").fill(TYPED)
         page.clock.run_for(61_000)  # the autosave's minute passes
         page.get_by_text("Draft saved automatically").wait_for()

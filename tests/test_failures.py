@@ -124,6 +124,8 @@ class AfterTheCommitTests(CastTestCase):
         assert response.status_code == 200
         assert f"Case {case.reference} was recorded" in body and "Do not enter it again" in body
         assert "Nothing was" not in body
+        assert "default-src" in response["Content-Security-Policy"]
+        assert response["X-Frame-Options"] == "DENY"
 
     def test_an_ordinary_save_writes_the_session_before_the_view_not_after(self):
         factories.sign_in(self.client, self.author)
@@ -205,6 +207,25 @@ class SignOutTests(CastTestCase):
         assert response.status_code == 302
         assert not Session.objects.filter(session_key=key).exists()
         assert self.client.get(reverse("casebook:case_list")).status_code == 302  # to sign in
+
+    def test_a_session_gone_before_its_save_signs_the_person_out_instead_of_a_500(self):
+        from django.contrib.sessions.backends.base import UpdateError
+
+        factories.sign_in(self.client, self.author)
+        session = self.client.session
+        session["casebook_last_seen"] = time.time() - 120  # due to be written again
+        session.save()
+        with mock.patch.object(SessionStore, "save", side_effect=UpdateError):
+            response = self.client.get(reverse("casebook:case_list"))
+        assert response.status_code == 302 and response["Location"].startswith(LOGIN)
+
+    def test_sign_out_during_a_database_outage_drops_the_session_cookie(self):
+        factories.sign_in(self.client, self.author)
+        self.client.raise_request_exception = False
+        with mock.patch.object(SessionStore, "load", side_effect=OperationalError("gone")):
+            response = self.client.post(reverse("logout"))
+        cookie = response.cookies["sessionid"]
+        assert response.status_code == 503 and cookie.value == "" and cookie["max-age"] == 0
 
     def test_sign_out_without_the_database_still_drops_the_session_cookie(self):
         factories.sign_in(self.client, self.author)

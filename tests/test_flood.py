@@ -79,3 +79,18 @@ class RefusalPathTests(CastTestCase):
             assert self.client.get("/admin/").status_code == 302
         events = AccessEvent.objects.filter(action="page.denied", target="admin")
         assert sorted(events.values_list("actor_username", flat=True)) == ["", "cw-author"]
+
+
+class SecurityLogTests(CastTestCase):
+    def test_a_refused_form_on_a_case_url_leaves_no_reference_in_the_server_log(self):
+        from django.test import Client
+
+        from tests import factories
+
+        client = Client(enforce_csrf_checks=True)
+        factories.sign_in(client, self.author)
+        url = reverse("casebook:case_edit", args=[self.case.reference])
+        with self.assertLogs("django.security.csrf", level="WARNING") as logs:
+            assert client.post(url, {"narrative": "x"}).status_code == 403
+        assert self.case.reference not in "".join(logs.output)
+        assert "refused by the csrf check" in logs.output[0]

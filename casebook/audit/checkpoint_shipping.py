@@ -72,7 +72,7 @@ def checkpoint_ship(slot: dt.datetime) -> str:
             file.write(line + "\n")
     url = destination()
     if not url:
-        return f"kept_{checkpoint['seq']}"
+        return f"signed_{checkpoint['seq']}"
     request = urllib.request.Request(  # noqa: S310 -- https, or this machine (destination)
         url, data=line.encode(), headers={"Content-Type": "application/json"}, method="POST"
     )

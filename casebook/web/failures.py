@@ -17,11 +17,13 @@ import logging
 import sys
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from casebook.web.refusals import refusal_recorded
 
@@ -29,6 +31,10 @@ RETRY_AFTER_SECONDS = 60
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 BODY_METHODS = ("POST",)  # no view takes PUT or PATCH: those are 405s, unread
 UNREACHABLE = (OperationalError, InterfaceError)
+ERROR_PAGE_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
 
 logger = logging.getLogger("casebook.failures")
 
@@ -38,6 +44,9 @@ def _page(template: str, status: int, context: dict[str, object] | None = None) 
     body nor the database is touched."""
     response = HttpResponse(render_to_string(template, context or {}), status=status)
     response["Cache-Control"] = "no-store"
+    # Set here: such a page may be made outside the middleware that would add them.
+    response["Content-Security-Policy"] = ERROR_PAGE_POLICY
+    response["X-Frame-Options"] = "DENY"
     return response
 
 
@@ -70,7 +79,16 @@ def server_error(request: HttpRequest) -> HttpResponse:
     the database imposed): nothing was saved, and trying again later may work."""
     error = sys.exc_info()[1]
     if isinstance(error, UNREACHABLE) or _timed_out(error):
-        return database_unreachable()
+        response = database_unreachable()
+        if request.method == "POST" and request.path == reverse("logout"):
+            # Signing out while the sessions cannot be reached: the browser at least
+            # forgets its session (the session middleware does not run again here).
+            response.delete_cookie(
+                settings.SESSION_COOKIE_NAME,
+                path=settings.SESSION_COOKIE_PATH,
+                domain=settings.SESSION_COOKIE_DOMAIN,
+            )
+        return response
     return _page("500.html", 500)
 
 

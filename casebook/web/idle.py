@@ -11,12 +11,14 @@ taken back to the form with what they typed. Anonymous submissions are never kep
 import datetime as dt
 import time
 from collections.abc import Callable
+from importlib import import_module
 from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.sessions.backends.base import UpdateError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
@@ -62,7 +64,13 @@ class IdleSessionMiddleware:
         if session.modified:
             # Written now, before the view: nothing writes the session after the view's
             # action has committed (where a failure would wrongly say nothing was saved).
-            session.save()
+            try:
+                session.save()
+            except UpdateError:
+                # The session's row is gone (signed out in another tab, or cleaned up):
+                # the person is signed out here too.
+                request.session = import_module(settings.SESSION_ENGINE).SessionStore()
+                return redirect_to_login(request.get_full_path())
             session.modified = False
         return None
 

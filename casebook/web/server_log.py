@@ -8,10 +8,13 @@ import traceback
 
 
 class NoPathsFilter(logging.Filter):
-    """For Django's request log: the status and the failure's kind and code location,
-    never the path (with its case reference), the request or the exception's text."""
+    """For Django's request and security logs: the status and the failure's kind and
+    code location, never the path (with its case reference), the request or the
+    exception's text."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(("django.request", "django.security")):
+            return True  # other loggers are left as they are
         status = getattr(record, "status_code", "")
         where = ""
         if record.exc_info and record.exc_info[1] is not None:
@@ -21,7 +24,13 @@ class NoPathsFilter(logging.Filter):
             where = f" {type(error).__name__} at {where}"
         request_id = getattr(getattr(record, "request", None), "request_id", "")
         # The request id matches the access-log event of the failure, if it wrote one.
-        record.msg = f"request {request_id} failed with status {status}{where}"
+        # django.security's records (a refused form, a bad host) name the path too: only
+        # which check refused the request is kept.
+        if record.name.startswith("django.security"):
+            what = record.name.rsplit(".", 1)[-1]
+            record.msg = f"request {request_id} refused by the {what} check"
+        else:
+            record.msg = f"request {request_id} failed with status {status}{where}"
         record.args = ()
         record.exc_info = None
         record.exc_text = None
