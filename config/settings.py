@@ -251,7 +251,9 @@ SESSION_SAVE_EVERY_REQUEST = False  # written before the view (casebook.web.idle
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+# Failures are not forgotten at the next right password: otherwise someone with the
+# password could guess second-step codes four at a time, signing in again in between.
+AXES_RESET_ON_SUCCESS = False
 AXES_DISABLE_ACCESS_LOG = True  # sign-ins are recorded in Casebook's own access log
 AXES_ENABLE_ADMIN = False  # unlock with axes_reset_username / axes_reset_ip (operations guide)
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"

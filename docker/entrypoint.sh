@@ -8,12 +8,14 @@ set -eu
 if [ -n "${MIGRATION_DATABASE_URL:-}${MIGRATION_DATABASE_URL_FILE:-}" ]; then
   # Migrate as the tables' owner, then let the application's own role (DATABASE_URL)
   # read and write, but only append to the access log and the privacy ledger.
+  # Migrations wait for their locks (a long verification may be reading the log).
+  CASEBOOK_DB_LOCK_TIMEOUT_MS=0 \
   DATABASE_URL="${MIGRATION_DATABASE_URL:-}" DATABASE_URL_FILE="${MIGRATION_DATABASE_URL_FILE:-}" \
     python manage.py migrate --noinput
   DATABASE_URL="${MIGRATION_DATABASE_URL:-}" DATABASE_URL_FILE="${MIGRATION_DATABASE_URL_FILE:-}" \
     python manage.py grant_app_role "${CASEBOOK_APP_DB_ROLE:-casebook_app}"
 else
-  python manage.py migrate --noinput
+  CASEBOOK_DB_LOCK_TIMEOUT_MS=0 python manage.py migrate --noinput
 fi
 # --database also checks that the key-encryption key is the one the data was encrypted with.
 python manage.py check --deploy --database default --fail-level WARNING

@@ -369,3 +369,14 @@ class TamperingTests(LoggedTransactionTestCase):
             call_command("checkpoint_access_log", stdout=out)
         ok, message = self.verify()
         assert not ok and "untrusted key" in message
+
+
+def test_details_carry_no_floats_whose_hash_the_database_could_change(db):
+    import pytest as _pytest
+
+    from casebook.audit import log as audit_log
+    from casebook.audit.actions import Action as A
+    from casebook.audit.actions import Actor as Who
+
+    with _pytest.raises(audit_log.DetailNotAllowed):
+        audit_log.record(A.LOG_VIEW, actor=Who.system("tests"), details={"epsilon": 0.5})

@@ -28,14 +28,20 @@ from tests.faults.cluster import free_port
 class Receiver:
     """A small HTTP endpoint, started by the test, that keeps what is POSTed to it."""
 
-    def __init__(self) -> None:
+    def __init__(self, status: int = 201) -> None:
         received = self.received = []
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 -- the standard library's name
                 length = int(self.headers["Content-Length"])
                 received.append(json.loads(self.rfile.read(length)))
-                self.send_response(201)
+                self.send_response(status)
+                if status == 301:
+                    self.send_header("Location", "/elsewhere")
+                self.end_headers()
+
+            def do_GET(self):  # noqa: N802 -- a redirect followed would arrive here
+                self.send_response(200)
                 self.end_headers()
 
             def log_message(self, *args):
@@ -86,6 +92,29 @@ class CheckpointShippingTests(CastTestCase):
         factories.sign_in(self.client, self.auditor)
         page = self.client.get(reverse("casebook:access_log")).content.decode()
         assert "The newest checkpoint could not be sent off the host." in page
+
+    def test_a_redirect_is_a_failed_send_and_a_quiet_log_is_signed_again_later(self):
+        import datetime as dt
+
+        from casebook.models import AccessCheckpoint
+
+        moved = Receiver(status=301)
+        self.addCleanup(moved.close)
+        with override_settings(CASEBOOK_CHECKPOINT_URL=moved.url):
+            assert checkpoint_ship(None).startswith("send_failed_")
+            # The failed send is tried again at the next run, although nothing happened.
+            assert checkpoint_ship(None).startswith("send_failed_")
+        receiver = Receiver()
+        self.addCleanup(receiver.close)
+        with override_settings(CASEBOOK_CHECKPOINT_URL=receiver.url):
+            assert checkpoint_ship(None).startswith("sent_")
+            assert checkpoint_ship(None) == "unchanged"
+            later = AccessCheckpoint.objects.order_by("-seq").first().signed_at
+            with mock.patch(
+                "casebook.audit.checkpoint_shipping.timezone.now",
+                return_value=later + dt.timedelta(minutes=45),
+            ):
+                assert checkpoint_ship(None).startswith("sent_")  # before the alert's age
 
     def test_only_https_or_this_machine_is_a_destination(self):
         with override_settings(CASEBOOK_CHECKPOINT_URL="http://auditors.example/c"):

@@ -3,6 +3,7 @@ Retry-After when the database is away, 4xx for every malformed request)."""
 
 import logging
 import time
+import uuid
 from unittest import mock
 
 import psycopg
@@ -246,3 +247,18 @@ class MessagesCookieTests(CastTestCase):
         texts = [str(m) for m in CookieStorage(response.wsgi_request)._decode(cookie.value)]
         assert texts and not any(reference in text for text in texts)
         assert "Case recorded." in self.client.get(response["Location"]).content.decode()
+
+
+class SpentSubmissionTests(CastTestCase):
+    def test_a_value_used_by_another_author_records_a_case_and_shows_nothing_of_theirs(self):
+        token = uuid.uuid4()
+        factories.sign_in(self.client, self.colleague)
+        self.client.post(CREATE, factories.form_data(narrative="FICTIONAL a", submission=token))
+        self.client.logout()
+        factories.sign_in(self.client, self.author)
+        data = factories.form_data(narrative="FICTIONAL b", submission=token)
+        second = self.client.post(CREATE, data)
+        assert second.status_code == 302  # the value is single-use per author
+        mine = CasePattern.objects.get(author=self.author, submission=token)
+        assert second["Location"] == reverse("casebook:case_detail", args=[mine.reference])
+        assert CasePattern.objects.filter(submission=token).count() == 2

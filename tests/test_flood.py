@@ -53,10 +53,13 @@ class FoldedRepeatsTests(CastTestCase):
         from casebook.models import RefusalWindow
 
         admitted("anonymous:192.0.2.1")
+        admitted("anonymous:192.0.2.1")  # folded into its window: counted, not written
         RefusalWindow.objects.update(opened_at=timezone.now() - dt.timedelta(days=2))
         admitted("anonymous:192.0.2.2")
         assert windows_expire(timezone.now()) == "expired_1"
         assert list(RefusalWindow.objects.values_list("key", flat=True)) == ["anonymous:192.0.2.2"]
+        summary = AccessEvent.objects.get(action="log.refusals_folded")
+        assert summary.details == {"folded": 1}
 
 
 class RefusalPathTests(CastTestCase):

@@ -91,6 +91,9 @@ class Action:
     LOG_VERIFY = register("log.verify", "Verified the access log's chain")
     LOG_VERIFY_REQUEST = register("log.verify_request", "Asked for the chain to be verified")
     LOG_CHECKPOINT = register("log.checkpoint", "Signed a checkpoint of the log's head")
+    LOG_REFUSALS_FOLDED = register(
+        "log.refusals_folded", "Repeated refusals counted, reported when their windows closed"
+    )
     LOG_CHECKPOINT_SENT = register(
         "log.checkpoint_sent", "Sent a checkpoint off the host (or failed to: outcome error)"
     )

@@ -10,12 +10,14 @@ and shown to auditors until a later send succeeds.
 
 import datetime as dt
 import json
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
 from django.conf import settings
+from django.utils import timezone
 
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor, Outcome
@@ -38,12 +40,18 @@ def checkpoint_due(now: dt.datetime) -> dt.datetime:
     return now.replace(hour=minute // 60, minute=minute % 60, second=0, microsecond=0)
 
 
-def _unchanged() -> bool:
-    """Nothing but the checkpoint job's own events since the newest checkpoint."""
-    newest = AccessCheckpoint.objects.order_by("-seq").values_list("seq", flat=True).first()
-    if newest is None:
+def _unchanged(now: dt.datetime) -> bool:
+    """Nothing but the checkpoint job's own events since the newest checkpoint, which is
+    recent (under half the age that raises an alert) and was sent, if it was to be."""
+    newest = AccessCheckpoint.objects.order_by("-seq").values_list("seq", "signed_at").first()
+    if newest is None or last_send_failed():
         return False
-    return not AccessEvent.objects.filter(seq__gt=newest).exclude(action__in=OWN_ACTIONS).exists()
+    half_age = dt.timedelta(minutes=settings.CASEBOOK_CHECKPOINT_MAX_AGE_MINUTES / 2)
+    if newest[1] < now - half_age:
+        return False
+    return (
+        not AccessEvent.objects.filter(seq__gt=newest[0]).exclude(action__in=OWN_ACTIONS).exists()
+    )
 
 
 def destination() -> str:
@@ -59,7 +67,7 @@ def destination() -> str:
 
 def checkpoint_ship(slot: dt.datetime) -> str:
     """The scheduler's checkpoint job: sign, keep a local copy, send. Says what it did."""
-    if _unchanged():
+    if _unchanged(timezone.now()):
         return "unchanged"
     try:
         checkpoint = checkpoint_create(actor=ACTOR)
@@ -73,14 +81,7 @@ def checkpoint_ship(slot: dt.datetime) -> str:
     url = destination()
     if not url:
         return f"signed_{checkpoint['seq']}"
-    request = urllib.request.Request(  # noqa: S310 -- https, or this machine (destination)
-        url, data=line.encode(), headers={"Content-Type": "application/json"}, method="POST"
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=SEND_TIMEOUT_SECONDS) as answer:  # noqa: S310
-            sent = 200 <= answer.status < 300
-    except (urllib.error.URLError, OSError, ValueError):
-        sent = False
+    sent = _send(url, line.encode())
     log.record(
         Action.LOG_CHECKPOINT_SENT,
         actor=ACTOR,
@@ -88,6 +89,35 @@ def checkpoint_ship(slot: dt.datetime) -> str:
         details={"checkpoint": str(checkpoint["seq"]), "result": "sent" if sent else "failed"},
     )
     return f"sent_{checkpoint['seq']}" if sent else f"send_failed_{checkpoint['seq']}"
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect would turn the POST into a body-less GET: it counts as a failed send."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def _send(url: str, body: bytes) -> bool:
+    """POST `body`; True only for a 2xx answer within SEND_TIMEOUT_SECONDS in all (name
+    lookup included: the scheduler's loop never waits longer than that)."""
+    outcome: list[bool] = []
+
+    def post() -> None:
+        request = urllib.request.Request(  # noqa: S310 -- https, or this machine (destination)
+            url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+        )
+        opener = urllib.request.build_opener(_NoRedirects)
+        try:
+            with opener.open(request, timeout=SEND_TIMEOUT_SECONDS) as answer:
+                outcome.append(200 <= answer.status < 300)
+        except (urllib.error.URLError, OSError, ValueError):
+            outcome.append(False)
+
+    sender = threading.Thread(target=post, daemon=True)
+    sender.start()
+    sender.join(SEND_TIMEOUT_SECONDS)
+    return bool(outcome and outcome[0])
 
 
 def last_send_failed() -> bool:

@@ -13,6 +13,8 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from casebook.audit import log
+from casebook.audit.actions import Action, Actor, Outcome
 from casebook.models import RefusalWindow
 
 WINDOW = dt.timedelta(seconds=60)
@@ -50,6 +52,17 @@ def folded_details(folded: int) -> dict[str, int]:
 
 
 def windows_expire(now: dt.datetime) -> str:
-    """Forget windows untouched for a day (the scheduler's job)."""
-    deleted, _ = RefusalWindow.objects.filter(opened_at__lt=now - KEPT_FOR).delete()
+    """Forget windows untouched for a day (the scheduler's job). Repeats they counted
+    and no later event reported are written first, in one event, so none goes unsaid."""
+    with transaction.atomic():
+        old = RefusalWindow.objects.select_for_update().filter(opened_at__lt=now - KEPT_FOR)
+        unreported = sum(old.values_list("folded", flat=True))
+        if unreported:
+            log.record(
+                Action.LOG_REFUSALS_FOLDED,
+                actor=Actor.system("casebook_jobs"),
+                outcome=Outcome.DENIED,
+                details={"folded": unreported},
+            )
+        deleted, _ = old.delete()
     return f"expired_{deleted}"

@@ -122,6 +122,9 @@ def record(
     details = {key: _storable(value) for key, value in (details or {}).items()}
     if unknown := set(details) - ALLOWED_DETAILS:
         raise DetailNotAllowed(f"Access-log details may not carry {sorted(unknown)}.")
+    if any(isinstance(value, float) for value in details.values()):
+        # A float may not survive the database's JSON unchanged, and the hash covers it.
+        raise DetailNotAllowed("Access-log details carry numbers as integers or text.")
     with transaction.atomic():
         lock_the_chain()
         head = AccessEvent.objects.order_by("-seq").values_list("seq", "hash").first()

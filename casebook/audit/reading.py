@@ -1,8 +1,10 @@
 """Reading the chain out for verification, fast, with exactly the hashes of
 casebook.audit.log.canonical (so existing checkpoints stay valid).
 
-On PostgreSQL the table is streamed through one server-side cursor; PostgreSQL formats
-each timestamp as Python's isoformat() writes it (no fraction when the microseconds are
+On PostgreSQL the table is read in keyset chunks along its primary key (each chunk its
+own short statement: no transaction is held open across the run, so the progress a
+verification writes is seen while it runs and no migration waits on it); PostgreSQL
+formats each timestamp as Python's isoformat() writes it (no fraction when the microseconds are
 zero), and each event's canonical bytes are assembled from its fields, encoded once, in
 the canonical (sorted) key order, around the previous hash. `details` is decoded and
 re-canonicalised only when it is not empty. Elsewhere (the embedded SQLite default) the
@@ -14,7 +16,7 @@ from collections.abc import Generator, Iterator
 from json.encoder import encode_basestring  # json.dumps(text, ensure_ascii=False)
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 
 from casebook.audit.log import EVENT_COLUMNS, hashed_fields
 from casebook.models import AccessEvent
@@ -111,18 +113,22 @@ def _streamed() -> Iterator[Piece]:
     table = connection.ops.quote_name(AccessEvent._meta.db_table)
     query = (
         f"SELECT seq, {ISO_UTC}, actor_id, actor_username, role, action, target, outcome, "  # noqa: S608
-        f"reason, request_id, details::text, prev_hash, hash FROM {table} ORDER BY seq"
+        f"reason, request_id, details::text, prev_hash, hash FROM {table} "
+        "WHERE seq > %s ORDER BY seq LIMIT %s"
     )
-    with transaction.atomic():
-        connection.ensure_connection()
-        with connection.connection.cursor(name="casebook_verify") as cursor:
-            cursor.itersize = FETCH
-            cursor.execute(query)
-            for row in cursor:
-                (seq, when, actor_id, username, role, action, target, outcome, reason,
-                 request_id, details, prev_hash, stored_hash) = row  # fmt: skip
-                head, tail = split(
-                    seq, when, actor_id, username, role, action, target, outcome, reason,
-                    request_id, _details(details),
-                )  # fmt: skip
-                yield seq, prev_hash, stored_hash, head, tail
+    last = 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(query, [last, FETCH])
+            rows = cursor.fetchall()
+        if not rows:
+            return
+        for row in rows:
+            (seq, when, actor_id, username, role, action, target, outcome, reason,
+             request_id, details, prev_hash, stored_hash) = row  # fmt: skip
+            head, tail = split(
+                seq, when, actor_id, username, role, action, target, outcome, reason,
+                request_id, _details(details),
+            )  # fmt: skip
+            yield seq, prev_hash, stored_hash, head, tail
+        last = rows[-1][0]

@@ -182,7 +182,7 @@ def grant_holders(case_ids: list[Any]) -> dict[Any, Holders]:
 
 def submitted_case(author: User, submission: uuid.UUID | None) -> str | None:
     """The reference of the case `author` recorded with this form submission, if any
-    (and only if they can still open it)."""
+    (and only if they can still open it: one they cannot is as good as none)."""
     if submission is None:
         return None
     return (

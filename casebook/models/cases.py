@@ -73,7 +73,7 @@ class CasePattern(models.Model):
     )
     # The single-use value of the form that recorded the case: a form submitted twice
     # (a double click, a retry after a lost answer) never makes a second case.
-    submission = models.UUIDField(null=True, unique=True, editable=False)
+    submission = models.UUIDField(null=True, editable=False)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_cases"
     )
@@ -92,6 +92,11 @@ class CasePattern(models.Model):
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="case_newest_first"),
             models.Index(fields=["team", "-created_at", "-id"], name="case_team_newest_first"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "submission"], name="one_case_per_author_submission"
+            )
         ]
 
     def __str__(self) -> str:

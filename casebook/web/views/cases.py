@@ -1,5 +1,7 @@
 """Recording, reading, editing and deleting cases, and the case list."""
 
+import uuid
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -122,7 +124,16 @@ def case_create(request):
         except IntegrityError:  # the same form, submitted twice at once: the other won
             if first := submitted_case(request.user, submission):
                 return _already_recorded(request, first)
-            raise
+            # A value spent on a case no longer open to its author: the same form, as
+            # typed, with a fresh value, to send once more.
+            data = request.POST.copy()
+            data["submission"] = str(uuid.uuid4())
+            form = CaseCreateForm(data, teams=teams, linkable=linkable_cases(request.user))
+            form.is_valid()
+            form.add_error(None, _("This form was already used. Check it and record it again."))
+            return render(
+                request, "casebook/case_form.html", {"form": form, "case": None}, status=400
+            )
         except services.LinkUnavailable:
             form.add_error("same_survivor_as", LINK_UNAVAILABLE)
             return render(
