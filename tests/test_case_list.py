@@ -60,7 +60,9 @@ class CaseListTests(TestCase):
             {"year": "x" * 5000},
             {"status": ["a", "b"]},
             {"page": "-1"},
-            {"page": "9999"},
+            {"older": "9999999999999999999.ffffffffffffffffffffffffffffffff"},
+            {"newer": "x" * 500},
+            {"older": "1.0"},
         ):
             response = self.client.get(LIST, params)
             assert response.status_code == 200, params
@@ -94,13 +96,21 @@ class CaseListTests(TestCase):
             factories.sign_in(self.client, factories.user(username, role))
             assert self.client.get(LIST).status_code == 403
 
-    def test_list_is_paginated(self):
+    def test_list_pages_go_older_and_back_newer_by_keyset(self):
         with self.settings(CASEBOOK_PAGE_SIZE=2):
             factories.sign_in(self.client, self.author)
             first = self.client.get(LIST)
-            second = self.client.get(LIST, {"page": "2"})
+            page = first.context["page"]
+            assert page.newer == "" and page.older and page.total == 4
+            second = self.client.get(LIST, {"older": page.older})
+            back = self.client.get(LIST, {"newer": second.context["page"].newer})
         assert len(first.context["entries"]) == 2 and len(second.context["entries"]) == 2
         assert not self.references(first) & self.references(second)
+        assert second.context["page"].older == ""  # the last page
+        assert [e["case"].pk for e in back.context["entries"]] == [
+            e["case"].pk for e in first.context["entries"]
+        ]
+        assert "4 cases" in first.content.decode() and 'rel="next"' in first.content.decode()
 
 
 class CaseListQueryCountTests(TestCase):

@@ -4,7 +4,6 @@ import uuid
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -38,6 +37,7 @@ from casebook.web.decorators import (
 )
 from casebook.web.failures import committed_write
 from casebook.web.forms.cases import CaseCreateForm, CaseDeleteForm, CaseEditForm, CaseFilterForm
+from casebook.web.paging import COUNT_LIMIT, keyset_page
 
 TESTIMONY_FIELDS = Testimony.FIELDS
 DRAFTS_LISTED = 20
@@ -49,13 +49,17 @@ def case_list(request):
     is_supervisor = role_of(request.user) == Role.SUPERVISOR
     filter_form = CaseFilterForm(request.GET or None)
     filters = filter_form.filters(request.user)
-    cases = (
-        listed_cases(request.user, include_overseen=is_supervisor, filters=filters)
-        .select_related("author")
-        .order_by(*filter_form.order())
+    cases = listed_cases(
+        request.user, include_overseen=is_supervisor, filters=filters
+    ).select_related("author")
+    page = keyset_page(
+        cases,
+        filter_form.order(),
+        older=request.GET.get("older"),
+        newer=request.GET.get("newer"),
+        size=settings.CASEBOOK_PAGE_SIZE,
     )
-    page = Paginator(cases, settings.CASEBOOK_PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = list(page.object_list)
+    rows = page.rows
     ids = [case.pk for case in rows]
     # A caseworker's list holds only visible cases; a supervisor's also holds closed ones.
     openable = set(ids)
@@ -68,7 +72,8 @@ def case_list(request):
         for case in rows
     ]
     query = request.GET.copy()
-    query.pop("page", None)
+    for key in ("older", "newer", "page"):
+        query.pop(key, None)
     return render(
         request,
         "casebook/case_list.html",
@@ -80,6 +85,7 @@ def case_list(request):
             "filtered": bool(filters),
             "drafts": drafts,
             "query": query.urlencode(),
+            "count_limit": COUNT_LIMIT,
         },
     )
 
