@@ -92,6 +92,7 @@ class CasePattern(models.Model):
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="case_newest_first"),
             models.Index(fields=["team", "-created_at", "-id"], name="case_team_newest_first"),
+            models.Index(fields=["-updated_at", "-id"], name="case_newest_changed"),
         ]
         constraints = [
             models.UniqueConstraint(
