@@ -16,6 +16,7 @@ from tests.browser import (
     PageChecks,
     authenticator,
     current_code,
+    sign_in,
     skip_without_chromium,
 )
 from tests.transactional import LoggedTransactionTestCase
@@ -35,13 +36,8 @@ class CaseworkerInBrowserTests(InBrowser, LoggedTransactionTestCase, StaticLiveS
         page.on(
             "console", lambda m: violations.append(m.text) if "Content Security" in m.text else None
         )
-        page.goto(f"{self.live_server_url}/accounts/login/")
-        page.get_by_label("Username").fill("cw-browser")
-        page.get_by_label("Password").fill(factories.PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url("**/accounts/mfa/verify/**")  # every role passes a second factor
-        page.locator("input[name=token]").fill(current_code(device))
-        page.get_by_role("button", name="Verify").click()
+        # Every role passes a second factor.
+        sign_in(page, self.live_server_url, "cw-browser", factories.PASSWORD, current_code(device))
         page.wait_for_url("**/cases/")
         page.get_by_role("link", name="Record a case").click()
         page.get_by_label("Primary category").select_option("forced_marriage")

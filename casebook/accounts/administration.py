@@ -10,6 +10,7 @@ from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -44,15 +45,31 @@ def _locked_usernames() -> set[str]:
 
 def people() -> list[Person]:
     """Every account, by username, with what an administrator needs to see."""
-    users = User.objects.order_by("username").prefetch_related("groups__team", "supervised_teams")
-    enrolled = set(TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
+    return _people(User.objects.order_by("username"))
+
+
+def person(user_id: int) -> Person | None:
+    """One account as on the list, read for that account alone."""
+    found = _people(User.objects.filter(pk=user_id))
+    return found[0] if found else None
+
+
+def _people(users: QuerySet[User]) -> list[Person]:
+    """`users` as administrators see them: a fixed number of queries, whatever their number."""
+    users = users.prefetch_related("groups__team", "supervised_teams")
+    ids = users.values("pk")
+    enrolled = set(
+        TOTPDevice.objects.filter(confirmed=True, user__in=ids).values_list("user_id", flat=True)
+    )
     invited = set(
-        Invitation.objects.filter(used_at__isnull=True, expires_at__gt=timezone.now()).values_list(
-            "user_id", flat=True
-        )
+        Invitation.objects.filter(
+            used_at__isnull=True, expires_at__gt=timezone.now(), user__in=ids
+        ).values_list("user_id", flat=True)
     )
     awaiting: dict[int, list[str]] = {}
-    for user_id, team in MembershipRequest.objects.values_list("user_id", "team__name"):
+    for user_id, team in MembershipRequest.objects.filter(user__in=ids).values_list(
+        "user_id", "team__name"
+    ):
         awaiting.setdefault(user_id, []).append(team)
     locked = _locked_usernames()
     return [

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.http import HttpRequest, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 
 
 class SignedInRequest(HttpRequest):
@@ -26,3 +26,13 @@ def submitted(request: HttpRequest) -> QueryDict | None:
     form is refused with its errors, never shown blank as if nothing was sent); None for
     other methods."""
     return request.POST if request.method == "POST" else None
+
+
+def session_cookie_dropped(response: HttpResponse) -> HttpResponse:
+    """Tell the browser to forget its session (for when the session store cannot)."""
+    response.delete_cookie(
+        settings.SESSION_COOKIE_NAME,
+        path=settings.SESSION_COOKIE_PATH,
+        domain=settings.SESSION_COOKIE_DOMAIN,
+    )
+    return response

@@ -17,7 +17,6 @@ import logging
 import sys
 from collections.abc import Callable
 
-from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
@@ -25,6 +24,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from casebook.web.client import session_cookie_dropped
 from casebook.web.refusals import refusal_recorded
 
 RETRY_AFTER_SECONDS = 60
@@ -83,11 +83,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
         if request.method == "POST" and request.path == reverse("logout"):
             # Signing out while the sessions cannot be reached: the browser at least
             # forgets its session (the session middleware does not run again here).
-            response.delete_cookie(
-                settings.SESSION_COOKIE_NAME,
-                path=settings.SESSION_COOKIE_PATH,
-                domain=settings.SESSION_COOKIE_DOMAIN,
-            )
+            session_cookie_dropped(response)
         return response
     return _page("500.html", 500)
 

@@ -15,6 +15,7 @@ from casebook.accounts.administration import (
     account_deactivate,
     account_unlock,
     people,
+    person,
     person_find,
 )
 from casebook.accounts.invitations import INVITATION_HOURS, invitation_issue
@@ -42,9 +43,10 @@ def _person_or_404(user_id):
 @role_required(Role.ADMINISTRATOR)
 @require_GET
 def person_detail(request, user_id):
-    user = _person_or_404(user_id)
-    person = next(p for p in people() if p.user.pk == user.pk)
-    return render(request, "casebook/person.html", {"person": person})
+    found = person(user_id)
+    if found is None:
+        raise Http404
+    return render(request, "casebook/person.html", {"person": found})
 
 
 def _link_page(request, user, token):

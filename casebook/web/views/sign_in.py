@@ -28,7 +28,7 @@ from casebook.accounts.demo_codes import demo_codes_mark_used
 from casebook.accounts.signals import SECOND_STEP
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor, Outcome
-from casebook.web.client import submitted
+from casebook.web.client import session_cookie_dropped, submitted
 from casebook.web.forms.sign_in import TokenForm
 
 logger = logging.getLogger("casebook.web")
@@ -135,10 +135,4 @@ class CasebookLogoutView(LogoutView):
             # An empty session in its place: the session middleware then deletes the
             # cookie instead of trying to save the old session.
             request.session = import_module(settings.SESSION_ENGINE).SessionStore()
-            response = redirect("login")
-            response.delete_cookie(
-                settings.SESSION_COOKIE_NAME,
-                path=settings.SESSION_COOKIE_PATH,
-                domain=settings.SESSION_COOKIE_DOMAIN,
-            )
-            return response
+            return session_cookie_dropped(redirect("login"))
