@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import connection
 
 # Transaction-scoped advisory locks, one key per serialised resource.
-ACCESS_LOG_LOCK = 0x43415345424F4F4B  # "CASEBOOK": appends to the access log's chain
+SEALER_LOCK = 0x43415345424F4F4B  # "CASEBOOK": one sealer extends the access log's chain
 LEDGER_LOCK = 0x4C4544474552  # "LEDGER": budget checks and charges
 JOBS_LOCK = 0x4A4F4253  # "JOBS": one scheduler at a time decides and runs a due job
 

@@ -61,6 +61,15 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
             ("idle_in_transaction_session_timeout", "CASEBOOK_DB_IDLE_IN_TRANSACTION_MS", 60000),
         )
     )
+# Who seals the access log (casebook.audit.sealing): on PostgreSQL the sealer, a process
+# of its own (`manage.py seal_access_log --follow`); on the embedded SQLite default, which
+# serialises every writer anyway, each append seals itself. CASEBOOK_SEAL_INLINE=1 or 0
+# overrides.
+CASEBOOK_SEAL_INLINE = (
+    env_flag("CASEBOOK_SEAL_INLINE")
+    if os.environ.get("CASEBOOK_SEAL_INLINE", "").strip()
+    else DATABASES["default"]["ENGINE"].endswith("sqlite3")
+)
 CASEBOOK_EXPORT_STATEMENT_TIMEOUT_MS = int(
     os.environ.get("CASEBOOK_EXPORT_STATEMENT_TIMEOUT_MS", 120_000)
 )

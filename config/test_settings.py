@@ -56,6 +56,10 @@ os.environ.setdefault("CASEBOOK_DB_IDLE_IN_TRANSACTION_MS", "0")
 
 from config.settings import *  # noqa: E402,F403
 
+# Appends seal themselves, so that a test reads a sealed chain after each action; the
+# log's own tests (tests/test_sealing.py) run the sealer apart, as production does.
+CASEBOOK_SEAL_INLINE = True
+
 # Fast hashing for throwaway test accounts only.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="casebook-static-"))

@@ -27,5 +27,5 @@ class AdminSiteTests(CastTestCase):
         )
         assert response.status_code == 302
         assert not TOTPDevice.objects.filter(pk=victim.pk).exists()
-        event = AccessEvent.objects.order_by("-seq").first()
+        event = AccessEvent.objects.order_by("-id").first()
         assert (event.action, event.target) == ("auth.mfa_reset", "cw-author")

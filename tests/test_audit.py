@@ -16,24 +16,24 @@ from django.db import DatabaseError, connection, connections, transaction
 from django.test import TestCase
 from django.urls import reverse
 
-from casebook.audit import log
+from casebook.audit import log, sealing
 from casebook.audit.actions import Action, Actor, register
 from casebook.cases import access
 from casebook.cases.sharing import case_share, case_unshare
 from casebook.crypto import envelope
-from casebook.models import AccessEvent
+from casebook.models import AccessEvent, AccessSeal
 from casebook.roles import Role
 from tests import factories
 from tests.keyrings import configured_keys, new_kek
 from tests.transactional import LoggedTransactionTestCase, log_triggers_dropped
 
 
-def events_since(seq: int) -> list[AccessEvent]:
-    return list(AccessEvent.objects.filter(seq__gt=seq).order_by("seq"))
+def events_since(event_id: int) -> list[AccessEvent]:
+    return list(AccessEvent.objects.filter(id__gt=event_id).order_by("id"))
 
 
 def head() -> int:
-    return AccessEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    return AccessEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
 class RecordedActionsTests(TestCase):
@@ -223,10 +223,13 @@ class RegistryTests(TestCase):
             log.record(Action.CASE_VIEW, actor=Actor.system("test"), details={"narrative": "x"})
 
     def test_the_chain_links_each_event_to_the_previous(self):
-        first = log.record(Action.LOG_VIEW, actor=Actor.system("test"))
-        second = log.record(Action.LOG_VIEW, actor=Actor.system("test"))
-        assert second.seq == first.seq + 1 and second.prev_hash == first.hash
-        assert second.hash == log.event_hash(log.hashed_fields(second), first.hash)
+        log.record(Action.LOG_VIEW, actor=Actor.system("test"))
+        log.record(Action.LOG_VIEW, actor=Actor.system("test"))
+        first, second = AccessSeal.objects.order_by("-position")[:2][::-1]
+        assert second.position == first.position + 1
+        stored = AccessEvent.objects.get(id=second.event_id)
+        fields = sealing.hashed_fields(stored, second.position)
+        assert second.hash == sealing.event_hash(fields, first.hash)
 
 
 class AppendOnlyTests(TestCase):
@@ -271,8 +274,8 @@ class ConcurrentAppendTests(LoggedTransactionTestCase):
         for thread in threads:
             thread.join()
         assert errors == []
-        seqs = list(AccessEvent.objects.order_by("seq").values_list("seq", flat=True))
-        assert seqs == list(range(1, 91))
+        positions = list(AccessSeal.objects.order_by("position").values_list("position", flat=True))
+        assert positions == list(range(1, 91))
         verdict = verify_log()
         assert verdict.ok and verdict.events == 90
 
@@ -310,38 +313,70 @@ class TamperingTests(LoggedTransactionTestCase):
         ok, message = self.verify()
         assert ok and "Access log intact: 10 events" in message
 
+    def event_at(self, position: int) -> int:
+        return AccessSeal.objects.get(position=position).event_id
+
     def test_modified_event_is_named(self):
-        self.tamper("UPDATE casebook_accessevent SET actor_username = 'someone-else' WHERE seq = 4")
+        self.tamper(
+            "UPDATE casebook_accessevent SET actor_username = 'someone-else' WHERE id = %s",
+            [self.event_at(4)],
+        )
         ok, message = self.verify()
         assert not ok and "first bad sequence number 4" in message
 
     def test_deleted_event_is_named(self):
-        self.tamper("DELETE FROM casebook_accessevent WHERE seq = 6")
+        self.tamper("DELETE FROM casebook_accessevent WHERE id = %s", [self.event_at(6)])
+        ok, message = self.verify()
+        assert not ok and "first bad sequence number 6 (sealed event missing)" in message
+
+    def test_deleted_seal_is_named(self):
+        self.tamper("DELETE FROM casebook_accessseal WHERE position = 6")
         ok, message = self.verify()
         assert not ok and "first bad sequence number 6" in message
 
     def test_reordered_events_are_named(self):
-        self.tamper(
-            "UPDATE casebook_accessevent SET seq = CASE seq WHEN 3 THEN 1003 WHEN 7 THEN 3 END "
-            "WHERE seq IN (3, 7)"
-        )
-        self.tamper("UPDATE casebook_accessevent SET seq = 7 WHERE seq = 1003")
+        third, seventh = self.event_at(3), self.event_at(7)
+        self.tamper("UPDATE casebook_accessseal SET event_id = -1 WHERE position = 3")
+        self.tamper("UPDATE casebook_accessseal SET event_id = %s WHERE position = 7", [third])
+        self.tamper("UPDATE casebook_accessseal SET event_id = %s WHERE position = 3", [seventh])
         ok, message = self.verify()
         assert not ok and "first bad sequence number 3" in message
 
     def test_inserted_event_is_named(self):
-        self.tamper("UPDATE casebook_accessevent SET seq = seq + 1000 WHERE seq >= 5")
-        self.tamper("UPDATE casebook_accessevent SET seq = seq - 999 WHERE seq >= 1000")
-        event = AccessEvent.objects.get(seq=4)
+        self.tamper("UPDATE casebook_accessseal SET position = position + 1000 WHERE position >= 5")
         self.tamper(
-            "INSERT INTO casebook_accessevent (seq, occurred_at, actor_id, actor_username, role, "
-            "action, target, outcome, reason, request_id, details, prev_hash, hash) "
-            "VALUES (5, now(), NULL, 'forger', 'system', 'log.view', '', 'allowed', '', '', "
-            "'{}', %s, %s)",
-            [event.hash, "f" * 64],
+            "UPDATE casebook_accessseal SET position = position - 999 WHERE position >= 1000"
+        )
+        self.tamper(
+            "INSERT INTO casebook_accessevent (id, occurred_at, actor_id, actor_username, role, "
+            "action, target, outcome, reason, request_id, details) "
+            "VALUES (900000, now(), NULL, 'forger', 'system', 'log.view', '', 'allowed', '', '', "
+            "'{}')"
+        )
+        self.tamper(
+            "INSERT INTO casebook_accessseal (position, event_id, hash) VALUES (5, 900000, %s)",
+            ["f" * 64],
         )
         ok, message = self.verify()
         assert not ok and "first bad sequence number 5" in message
+
+    def test_an_event_slipped_in_without_a_seal_or_a_place_in_the_queue_is_named(self):
+        self.tamper(
+            "INSERT INTO casebook_accessevent (id, occurred_at, actor_id, actor_username, role, "
+            "action, target, outcome, reason, request_id, details) "
+            "VALUES (900001, now(), NULL, 'forger', 'system', 'log.view', '', 'allowed', '', '', "
+            "'{}')"
+        )
+        ok, message = self.verify()
+        assert not ok and "event 900001 is neither sealed nor waiting for its seal" in message
+
+    def test_events_waiting_for_the_sealer_are_counted_not_failed(self):
+        with self.settings(CASEBOOK_SEAL_INLINE=False):
+            log.record(Action.LOG_VIEW, actor=Actor.system("late"))
+            log.record(Action.LOG_VIEW, actor=Actor.system("late"))
+        ok, message = self.verify()
+        assert ok and "Access log intact: 10 events" in message
+        assert "2 events are waiting for their seal and are not verified yet" in message
 
     def test_log_cut_short_of_a_checkpoint_is_detected(
         self,
@@ -358,7 +393,11 @@ class TamperingTests(LoggedTransactionTestCase):
         ok, _ = self.verify("--checkpoint", str(path))
         assert ok
         # Remove the tail (events 9 onward, and the stored checkpoint with them).
-        self.tamper("DELETE FROM casebook_accessevent WHERE seq >= 9")
+        self.tamper(
+            "DELETE FROM casebook_accessevent WHERE id IN "
+            "(SELECT event_id FROM casebook_accessseal WHERE position >= 9)"
+        )
+        self.tamper("DELETE FROM casebook_accessseal WHERE position >= 9")
         self.tamper("DELETE FROM casebook_accesscheckpoint")
         ok, message = self.verify("--checkpoint", str(path))
         assert not ok and "first bad sequence number 9" in message and "cut short" in message

@@ -95,9 +95,10 @@ class WorkspaceTests(TestCase):
         first = self.client.get(LOG).context["page"]
         assert len(first.events) == 50 and first.newer is None and first.older is not None
         second = self.client.get(LOG, {"before": first.older}).context["page"]
-        assert second.events[0].seq == first.events[-1].seq - 1
+        assert second.events[0].id == first.events[-1].id - 1
+        assert second.events[0].seal.position == first.events[-1].seal.position - 1
         back = self.client.get(LOG, {"after": second.newer}).context["page"]
-        assert [e.seq for e in back.events] == [e.seq for e in first.events]
+        assert [e.id for e in back.events] == [e.id for e in first.events]
 
     def test_break_glass_stands_out_and_no_testimony_is_shown(self):
         page = self.client.get(LOG).content.decode()
@@ -107,7 +108,7 @@ class WorkspaceTests(TestCase):
     def test_viewing_and_downloading_are_themselves_recorded(self):
         before = AccessEvent.objects.count()
         self.client.get(LOG, {"actor": "sup-alpha"})
-        viewed = AccessEvent.objects.order_by("-seq").first()
+        viewed = AccessEvent.objects.order_by("-id").first()
         assert (viewed.action, viewed.actor_username, viewed.details) == (
             "log.view",
             "aud-1",
@@ -115,9 +116,12 @@ class WorkspaceTests(TestCase):
         )
         response = self.client.get(CSV, {"outcome": "denied"})
         rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-        assert rows[0][:3] == ["seq", "occurred_at", "actor_id"]
-        assert [row[6] for row in rows[1:]] == ["CB-0000-0000"]
-        exported = AccessEvent.objects.order_by("-seq").first()
+        assert rows[0][:4] == ["position", "id", "occurred_at", "actor_id"]
+        assert rows[0][-1] == "hash"
+        assert [row[7] for row in rows[1:]] == ["CB-0000-0000"]
+        denied = AccessEvent.objects.get(outcome="denied")
+        assert rows[1][0] == str(denied.seal.position) and rows[1][-1] == denied.seal.hash
+        exported = AccessEvent.objects.order_by("-id").first()
         assert exported.action == "log.export"
         assert AccessEvent.objects.count() == before + 2
 
@@ -133,7 +137,8 @@ class WorkspaceTests(TestCase):
 
     def test_chain_status_shows_the_head(self):
         status = self.client.get(LOG).context["status"]
-        assert status.head_seq == AccessEvent.objects.order_by("-seq").first().seq
+        assert status.head_seq == AccessEvent.objects.order_by("-id").first().seal.position
+        assert status.waiting == 0
         assert status.last_checkpoint is None
 
 
@@ -158,10 +163,13 @@ class VerifyNowTests(LoggedTransactionTestCase):
 
     def test_verify_now_reports_intact_then_the_first_bad_event_after_tampering(self):
         assert "Intact:" in self.verify_now()
-        verdict = AccessEvent.objects.filter(action="log.verify").order_by("-seq").first()
+        verdict = AccessEvent.objects.filter(action="log.verify").order_by("-id").first()
         assert (verdict.outcome, verdict.details) == ("allowed", {"result": "intact"})
         with log_triggers_dropped(), connection.cursor() as cursor:
-            cursor.execute("UPDATE casebook_accessevent SET target = 'rewritten' WHERE seq = 3")
+            cursor.execute(
+                "UPDATE casebook_accessevent SET target = 'rewritten' WHERE id = "
+                "(SELECT event_id FROM casebook_accessseal WHERE position = 3)"
+            )
         page = self.verify_now()
         assert "Broken: the first bad event is number 3" in page
         assert "A verification found the chain broken." in page  # an alert stays up
@@ -249,7 +257,7 @@ class DecryptFailureTests(CastTestCase):
         assert self.case.reference not in "".join(logs.output)
         assert response.status_code == 500 and "FICTIONAL" not in response.text
         assert self.case.reference not in response.text
-        event = AccessEvent.objects.order_by("-seq").first()
+        event = AccessEvent.objects.order_by("-id").first()
         assert (event.action, event.outcome, event.target) == (
             "case.decrypt_failed",
             "error",

@@ -28,7 +28,7 @@ TYPED = "FICTIONAL-JOURNEY: an interview summary typed in a browser test."
 
 
 def actions() -> list[str]:
-    return list(AccessEvent.objects.order_by("seq").values_list("action", flat=True))
+    return list(AccessEvent.objects.order_by("id").values_list("action", flat=True))
 
 
 def fill_case_form(page) -> None:
@@ -220,7 +220,10 @@ class JourneyTests(InBrowser, LoggedTransactionTestCase, StaticLiveServerTestCas
         checks.check()
         assert page.get_by_text("Intact:").is_visible()
         with log_triggers_dropped(), connection.cursor() as cursor:
-            cursor.execute("UPDATE casebook_accessevent SET target = 'rewritten' WHERE seq = 2")
+            cursor.execute(
+                "UPDATE casebook_accessevent SET target = 'rewritten' WHERE id = "
+                "(SELECT event_id FROM casebook_accessseal WHERE position = 2)"
+            )
         page.get_by_role("button", name="Verify now").click()
         run_due_jobs()
         page.reload()

@@ -135,7 +135,7 @@ class CheckpointShippingTests(CastTestCase):
             checkpoint_ship(None)
         for _ in range(3):
             log.record(Action.LOG_VIEW, actor=Actor.of(self.auditor))
-        head = AccessEvent.objects.order_by("-seq").first().seq
+        head = AccessEvent.objects.order_by("-id").first().seal.position
         out = io.StringIO()
         call_command("verify_access_log", "--checkpoint", local, stdout=out)
         text = out.getvalue()

@@ -147,13 +147,31 @@ def test_application_role_can_only_append_to_the_log(production_database, tmp_pa
             assert fetch(f"{base}/accounts/login/", HTTPS)[0] == 200
         with psycopg.connect(app_url, autocommit=True) as app:
             app.execute(
-                "INSERT INTO casebook_accessevent (seq, occurred_at, actor_username, role, "
-                "action, target, outcome, reason, request_id, details, prev_hash, hash) "
-                "VALUES (1, now(), 'x', 'system', 'log.view', '', 'allowed', '', '', '{}', "
-                "'0', 'probe')"
+                "INSERT INTO casebook_accessevent (occurred_at, actor_username, role, "
+                "action, target, outcome, reason, request_id, details) "
+                "VALUES (now(), 'x', 'system', 'log.view', '', 'allowed', '', '', '{}')"
             )
+            app.execute(
+                "INSERT INTO casebook_unsealedevent (event_id) "
+                "SELECT max(id) FROM casebook_accessevent"
+            )
+        # The sealer runs as the same role, as docker-compose's sealer service does.
+        sealer = subprocess.run(
+            [sys.executable, "manage.py", "seal_access_log"],
+            cwd=ROOT,
+            env={k: v for k, v in env.items() if k != "CASEBOOK_KEK"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert sealer.returncode == 0, sealer.stderr[-2000:]
+        assert "Sealed" in sealer.stdout and "Sealed 0 " not in sealer.stdout
+        with psycopg.connect(app_url, autocommit=True) as app:
             for statement in (
                 "UPDATE casebook_accessevent SET target = 'rewritten'",
+                "UPDATE casebook_accessseal SET hash = 'rewritten'",
+                "DELETE FROM casebook_accessseal",
                 "DELETE FROM casebook_privacycharge",
                 "ALTER TABLE casebook_accessevent DISABLE TRIGGER USER",
             ):

@@ -204,7 +204,7 @@ class ExportTests(TestCase):
             "result": "new_export",
         }
         self.export()
-        reused = AccessEvent.objects.filter(action="export.create").order_by("-seq").first()
+        reused = AccessEvent.objects.filter(action="export.create").order_by("-id").first()
         assert reused.details["epsilon"] == "0"
         assert "count" not in json.dumps(event.details) and str(body["total"]) not in event.target
 
@@ -273,7 +273,7 @@ class ExportRefusalTests(CastTestCase):
             EXPORT, {"dimensions": "category"}, headers={"Sec-Fetch-Site": "cross-site"}
         )
         assert response.status_code == 403 and PrivacyCharge.objects.count() == 0
-        event = AccessEvent.objects.order_by("-seq").first()
+        event = AccessEvent.objects.order_by("-id").first()
         assert (event.action, event.outcome) == ("export.create", "denied")
         same_origin = self.client.get(
             EXPORT, {"dimensions": "category"}, headers={"Sec-Fetch-Site": "same-origin"}
@@ -283,7 +283,7 @@ class ExportRefusalTests(CastTestCase):
     def test_refused_exports_are_recorded_as_denials(self):
         factories.sign_in(self.client, self.supervisor)
         assert self.client.get(EXPORT, {"dimensions": "name"}).status_code == 400
-        event = AccessEvent.objects.order_by("-seq").first()
+        event = AccessEvent.objects.order_by("-id").first()
         assert (event.action, event.outcome, event.details["dimensions"]) == (
             "export.create",
             "denied",

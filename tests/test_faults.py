@@ -1,13 +1,16 @@
 """The fault suite: Casebook's production stack (entrypoint, gunicorn, the app's own
 database role) on a private PostgreSQL cluster, under a bounded load of people signing
-in, recording and reading cases, while the database crashes, a worker dies between its
-INSERT and its COMMIT, and the log becomes unwritable.
+in, recording and reading cases, while the database crashes, the log's sealer is
+killed in the middle of sealing, a worker dies between its INSERT and its COMMIT, and
+the log becomes unwritable.
 
 After each fault: every acknowledged case is present and opens with its testimony, no
-case lacks its access event, the chain verifies, and no answer was a 500 with a
-traceback; while the database was down, requests were answered with the 503 page.
+case lacks its access event, every event is sealed exactly once into a chain that
+verifies, and no answer was a 500 with a traceback; while the database was down,
+requests were answered with the 503 page.
 
-The crash runs in `make test`; the rest (marked fault_full) in `make faults`.
+The crash and the sealer's death run in `make test`; the rest (marked fault_full) in
+`make faults`.
 """
 
 import os
@@ -111,8 +114,16 @@ def assert_whole(casebook: Casebook, load: Load, *, errors_allowed: bool = False
         "casebook_accessevent e WHERE e.action = 'case.create' AND e.target = c.reference)"
     )
     assert orphans == []
+    assert casebook.sealed_everything(), "the sealer did not catch up"
+    events, seals, head = casebook.sql(
+        "SELECT (SELECT count(*) FROM casebook_accessevent), "
+        "(SELECT count(DISTINCT event_id) FROM casebook_accessseal), "
+        "(SELECT max(position) FROM casebook_accessseal)"
+    )[0]
+    assert events == seals == head  # each event sealed once, the chain without gaps
     verified = casebook.manage("verify_access_log")
     assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "waiting for their seal" not in verified.stdout
     for _when, status, body, _headers in load.answers:
         assert b"Traceback" not in body and b'File "' not in body, body[:300]
         assert errors_allowed or status != 500, (status, body[:300])
@@ -136,6 +147,32 @@ def test_a_database_crash_mid_load_loses_no_acknowledged_write(stack):
         assert headers.get("Retry-After") == "60" and b"cannot reach its database" in body
     after = [a for a in load.answers if a[0] > restarted + 2]
     assert after and all(a[1] in (200, 302) for a in after), [a[1] for a in after]
+    assert_whole(casebook, load)
+
+
+def test_a_sealer_killed_mid_seal_under_load_loses_and_doubles_nothing(stack):
+    """Killed with its seals written but not committed: the work goes on without it
+    (appends never wait for the sealer), and a new sealer seals every event once."""
+    casebook, people = stack
+    armed = casebook.pause_dir / "seal_before_commit"
+    with Load(casebook, people) as load:
+        time.sleep(1)
+        armed.touch()
+        deadline = time.monotonic() + 30
+        while not list(casebook.pause_dir.glob("seal_before_commit.*")):
+            assert time.monotonic() < deadline, "the sealer never reached the pause"
+            time.sleep(0.05)
+        assert casebook.sealer is not None
+        casebook.sealer.kill()
+        casebook.sealer.wait(timeout=30)
+        killed = time.monotonic()
+        armed.unlink()
+        time.sleep(3)
+        restarted = time.monotonic()
+        casebook.start_sealer()
+        time.sleep(2)
+    while_down = [w for _p, _m, w in load.acknowledged.values() if killed < w < restarted]
+    assert while_down, "no case was acknowledged while the sealer was down"
     assert_whole(casebook, load)
 
 

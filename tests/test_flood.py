@@ -40,7 +40,7 @@ class FoldedRepeatsTests(CastTestCase):
             opened_at=RefusalWindow.objects.get().opened_at - dt.timedelta(minutes=2)
         )
         self.client.get(url)
-        events = list(AccessEvent.objects.filter(action="case.access").order_by("seq"))
+        events = list(AccessEvent.objects.filter(action="case.access").order_by("id"))
         assert len(events) == 2
         assert "folded" not in events[0].details and events[1].details["folded"] == 6
 

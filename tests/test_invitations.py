@@ -30,7 +30,7 @@ def code_for(device: TOTPDevice) -> str:
 
 
 def actions() -> list[str]:
-    return list(AccessEvent.objects.order_by("seq").values_list("action", flat=True))
+    return list(AccessEvent.objects.order_by("id").values_list("action", flat=True))
 
 
 @override_settings(OTP_TOTP_THROTTLE_FACTOR=0)
@@ -132,7 +132,7 @@ class InvitationTests(CastTestCase):
         _user, token = self.invite()
         factories.sign_in(self.client, self.author)
         assert self.client.get(reverse("invitation_open", args=[token])).status_code == 409
-        event = AccessEvent.objects.order_by("-seq").first()
+        event = AccessEvent.objects.order_by("-id").first()
         assert (event.action, event.outcome, event.actor_username) == (
             "account.invite_refused",
             "denied",
@@ -284,5 +284,5 @@ class MembershipTests(CastTestCase):
         self.client.post(
             reverse("casebook:membership_requests"), {"request": "424242", "decision": "approve"}
         )
-        event = AccessEvent.objects.order_by("-seq").first()
+        event = AccessEvent.objects.order_by("-id").first()
         assert (event.action, event.outcome) == ("team.join_approve", "denied")

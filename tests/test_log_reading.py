@@ -9,7 +9,7 @@ from unittest import mock
 
 from django.test import TestCase
 
-from casebook.audit import log
+from casebook.audit import log, sealing
 from casebook.audit.actions import Action, Actor
 from casebook.audit.reading import chain_pieces
 from casebook.audit.verification import verify_log
@@ -39,14 +39,15 @@ class FastReadingTests(TestCase):
 
     def test_every_piece_hashes_to_what_the_log_stored(self):
         self.record_awkward_events()
-        stored = {e.seq: e for e in AccessEvent.objects.all()}
-        seen = 0
-        for seq, prev_hash, stored_hash, head, tail in chain_pieces():
-            event = stored[seq]
+        stored = {e.id: e for e in AccessEvent.objects.all()}
+        seen, prev_hash = 0, sealing.GENESIS_HASH
+        for position, event_id, stored_hash, head, tail in chain_pieces():
+            event = stored[event_id]
             text = f'{head}"{prev_hash}"{tail}'.encode()
-            assert text == log.canonical({**log.hashed_fields(event), "prev_hash": prev_hash})
-            assert sha256(text).hexdigest() == stored_hash == event.hash
-            seen += 1
+            fields = sealing.hashed_fields(event, position)
+            assert text == sealing.canonical({**fields, "prev_hash": prev_hash})
+            assert sha256(text).hexdigest() == stored_hash == event.seal.hash
+            seen, prev_hash = seen + 1, stored_hash
         assert seen == len(stored) and seen >= len(AWKWARD) + 1
         assert any(event.occurred_at.microsecond == 0 for event in stored.values())
 
@@ -56,8 +57,8 @@ class FastReadingTests(TestCase):
         with mock.patch(
             "casebook.audit.verification.chain_pieces",
             return_value=(
-                (s, p, h, head.replace("가상", "가짜"), tail)
-                for s, p, h, head, tail in chain_pieces()
+                (s, e, h, head.replace("가상", "가짜"), tail)
+                for s, e, h, head, tail in chain_pieces()
             ),
         ):
             verdict = verify_log()

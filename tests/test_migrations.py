@@ -1,6 +1,7 @@
 """Migrations: the protective ones cannot be undone, and a database made by the
 previous release upgrades with its data."""
 
+import base64
 import importlib
 import json
 import os
@@ -59,4 +60,44 @@ def test_a_database_made_by_the_previous_release_upgrades_with_its_data():
         "snapshot_cases": 2,  # the two counted cases
         "snapshot_codes": 2,
         "dataset_version_table": False,
+    }
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="upgrades are tested on PostgreSQL")
+def test_a_log_chained_in_its_rows_moves_to_seals_and_its_checkpoints_stay_valid():
+    """0012 (the previous main) with a chain written in the event rows and a signed
+    checkpoint over it; after 0013 the same chain verifies against that checkpoint, and
+    new events are sealed onto its head."""
+    name = f"casebook_log_upgrade_{secrets.token_hex(4)}"
+    base = fresh_database(name)
+    key = base64.urlsafe_b64encode(os.urandom(32)).decode()
+    try:
+        result = subprocess.run(
+            [sys.executable, "tests/log_upgrade_probe.py"],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "DATABASE_URL": f"{base}/{name}",
+                "PYTHONPATH": str(ROOT),
+                "CASEBOOK_AUDIT_SIGNING_KEY": key,
+            },
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        found = json.loads(result.stdout)
+    finally:
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    assert found == {
+        "old_chain_verifies": True,
+        "old_events": 3,
+        "old_head_matches_checkpoint": True,
+        "new_event_id": 4,  # ids continue after the old sequence numbers
+        "new_event_position": 4,
+        "extended_chain_verifies": True,
+        "extended_events": 4,
+        "events": 4,
     }

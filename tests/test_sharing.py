@@ -88,7 +88,7 @@ class SharingPageTests(CastTestCase):
     def test_refused_share_is_recorded(self):
         factories.sign_in(self.client, self.supervisor)
         assert self.client.post(self.url, {"holder": "user:999999"}).status_code == 400
-        event = AccessEvent.objects.order_by("-seq").first()
+        event = AccessEvent.objects.order_by("-id").first()
         assert (event.action, event.outcome, event.target) == (
             "case.access",
             "denied",
@@ -99,7 +99,7 @@ class SharingPageTests(CastTestCase):
         factories.sign_in(self.client, self.supervisor)
         url = reverse("casebook:case_revoke", args=[self.case.reference])
         assert self.client.post(url, {"holder": "user:999999"}).status_code == 302
-        event = AccessEvent.objects.order_by("-seq").first()
+        event = AccessEvent.objects.order_by("-id").first()
         assert (event.action, event.outcome, event.details["method"]) == (
             "case.access",
             "denied",

@@ -18,6 +18,7 @@ from casebook.roles import Role
 TRIGGER_MIGRATIONS = [
     importlib.import_module("casebook.migrations.0005_access_log_append_only"),
     importlib.import_module("casebook.migrations.0008_release_ledger_rows"),
+    importlib.import_module("casebook.migrations.0013_access_log_seals"),
 ]
 
 

@@ -23,7 +23,7 @@ from casebook.audit import log
 from casebook.audit.actions import Action, Actor, Outcome
 from casebook.audit.checkpoints import checkpoint_create
 from casebook.crypto.envelope import KeyMissing
-from casebook.models import AccessCheckpoint, AccessEvent
+from casebook.models import AccessCheckpoint, AccessEvent, AccessSeal, UnsealedEvent
 
 ACTOR = Actor.system("casebook_jobs")
 SEND_TIMEOUT_SECONDS = 10
@@ -49,9 +49,13 @@ def _unchanged(now: dt.datetime) -> bool:
     half_age = dt.timedelta(minutes=settings.CASEBOOK_CHECKPOINT_MAX_AGE_MINUTES / 2)
     if newest[1] < now - half_age:
         return False
-    return (
-        not AccessEvent.objects.filter(seq__gt=newest[0]).exclude(action__in=OWN_ACTIONS).exists()
+    sealed_since = AccessSeal.objects.filter(position__gt=newest[0]).exclude(
+        event__action__in=OWN_ACTIONS
     )
+    waiting = AccessEvent.objects.filter(id__in=UnsealedEvent.objects.values("event_id")).exclude(
+        action__in=OWN_ACTIONS
+    )
+    return not sealed_since.exists() and not waiting.exists()
 
 
 def destination() -> str:
@@ -124,7 +128,7 @@ def last_send_failed() -> bool:
     """Whether the newest attempt to send a checkpoint failed (an auditor alert)."""
     newest = (
         AccessEvent.objects.filter(action=Action.LOG_CHECKPOINT_SENT)
-        .order_by("-seq")
+        .order_by("-id")
         .values_list("outcome", flat=True)
         .first()
     )

@@ -12,9 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from casebook.audit.actions import Action, Actor
-from casebook.audit.log import GENESIS_HASH, lock_the_chain, record
+from casebook.audit.log import record
+from casebook.audit.sealing import chain_head, seal_all
 from casebook.crypto import signing
-from casebook.models import AccessCheckpoint, AccessEvent
+from casebook.models import AccessCheckpoint
 
 
 def checkpoint_message(seq: int, head_hash: str) -> bytes:
@@ -22,16 +23,16 @@ def checkpoint_message(seq: int, head_hash: str) -> bytes:
 
 
 def checkpoint_create(*, actor: Actor) -> dict[str, Any]:
-    """Sign the current head, store the checkpoint, record the signing, and return the
-    checkpoint for the auditor to keep. The head stands still while it is signed.
+    """Seal what is waiting, sign the chain's head, store the checkpoint, record the
+    signing, and return the checkpoint for the auditor to keep. The head stands still
+    while it is signed (the sealer's lock is held to the end of the transaction).
 
     Raises KeyMissing (a CryptoError) when no signing key is configured.
     """
     private = signing.load_signing_key()
     with transaction.atomic():
-        lock_the_chain()
-        head = AccessEvent.objects.order_by("-seq").values_list("seq", "hash").first()
-        seq, head_hash = head if head else (0, GENESIS_HASH)
+        seal_all()
+        seq, head_hash = chain_head()
         checkpoint, _ = AccessCheckpoint.objects.get_or_create(
             seq=seq,
             defaults={

@@ -1,29 +1,29 @@
-"""Appends to the access log's hash chain.
+"""Appends to the access log.
 
-Every event carries the SHA-256 of its canonical encoding and of the previous event's
-hash. Appends are serialised (a transaction-scoped advisory lock on PostgreSQL), so
-the chain stays linear and the sequence gapless. An append runs in the caller's
-transaction: if the action rolls back, so does its event, and if the event cannot be
-written, the action fails ("no log, no access").
+An append runs in the caller's transaction: if the action rolls back, so does its
+event, and if the event cannot be written, the action fails ("no log, no access"). It
+takes no lock: the event gets an id from a sequence (rolled-back transactions leave
+gaps) and a place in the sealer's queue, and the sealer (casebook.audit.sealing) gives
+it, once committed, its gapless chain position and the SHA-256 of its canonical
+encoding chained to the previous seal's hash. Where CASEBOOK_SEAL_INLINE is set (the
+embedded SQLite default, which serialises writers anyway, and most tests) the append
+seals at once, in its own transaction.
 
 The log never holds testimony or true aggregate counts: `details` takes only the
 keys in ALLOWED_DETAILS, with short values.
 """
 
 import contextvars
-import hashlib
-import json
-from datetime import UTC
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from casebook.audit.actions import Actor, Outcome, ensure_registered
-from casebook.db import ACCESS_LOG_LOCK, advisory_lock
-from casebook.models import AccessEvent
+from casebook.audit.sealing import seal_waiting
+from casebook.models import AccessEvent, UnsealedEvent
 
-GENESIS_HASH = "0" * 64
 MAX_REASON = 2000
 ALLOWED_DETAILS = {
     "changed",
@@ -42,21 +42,9 @@ ALLOWED_DETAILS = {
     "folded",
 }
 
-request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
-
-
-def canonical(event: dict[str, Any]) -> bytes:
-    """The bytes an event's hash covers: sorted-key compact JSON, UTF-8."""
-    return json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def event_hash(fields: dict[str, Any], prev_hash: str) -> str:
-    return hashlib.sha256(canonical({**fields, "prev_hash": prev_hash})).hexdigest()
-
-
-# Every stored column of an event, in order: for verification reads and CSV downloads.
+# Every stored column of an event, in order (for CSV downloads).
 EVENT_COLUMNS = (
-    "seq",
+    "id",
     "occurred_at",
     "actor_id",
     "actor_username",
@@ -67,26 +55,9 @@ EVENT_COLUMNS = (
     "reason",
     "request_id",
     "details",
-    "prev_hash",
-    "hash",
 )
 
-
-def hashed_fields(event: Any) -> dict[str, Any]:
-    """The fields of a stored event that its hash covers (everything but the hashes)."""
-    return {
-        "seq": event.seq,
-        "occurred_at": event.occurred_at.astimezone(UTC).isoformat(),
-        "actor_id": event.actor_id,
-        "actor_username": event.actor_username,
-        "role": event.role,
-        "action": event.action,
-        "target": event.target,
-        "outcome": event.outcome,
-        "reason": event.reason,
-        "request_id": event.request_id,
-        "details": event.details,
-    }
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 
 
 def _storable(value: Any) -> Any:
@@ -103,11 +74,6 @@ class DetailNotAllowed(ValueError):
     """An event's details named a key outside ALLOWED_DETAILS."""
 
 
-def lock_the_chain() -> None:
-    """Hold the chain's head still until the transaction ends (appends, checkpoints)."""
-    advisory_lock(ACCESS_LOG_LOCK)
-
-
 def record(
     action: str,
     *,
@@ -117,7 +83,7 @@ def record(
     reason: str = "",
     details: dict[str, Any] | None = None,
 ) -> AccessEvent:
-    """Append one event to the chain, inside the caller's transaction (or its own)."""
+    """Append one event, inside the caller's transaction (or its own)."""
     ensure_registered(action)
     details = {key: _storable(value) for key, value in (details or {}).items()}
     if unknown := set(details) - ALLOWED_DETAILS:
@@ -126,11 +92,7 @@ def record(
         # A float may not survive the database's JSON unchanged, and the hash covers it.
         raise DetailNotAllowed("Access-log details carry numbers as integers or text.")
     with transaction.atomic():
-        lock_the_chain()
-        head = AccessEvent.objects.order_by("-seq").values_list("seq", "hash").first()
-        seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
         event = AccessEvent(
-            seq=seq,
             occurred_at=timezone.now(),
             actor_id=actor.id,
             actor_username=_storable(actor.username)[:150],
@@ -141,8 +103,9 @@ def record(
             reason=_storable(reason)[:MAX_REASON],
             request_id=request_id_var.get()[:64],
             details=details,
-            prev_hash=prev_hash,
         )
-        event.hash = event_hash(hashed_fields(event), prev_hash)
         event.save(force_insert=True)
+        UnsealedEvent.objects.create(event_id=event.id)
+        if settings.CASEBOOK_SEAL_INLINE:
+            seal_waiting()
     return event

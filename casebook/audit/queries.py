@@ -8,7 +8,8 @@ from django.db.models import QuerySet
 
 from casebook.audit.actions import FLAGGED_ACTIONS, Action
 from casebook.audit.checkpoint_shipping import last_send_failed
-from casebook.models import AccessCheckpoint, AccessEvent
+from casebook.audit.sealing import chain_head
+from casebook.models import AccessCheckpoint, AccessEvent, UnsealedEvent
 
 PAGE = 50
 
@@ -28,7 +29,7 @@ class EventFilter:
 
 def filtered_events(chosen: EventFilter) -> QuerySet[AccessEvent]:
     """The events that match every filter given (dates are whole UTC days)."""
-    events = AccessEvent.objects.all()
+    events = AccessEvent.objects.select_related("seal")
     if chosen.actor:
         events = events.filter(actor_username__icontains=chosen.actor)
     if chosen.action:
@@ -58,23 +59,24 @@ class EventPage:
 def event_page(
     events: QuerySet[AccessEvent], *, before: int | None, after: int | None
 ) -> EventPage:
-    """One page, newest first, by keyset on seq: constant cost however long the log is."""
+    """One page, newest first, by keyset on the event id: constant cost however long
+    the log is."""
     if after is not None:
-        rows = list(events.filter(seq__gt=after).order_by("seq")[: PAGE + 1])
+        rows = list(events.filter(id__gt=after).order_by("id")[: PAGE + 1])
         has_newer = len(rows) > PAGE
         rows = list(reversed(rows[:PAGE]))
-        has_older = bool(rows) and events.filter(seq__lt=rows[-1].seq).exists()
+        has_older = bool(rows) and events.filter(id__lt=rows[-1].id).exists()
     else:
         if before is not None:
-            events = events.filter(seq__lt=before)
-        rows = list(events.order_by("-seq")[: PAGE + 1])
+            events = events.filter(id__lt=before)
+        rows = list(events.order_by("-id")[: PAGE + 1])
         has_older = len(rows) > PAGE
         rows = rows[:PAGE]
         has_newer = before is not None and bool(rows)
     return EventPage(
         events=rows,
-        older=rows[-1].seq if rows and has_older else None,
-        newer=rows[0].seq if rows and has_newer else None,
+        older=rows[-1].id if rows and has_older else None,
+        newer=rows[0].id if rows and has_newer else None,
     )
 
 
@@ -82,20 +84,23 @@ def event_page(
 class ChainStatus:
     last_verification: AccessEvent | None
     last_checkpoint: AccessCheckpoint | None
-    head_seq: int
+    head_seq: int  # the newest seal's position
+    waiting: int  # events committed and not yet sealed
 
 
 def chain_status() -> ChainStatus:
     return ChainStatus(
         last_verification=AccessEvent.objects.filter(action=Action.LOG_VERIFY)
-        .order_by("-seq")
+        .order_by("-id")
         .first(),
         last_checkpoint=AccessCheckpoint.objects.order_by("-seq").first(),
-        head_seq=AccessEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0,
+        head_seq=chain_head()[0],
+        waiting=UnsealedEvent.objects.count(),
     )
 
 
 ALERT_DAYS = 7  # what "recent" means for the alerts, and how old a checkpoint may be
+SEALER_LATE = dt.timedelta(minutes=1)  # the sealer keeps up within a second when it runs
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,7 @@ class Alerts:
     checkpoint_missing: bool
     checkpoint_stale: bool  # the newest one is older than CASEBOOK_CHECKPOINT_MAX_AGE_MINUTES
     checkpoint_unsent: bool = False  # the newest attempt to send one off the host failed
+    sealer_behind: bool = False  # an event has waited over SEALER_LATE for its seal
 
     @property
     def any(self) -> bool:
@@ -120,6 +126,7 @@ class Alerts:
             or self.checkpoint_missing
             or self.checkpoint_stale
             or self.checkpoint_unsent
+            or self.sealer_behind
         )
 
 
@@ -140,4 +147,7 @@ def alerts(now: dt.datetime) -> Alerts:
         checkpoint_stale=newest is not None
         and newest < now - dt.timedelta(minutes=settings.CASEBOOK_CHECKPOINT_MAX_AGE_MINUTES),
         checkpoint_unsent=last_send_failed(),
+        sealer_behind=AccessEvent.objects.filter(
+            id__in=UnsealedEvent.objects.values("event_id"), occurred_at__lt=now - SEALER_LATE
+        ).exists(),
     )

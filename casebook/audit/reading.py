@@ -1,14 +1,15 @@
 """Reading the chain out for verification, fast, with exactly the hashes of
-casebook.audit.log.canonical (so existing checkpoints stay valid).
+casebook.audit.sealing.canonical (so existing checkpoints stay valid).
 
-On PostgreSQL the table is read in keyset chunks along its primary key (each chunk its
-own short statement: no transaction is held open across the run, so the progress a
-verification writes is seen while it runs and no migration waits on it); PostgreSQL
-formats each timestamp as Python's isoformat() writes it (no fraction when the microseconds are
-zero), and each event's canonical bytes are assembled from its fields, encoded once, in
-the canonical (sorted) key order, around the previous hash. `details` is decoded and
-re-canonicalised only when it is not empty. Elsewhere (the embedded SQLite default) the
-events are read as before and split the same way.
+On PostgreSQL the seals are read in keyset chunks along their positions, each with
+its event (each chunk its own short statement: no transaction is held open across the
+run, so the progress a verification writes is seen while it runs and no migration
+waits on it); PostgreSQL formats each timestamp as Python's isoformat() writes it (no
+fraction when the microseconds are zero), and each event's canonical bytes are
+assembled from its fields, encoded once, in the canonical (sorted) key order, around
+the previous hash. `details` is decoded and re-canonicalised only when it is not
+empty. Elsewhere (the embedded SQLite default) the events are read through the ORM
+and split the same way.
 """
 
 import json
@@ -18,18 +19,19 @@ from typing import Any
 
 from django.db import connection
 
-from casebook.audit.log import EVENT_COLUMNS, hashed_fields
-from casebook.models import AccessEvent
+from casebook.audit.sealing import hashed_fields
+from casebook.models import AccessEvent, AccessSeal, UnsealedEvent
 
 FETCH = 10_000
-# seq, stored prev_hash, stored hash, and the canonical text before and after the
-# previous hash's value: sha256(head + '"' + prev + '"' + tail) is the event's hash.
-Piece = tuple[int, str, str, str, str]
+# A seal's position, its event's id (None when the event is missing), the seal's hash,
+# and the canonical text before and after the previous hash's value:
+# sha256(head + '"' + prev + '"' + tail) is the event's hash.
+Piece = tuple[int, int | None, str, str, str]
 
 ISO_UTC = (
-    "to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
-    "CASE WHEN date_trunc('second', occurred_at) = occurred_at THEN '' "
-    "ELSE to_char(occurred_at AT TIME ZONE 'UTC', '.US') END || '+00:00'"
+    "to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
+    "CASE WHEN date_trunc('second', e.occurred_at) = e.occurred_at THEN '' "
+    "ELSE to_char(e.occurred_at AT TIME ZONE 'UTC', '.US') END || '+00:00'"
 )
 
 
@@ -71,24 +73,27 @@ def split(
 
 
 def chain_pieces() -> Generator[Piece, None, None]:
-    """Every stored event in sequence order, as pieces to hash."""
+    """Every seal in position order, with its event as pieces to hash."""
     if connection.vendor == "postgresql":
         yield from _streamed()
         return
     last = 0
     while True:
-        rows = list(
-            AccessEvent.objects.filter(seq__gt=last)
-            .order_by("seq")
-            .values_list(*EVENT_COLUMNS)[:FETCH]
+        seals = list(
+            AccessSeal.objects.filter(position__gt=last)
+            .order_by("position")
+            .values_list("position", "event_id", "hash")[:FETCH]
         )
-        if not rows:
+        if not seals:
             return
-        for row in rows:
-            event = dict(zip(EVENT_COLUMNS, row, strict=True))
-            fields = hashed_fields(_Row(event))
+        events = AccessEvent.objects.in_bulk([event_id for _, event_id, _ in seals])
+        for position, event_id, stored_hash in seals:
+            if event_id not in events:
+                yield position, None, stored_hash, "", ""
+                continue
+            fields = hashed_fields(events[event_id], position)
             head, tail = split(
-                fields["seq"],
+                position,
                 fields["occurred_at"],
                 fields["actor_id"],
                 fields["actor_username"],
@@ -100,21 +105,18 @@ def chain_pieces() -> Generator[Piece, None, None]:
                 fields["request_id"],
                 _details(fields["details"]),
             )
-            yield event["seq"], event["prev_hash"], event["hash"], head, tail
-        last = rows[-1][0]
-
-
-class _Row:
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
+            yield position, event_id, stored_hash, head, tail
+        last = seals[-1][0]
 
 
 def _streamed() -> Iterator[Piece]:
-    table = connection.ops.quote_name(AccessEvent._meta.db_table)
+    seals = connection.ops.quote_name(AccessSeal._meta.db_table)
+    events = connection.ops.quote_name(AccessEvent._meta.db_table)
     query = (
-        f"SELECT seq, {ISO_UTC}, actor_id, actor_username, role, action, target, outcome, "  # noqa: S608
-        f"reason, request_id, details::text, prev_hash, hash FROM {table} "
-        "WHERE seq > %s ORDER BY seq LIMIT %s"
+        f"SELECT s.position, s.hash, e.id, {ISO_UTC}, e.actor_id, e.actor_username, e.role, "  # noqa: S608
+        "e.action, e.target, e.outcome, e.reason, e.request_id, e.details::text "
+        f"FROM {seals} s LEFT JOIN {events} e ON e.id = s.event_id "
+        "WHERE s.position > %s ORDER BY s.position LIMIT %s"
     )
     last = 0
     while True:
@@ -124,11 +126,26 @@ def _streamed() -> Iterator[Piece]:
         if not rows:
             return
         for row in rows:
-            (seq, when, actor_id, username, role, action, target, outcome, reason,
-             request_id, details, prev_hash, stored_hash) = row  # fmt: skip
+            (position, stored_hash, event_id, when, actor_id, username, role, action, target,
+             outcome, reason, request_id, details) = row  # fmt: skip
+            if event_id is None:
+                yield position, None, stored_hash, "", ""
+                continue
             head, tail = split(
-                seq, when, actor_id, username, role, action, target, outcome, reason,
+                position, when, actor_id, username, role, action, target, outcome, reason,
                 request_id, _details(details),
             )  # fmt: skip
-            yield seq, prev_hash, stored_hash, head, tail
+            yield position, event_id, stored_hash, head, tail
         last = rows[-1][0]
+
+
+def unsealed_events() -> tuple[list[int], set[int]]:
+    """Every event without a seal, in id order, and those of them waiting in the
+    sealer's queue."""
+    unsealed = list(
+        AccessEvent.objects.filter(seal__isnull=True).order_by("id").values_list("id", flat=True)
+    )
+    waiting = set(
+        UnsealedEvent.objects.filter(event_id__in=unsealed).values_list("event_id", flat=True)
+    )
+    return unsealed, waiting

@@ -1,8 +1,11 @@
 """Proving the access log whole: chain verification against signed checkpoints.
 
-verify_log() recomputes every hash in sequence order and checks every checkpoint it
-is given: a modified, removed, reordered or inserted event breaks the chain at its
-sequence number, and a log cut short of a checkpoint no longer reaches it.
+verify_log() recomputes every seal's hash in chain order (a seal's position is the
+event's sequence number) and checks every checkpoint it is given: a modified, removed,
+reordered or inserted event breaks the chain at its sequence number, and a log cut
+short of a checkpoint no longer reaches it. Events committed but not yet sealed are
+counted apart: they are waiting for the sealer, or, if not even queued for it (only
+tampering does that), the log is not intact.
 """
 
 import os
@@ -13,11 +16,11 @@ from hashlib import sha256
 from typing import Any
 
 from casebook.audit.checkpoints import checkpoint_as_dict, checkpoint_message
-from casebook.audit.log import GENESIS_HASH
-from casebook.audit.reading import chain_pieces
+from casebook.audit.reading import chain_pieces, unsealed_events
+from casebook.audit.sealing import GENESIS_HASH
 from casebook.crypto import signing
 from casebook.crypto.envelope import KeyMissing
-from casebook.models import AccessCheckpoint, AccessEvent
+from casebook.models import AccessCheckpoint, AccessSeal
 
 CHUNK = 5000
 
@@ -31,11 +34,13 @@ class Verdict:
     checkpoints: int
     first_bad_seq: int | None = None
     problem: str = ""
+    unsealed: int = 0  # events committed and waiting for their seal, not yet verified
+    stranded_event: int | None = None  # an event neither sealed nor waiting for it
 
 
 def log_length() -> int:
-    """The sequence number of the newest event (the number of events in an intact log)."""
-    return AccessEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    """The position of the newest seal (the number of sealed events in an intact log)."""
+    return AccessSeal.objects.order_by("-position").values_list("position", flat=True).first() or 0
 
 
 def verify_log(
@@ -55,13 +60,15 @@ def verify_log(
     checkpoints += list(extra_checkpoints or [])
     wanted = {c["seq"] for c in checkpoints}
     with closing(chain_pieces()) as pieces:  # closed at once, even when a return stops it
-        for seq, stored_prev, stored_hash, head, tail in pieces:
+        for seq, event_id, stored_hash, head, tail in pieces:
             if seq != expected_seq:
                 problem = "missing or inserted events before this one"
                 first_bad = min(seq, expected_seq)
                 return _bad(count, expected_seq, prev_hash, checkpoints, first_bad, problem)
+            if event_id is None:
+                return _bad(count, seq, prev_hash, checkpoints, seq, "sealed event missing")
             computed = sha256(f'{head}"{prev_hash}"{tail}'.encode()).hexdigest()
-            if stored_prev != prev_hash or computed != stored_hash:
+            if computed != stored_hash:
                 return _bad(count, expected_seq, prev_hash, checkpoints, seq, "hash mismatch")
             prev_hash, count = stored_hash, count + 1
             if progress is not None and count % CHUNK == 0:
@@ -101,7 +108,21 @@ def verify_log(
             return _bad(
                 count, head_seq, prev_hash, checkpoints, seq, "event differs from its checkpoint"
             )
-    return Verdict(True, count, head_seq, prev_hash, len(checkpoints))
+    unsealed, waiting = unsealed_events()
+    stranded = next((event_id for event_id in unsealed if event_id not in waiting), None)
+    if stranded is not None:
+        return Verdict(
+            False,
+            count,
+            head_seq,
+            prev_hash,
+            len(checkpoints),
+            head_seq + 1,
+            f"event {stranded} is neither sealed nor waiting for its seal",
+            unsealed=len(unsealed),
+            stranded_event=stranded,
+        )
+    return Verdict(True, count, head_seq, prev_hash, len(checkpoints), unsealed=len(unsealed))
 
 
 def _bad(

@@ -4,7 +4,9 @@ invitations, and what accounts choose for themselves."""
 from casebook.models.access_log import (
     AccessCheckpoint,
     AccessEvent,
+    AccessSeal,
     RefusalWindow,
+    UnsealedEvent,
     VerificationRun,
 )
 from casebook.models.accounts import AuthenticatorDevice, BackupCodeList, LanguagePreference
@@ -33,6 +35,7 @@ from casebook.models.snapshots import (
 __all__ = [
     "AccessCheckpoint",
     "AccessEvent",
+    "AccessSeal",
     "AuthenticatorDevice",
     "BackupCodeList",
     "CaseDraft",
@@ -57,5 +60,6 @@ __all__ = [
     "SnapshotPerpetrator",
     "SnapshotSubPattern",
     "Team",
+    "UnsealedEvent",
     "VerificationRun",
 ]

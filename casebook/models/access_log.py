@@ -5,13 +5,16 @@ from django.db import models
 
 
 class AccessEvent(models.Model):
-    """One entry of the append-only, hash-chained access log (see casebook.audit).
+    """One entry of the append-only access log (see casebook.audit).
 
-    The database refuses UPDATE, DELETE and TRUNCATE on this table (migration 0005).
-    The target is a case reference, not a foreign key, so history outlives the case.
+    An event is written in the action's own transaction with an id from a sequence,
+    which may have gaps (a rolled-back transaction consumes its id). Its place in the
+    hash chain is given afterwards by its AccessSeal. The database refuses UPDATE,
+    DELETE and TRUNCATE on this table (migrations 0005 and 0013). The target is a
+    case reference, not a foreign key, so history outlives the case.
     """
 
-    seq = models.BigIntegerField(primary_key=True)
+    id = models.BigAutoField(primary_key=True)
     occurred_at = models.DateTimeField()
     actor_id = models.BigIntegerField(null=True)
     actor_username = models.CharField(max_length=150)
@@ -22,27 +25,59 @@ class AccessEvent(models.Model):
     reason = models.TextField()
     request_id = models.CharField(max_length=64)
     details = models.JSONField(default=dict)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
-        ordering = ["-seq"]
+        ordering = ["-id"]
         indexes = [
-            models.Index(fields=["actor_username", "-seq"], name="event_by_actor"),
-            models.Index(fields=["action", "-seq"], name="event_by_action"),
-            models.Index(fields=["target", "-seq"], name="event_by_target"),
-            models.Index(fields=["outcome", "-seq"], name="event_by_outcome"),
+            models.Index(fields=["actor_username", "-id"], name="event_by_actor"),
+            models.Index(fields=["action", "-id"], name="event_by_action"),
+            models.Index(fields=["target", "-id"], name="event_by_target"),
+            models.Index(fields=["outcome", "-id"], name="event_by_outcome"),
             models.Index(fields=["occurred_at"], name="event_by_time"),
         ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.outcome}"
+        return f"event {self.id} {self.action} {self.outcome}"
+
+
+class AccessSeal(models.Model):
+    """An event's place in the hash chain: its gapless position and its chained hash,
+    appended by the sealer (casebook.audit.sealing) once the event is committed, in the
+    order the sealer sees events committed. Append-only, like the events it seals."""
+
+    position = models.BigIntegerField(primary_key=True)
+    # No database constraint: a missing event must show up in verification, not be
+    # prevented here (an attacker who can delete events can drop a constraint too).
+    event = models.OneToOneField(
+        AccessEvent, on_delete=models.DO_NOTHING, db_constraint=False, related_name="seal"
+    )
+    hash = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField(null=True)  # null for events sealed by migration 0013
+
+    def __str__(self) -> str:
+        return f"seal #{self.position}"
+
+
+class UnsealedEvent(models.Model):
+    """The sealer's queue: one row per committed event not yet sealed, written in the
+    event's transaction and removed in the transaction that seals it."""
+
+    event = models.OneToOneField(
+        AccessEvent,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        primary_key=True,
+        related_name="+",
+    )
+
+    def __str__(self) -> str:
+        return f"event {self.event_id} waiting for its seal"
 
 
 class AccessCheckpoint(models.Model):
     """A signed statement of the log's head: sequence number and hash at a moment."""
 
-    seq = models.BigIntegerField(primary_key=True)
+    seq = models.BigIntegerField(primary_key=True)  # the chain position of the head
     head_hash = models.CharField(max_length=64)
     signed_at = models.DateTimeField()
     public_key = models.CharField(max_length=64)

@@ -75,6 +75,7 @@ class Casebook:
             "CASEBOOK_FAULT_PAUSE_DIR": str(self.pause_dir),
         }
         self.server: subprocess.Popen[bytes] | None = None
+        self.sealer: subprocess.Popen[bytes] | None = None
 
     def manage(self, *args: str, owner: bool = True) -> subprocess.CompletedProcess[str]:
         env = {**self.env, "DATABASE_URL": self.owner_url if owner else self.app_url}
@@ -104,6 +105,27 @@ class Casebook:
                 output = self.server.stdout.read().decode() if self.server.stdout else ""
                 raise RuntimeError(f"the entrypoint did not serve:\n{output[-3000:]}")
             time.sleep(0.3)
+        self.start_sealer()
+
+    def start_sealer(self) -> None:
+        """The sealer as docker-compose runs it: its own process, the application role."""
+        self.sealer = subprocess.Popen(
+            [sys.executable, "manage.py", "seal_access_log", "--follow"],
+            cwd=ROOT,
+            env={k: v for k, v in self.env.items() if k != "CASEBOOK_KEK"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    def sealed_everything(self, seconds: float = 30) -> bool:
+        """Whether the sealer empties its queue within `seconds`."""
+        deadline = time.monotonic() + seconds
+        while self.sql("SELECT count(*) FROM casebook_unsealedevent") != [(0,)]:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
 
     def answers(self) -> bool:
         try:
@@ -123,6 +145,9 @@ class Casebook:
 
     def stop(self) -> str:
         output = ""
+        if self.sealer is not None and self.sealer.poll() is None:
+            self.sealer.kill()
+            self.sealer.wait(timeout=30)
         if self.server is not None and self.server.poll() is None:
             os.killpg(self.server.pid, signal.SIGTERM)
             output = self.server.communicate(timeout=30)[0].decode()

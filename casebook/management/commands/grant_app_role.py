@@ -17,6 +17,7 @@ from casebook.management.operator import OperatorCommand
 
 APPEND_ONLY = [
     "casebook_accessevent",
+    "casebook_accessseal",
     "casebook_accesscheckpoint",
     "casebook_release",
     "casebook_privacycharge",

@@ -77,6 +77,14 @@ class Command(OperatorCommand):
                 )
                 % {"count": verdict.head_seq - covered, "seq": covered}
             )
+        if verdict.unsealed:
+            self.stdout.write(
+                _(
+                    "%(count)s events are waiting for their seal and are not verified yet "
+                    "(is the sealer running?)."
+                )
+                % {"count": verdict.unsealed}
+            )
         if not trusted:
             self.stdout.write(
                 _(

@@ -19,7 +19,8 @@ from casebook.roles import Role
 from casebook.web.decorators import role_required
 from casebook.web.forms.audit import EventFilterForm
 
-CSV_COLUMNS = log.EVENT_COLUMNS
+# The event's columns, its place in the chain and its sealed hash (empty until sealed).
+CSV_COLUMNS = ("position", *log.EVENT_COLUMNS, "hash")
 
 
 def _seq_param(request, name: str) -> int | None:
@@ -76,7 +77,7 @@ def access_log_csv(request):
     form = EventFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():
         return access_log(request)
-    events = filtered_events(form.event_filter()).order_by("-seq")  # as the page: newest first
+    events = filtered_events(form.event_filter()).order_by("-id")  # as the page: newest first
     log.record(
         Action.LOG_EXPORT,
         actor=Actor.of(request.user),
@@ -87,7 +88,14 @@ def access_log_csv(request):
     def rows():
         yield writer.writerow(CSV_COLUMNS)
         for event in events.iterator(chunk_size=2000):
-            yield writer.writerow([_cell(getattr(event, column)) for column in CSV_COLUMNS])
+            seal = getattr(event, "seal", None)
+            yield writer.writerow(
+                [
+                    _cell(seal.position if seal else ""),
+                    *(_cell(getattr(event, column)) for column in log.EVENT_COLUMNS),
+                    _cell(seal.hash if seal else ""),
+                ]
+            )
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="casebook-access-log.csv"'
