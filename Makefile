@@ -17,7 +17,7 @@ RUN_ENV := DATABASE_URL=sqlite:///$(VAR)/casebook.sqlite3 \
 	CASEBOOK_DEMO=1 \
 	CASEBOOK_DEMO_CODES_FILE=$(VAR)/demo-backup-codes.txt
 
-.PHONY: run test lint install catalogues messages faults
+.PHONY: run test lint install catalogues messages faults bench
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -80,3 +80,7 @@ test: lint catalogues
 # The whole fault suite (its short part also runs in `make test`).
 faults: install catalogues
 	$(PY) -m pytest tests/test_faults.py -m 'fault_full or not fault_full'
+
+# Every benchmark beside its floor, in one table (needs several GB free; bench/run.py).
+bench: install catalogues
+	cd bench && ../$(PY) run.py

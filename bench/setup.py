@@ -10,15 +10,22 @@ from pathlib import Path
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+BASE = os.environ.get("BENCH_DATABASE_BASE", "postgres://postgres@127.0.0.1:5432")
 
 
-def django_on_bench_database(name: str) -> str:
-    """Create database `name` if needed, point Django at it, set up and migrate."""
-    base = os.environ.get("BENCH_DATABASE_BASE", "postgres://postgres@127.0.0.1:5432")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+def bench_database(name: str) -> str:
+    """The URL of database `name` on the bench server, created if needed."""
+    with psycopg.connect(f"{BASE}/postgres", autocommit=True) as admin:
         if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             admin.execute(f'CREATE DATABASE "{name}"')
-    url = f"{base}/{name}"
+    return f"{BASE}/{name}"
+
+
+def django_on_bench_database(name: str | None = None, *, migrate: bool = True) -> str:
+    """Point Django at database `name` (created if needed; default: DATABASE_URL, as a
+    parent process set it), set up, and migrate. Production settings throughout."""
+    url = bench_database(name) if name else os.environ["DATABASE_URL"]
     sys.path.insert(0, str(ROOT))
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("CASEBOOK_SECRET_KEY", secrets.token_urlsafe(50))
@@ -26,9 +33,10 @@ def django_on_bench_database(name: str) -> str:
     import django
 
     django.setup()
-    from django.core.management import call_command
+    if migrate:
+        from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
+        call_command("migrate", verbosity=0)
     return url
 
 

@@ -5,6 +5,7 @@ nothing and doubles nothing; events committed out of id order are sealed in the 
 they were committed. (A sealer process killed mid-seal under load: tests/test_faults.py.)
 """
 
+import datetime as dt
 import threading
 from unittest import mock
 
@@ -165,3 +166,18 @@ class SealerTests(LoggedTransactionTestCase):
             sealer.join()
         assert AccessEvent.objects.filter(id=appended.id).exists()
         assert seal_all() == 1 and verify_log().ok
+
+    def test_auditors_are_alerted_when_events_wait_over_a_minute_for_their_seal(self):
+        from django.utils import timezone
+
+        from casebook.audit.queries import alerts, chain_status
+
+        now = timezone.now()
+        with mock.patch(
+            "casebook.audit.log.timezone.now", return_value=now - dt.timedelta(minutes=2)
+        ):
+            record("long ago")
+        record("just now")
+        assert alerts(now).sealer_behind and chain_status().waiting == 2
+        seal_all()
+        assert not alerts(now).sealer_behind and chain_status().waiting == 0

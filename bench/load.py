@@ -1,0 +1,180 @@
+"""Fifty signed-in people on gunicorn (production settings, the sealer running) for a
+minute: caseworkers listing, opening and recording cases, supervisors on their list and
+the dashboard, auditors on the access log. The floor: the same number of people
+loading the sign-in page for the same time, in the same run."""
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from report import Row
+from setup import ROOT
+
+sys.path.insert(0, str(ROOT))
+from tests.faults.cluster import free_port  # noqa: E402
+from tests.faults.service import CASE_FORM, HOST, PASSWORD, Person  # noqa: E402
+
+CASEWORKERS, SUPERVISORS, AUDITORS = 40, 5, 5
+LOG = ROOT / "var" / "bench-server.log"
+TEAM = "Bench Load Team"
+
+
+def accounts() -> dict[str, list[str]]:
+    """The load's people (made once), each with fresh backup codes to sign in with."""
+    from django.contrib.auth.models import User
+
+    from casebook.accounts.second_factor import backup_codes_issue
+    from casebook.accounts.services import account_create
+    from casebook.cases.services import Pattern, Testimony, case_create
+    from casebook.models import Team
+    from casebook.roles import Role
+
+    codes = {}
+    for prefix, role, count in (
+        ("bench-load-cw", Role.CASEWORKER, CASEWORKERS),
+        ("bench-load-sup", Role.SUPERVISOR, SUPERVISORS),
+        ("bench-load-aud", Role.AUDITOR, AUDITORS),
+    ):
+        for n in range(count):
+            username = f"{prefix}-{n}"
+            user = User.objects.filter(username=username).first() or account_create(
+                username=username,
+                role=role,
+                password=PASSWORD,
+                team_name=None if role == Role.AUDITOR else TEAM,
+                team_approved=True,
+            )
+            codes[username] = backup_codes_issue(user)
+            if role == Role.CASEWORKER and not user.authored_cases.exists():
+                pattern = Pattern("trafficking", frozenset({"resold"}), frozenset({"broker"}),
+                                  2019, "jilin", "north_hamgyong", "female", "18-24", "1-3y",
+                                  "in_china", "victim", "aggregate")  # fmt: skip
+                for _ in range(3):
+                    case_create(author=user, team=Team.objects.get(name=TEAM), pattern=pattern,
+                                testimony=Testimony("[BENCH] fictional " * 200, "", ""))  # fmt: skip
+    return codes
+
+
+class Server:
+    """docker/entrypoint.sh (migrate, deploy checks, gunicorn) and the sealer."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.env = {
+            **env,
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}",  # the venv's python
+            "CASEBOOK_ALLOWED_HOSTS": HOST,
+            "CASEBOOK_BIND": f"127.0.0.1:{self.port}",
+        }
+
+    def __enter__(self) -> "Server":
+        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+                       cwd=ROOT, env=self.env, check=True)  # fmt: skip
+        self.output = open(LOG, "w")  # noqa: SIM115 -- closed in __exit__
+        self.web = subprocess.Popen(["/bin/sh", "docker/entrypoint.sh"], cwd=ROOT, env=self.env,
+                                    stdout=self.output, stderr=subprocess.STDOUT,
+                                    start_new_session=True)  # fmt: skip
+        self.sealer = subprocess.Popen(
+            [sys.executable, "manage.py", "seal_access_log", "--follow"], cwd=ROOT, env=self.env,
+            stdout=self.output, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                if Person(self.port, "").request("GET", "/accounts/login/").status == 200:
+                    return self
+            except OSError:
+                pass
+            if time.monotonic() > deadline or self.web.poll() is not None:
+                self.__exit__()
+                raise RuntimeError(f"gunicorn did not serve: see {LOG}")
+            time.sleep(0.5)
+
+    def __exit__(self, *exc: object) -> None:
+        for process in (self.web, self.sealer):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=60)
+        self.output.close()
+
+
+def _run(people: list[tuple[Person, str]], seconds: float) -> tuple[list[float], list[int]]:
+    latencies: list[float] = []
+    statuses: list[int] = []
+    lock = threading.Lock()
+    end = time.monotonic() + seconds
+
+    def timed(person: Person, method: str, path: str, form=None) -> None:
+        started = time.perf_counter()
+        try:
+            status = person.request(method, path, form).status
+        except OSError:
+            status = 0
+        with lock:
+            latencies.append((time.perf_counter() - started) * 1000)
+            statuses.append(status)
+
+    def loop(person: Person, kind: str) -> None:
+        own: list[str] = []
+        while time.monotonic() < end:
+            if kind == "signin":
+                timed(person, "GET", "/accounts/login/")
+            elif kind == "caseworker":
+                timed(person, "GET", "/cases/")
+                if own:
+                    timed(person, "GET", f"/cases/{random.choice(own)}/")
+                values = person.form_values("/cases/new/")
+                form = {**CASE_FORM, **values, "narrative": "[BENCH] fictional load " * 20}
+                started = time.perf_counter()
+                answer = person.request("POST", "/cases/new/", form)
+                with lock:
+                    latencies.append((time.perf_counter() - started) * 1000)
+                    statuses.append(answer.status)
+                location = answer.headers.get("Location", "")
+                if "/cases/CB-" in location:
+                    own.append(location.split("/cases/")[1].strip("/"))
+            elif kind == "supervisor":
+                timed(person, "GET", "/cases/")
+                timed(person, "GET", "/dashboard/")
+            else:
+                timed(person, "GET", "/audit/")
+
+    threads = [threading.Thread(target=loop, args=pair) for pair in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, statuses
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[int(len(ordered) * 0.95) - 1]
+
+
+def measure(env: dict[str, str], seconds: float) -> list[Row]:
+    codes = accounts()
+    with Server(env) as server:
+        people = []
+        for username, their_codes in codes.items():
+            person = Person(server.port, username)
+            person.sign_in(their_codes.pop())
+            kind = ("caseworker" if "-cw-" in username
+                    else "supervisor" if "-sup-" in username else "auditor")  # fmt: skip
+            people.append((person, kind))
+        strangers = [(Person(server.port, ""), "signin") for _ in people]
+        floor_ms, floor_status = _run(strangers, seconds)
+        load_ms, load_status = _run(people, seconds)
+    errors = sum(1 for status in load_status if status not in (200, 302))
+    assert all(status == 200 for status in floor_status), set(floor_status)
+    return [
+        Row(f"{len(people)} signed-in people, mixed work, p95", _p95(load_ms), _p95(floor_ms),
+            "ms", "<= 3x", 3.0, floor_name="sign-in page, same concurrency"),
+        Row(f"errors among {len(load_status):,} requests", errors, 0, "", "none", 0,
+            absolute=True),
+    ]  # fmt: skip

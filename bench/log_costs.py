@@ -1,0 +1,138 @@
+"""The access log's costs: one append against one plain committed insert; appends from
+4 writer processes against plain committed inserts from 4 processes, with the sealer
+running and its lag measured; verifying the whole log against reading it out.
+
+The floors are real work of the same shape: `bench_plain_event` has the access log's
+columns and indexes (CREATE TABLE ... LIKE ... INCLUDING ALL), is written to the
+write-ahead log like any table, and each insert commits on its own; the writers are
+separate processes.
+"""
+
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from report import Row
+from setup import BENCH, ROOT, interleaved_medians_ms
+
+WRITERS = 4
+SECONDS = 15.0
+
+
+def _plain_table(cursor) -> None:
+    cursor.execute("DROP TABLE IF EXISTS bench_plain_event")
+    cursor.execute(
+        "CREATE TABLE bench_plain_event (LIKE casebook_accessevent INCLUDING ALL)"
+    )
+
+
+def _writers(mode: str, env: dict[str, str]) -> int:
+    start = time.time() + 5  # every process connected and warm first
+    processes = [
+        subprocess.Popen(
+            [sys.executable, str(BENCH / "appender.py"), mode, str(SECONDS), str(start)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(WRITERS)
+    ]
+    counts = [int(process.communicate(timeout=SECONDS + 120)[0].strip()) for process in processes]
+    return sum(counts)
+
+
+def appends(env: dict[str, str]) -> list[Row]:
+    from django.db import connection
+
+    from casebook.audit import log
+    from casebook.audit.actions import Action, Actor
+
+    with connection.cursor() as cursor:
+        _plain_table(cursor)
+    actor = Actor.system("bench")
+
+    def append() -> None:
+        log.record(Action.LOG_VIEW, actor=actor, target="CB-BENC-H000")
+
+    def plain() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO bench_plain_event (occurred_at, actor_id, actor_username, role, "
+                "action, target, outcome, reason, request_id, details) VALUES (now(), NULL, "
+                "'system:bench', 'system', 'log.view', 'CB-BENC-H000', 'allowed', '', '', '{}')"
+            )
+
+    append_ms, plain_ms = interleaved_medians_ms(append, plain, 300)
+    sealer = subprocess.Popen(
+        [sys.executable, "manage.py", "seal_access_log", "--follow"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT coalesce(max(id), 0) FROM casebook_accessevent")
+            before = cursor.fetchone()[0]
+        appended = _writers("log", env)
+        time.sleep(2)  # the sealer's last pass
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT extract(epoch FROM s.sealed_at - e.occurred_at) FROM "
+                "casebook_accessseal s JOIN casebook_accessevent e ON e.id = s.event_id "
+                "WHERE e.id > %s",
+                [before],
+            )
+            lags = sorted(float(row[0]) for row in cursor.fetchall())
+            cursor.execute("SELECT count(*) FROM casebook_unsealedevent")
+            unsealed = cursor.fetchone()[0]
+    finally:
+        sealer.terminate()
+        sealer.wait(timeout=30)
+    assert unsealed == 0 and len(lags) >= appended, (unsealed, len(lags), appended)
+    with connection.cursor() as cursor:
+        _plain_table(cursor)
+    inserted = _writers("plain", env)
+    p99 = lags[int(len(lags) * 0.99) - 1] if lags else 0.0
+    return [
+        Row("one append (event and its queue entry, committed)", append_ms, plain_ms, "ms",
+            "<= 1.5x", 1.5, floor_name="plain committed insert"),
+        Row(f"appends/s, {WRITERS} writer processes, sealer running", appended / SECONDS,
+            inserted / SECONDS, "/s", ">= 0.8x", 0.8, higher_is_better=True,
+            floor_name="plain committed inserts"),
+        Row("sealer lag p99 under that load", p99 * 1000, statistics.median(lags) * 1000, "ms",
+            "<= 1000 ms", 1000, absolute=True, floor_name="median lag"),
+    ]  # fmt: skip
+
+
+def verification() -> list[Row]:
+    from django.db import connection
+
+    from casebook.audit.sealing import seal_all
+    from casebook.audit.verification import verify_log
+
+    seal_all()
+    started = time.perf_counter()
+    verdict = verify_log()
+    verify_s = time.perf_counter() - started
+    assert verdict.ok, verdict
+    raw = connection.connection
+    started = time.perf_counter()
+    with raw.cursor() as cursor:
+        for table in ("casebook_accessevent", "casebook_accessseal"):
+            with cursor.copy(f"COPY {table} TO STDOUT") as copy:
+                for _block in copy:
+                    pass
+    read_s = time.perf_counter() - started
+    return [
+        Row(f"verify the whole log ({verdict.events:,} events)", verify_s, read_s, "s",
+            "<= 3x", 3.0, floor_name="COPY events and seals out"),
+        Row(f"verify the whole log ({verdict.events:,} events), seconds", verify_s, read_s, "s",
+            "<= 15 s", 15.0, absolute=True, floor_name="COPY events and seals out"),
+    ]  # fmt: skip
+
+
+if __name__ == "__main__":
+    sys.exit(f"run through `make bench` ({Path(__file__).name} is one of its parts)")
