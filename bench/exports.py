@@ -55,10 +55,10 @@ def main() -> None:
     django_on_bench_database(name)
     from django.db import connection
     from django.utils import timezone
+    from million import build
 
     from casebook.aggregates.snapshots import snapshot_slot, snapshot_take
     from casebook.models import Release, Snapshot
-    from million import build
 
     build(cases, with_keys=False, with_events=False)
     newest = Snapshot.objects.order_by("-taken_for").values_list("taken_for", flat=True).first()
@@ -88,8 +88,9 @@ def main() -> None:
             )
             cursor.fetchall()
         raw_ms.append((time.perf_counter() - started) * 1000)
-    print(json.dumps({"export_ms": statistics.median(export_ms),
-                      "raw_ms": statistics.median(raw_ms)}))  # fmt: skip
+    print(
+        json.dumps({"export_ms": statistics.median(export_ms), "raw_ms": statistics.median(raw_ms)})
+    )
 
 
 if __name__ == "__main__":

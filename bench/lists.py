@@ -35,7 +35,9 @@ def measure() -> list[Row]:
         # the last in a smaller trial.
         deep_cursor = first.older
         for _ in range(min(17, first.total // PAGE - 3)):
-            deep_cursor = keyset_page(listed(), order, older=deep_cursor, newer=None, size=PAGE).older
+            deep_cursor = keyset_page(
+                listed(), order, older=deep_cursor, newer=None, size=PAGE
+            ).older
         for depth, cursor in (("first page", None), ("deep page", deep_cursor)):
 
             def restricted(cursor=cursor, listed=listed):
@@ -43,8 +45,9 @@ def measure() -> list[Row]:
                 assert len(page.rows) == PAGE
 
             def unrestricted(cursor=cursor):
-                page = keyset_page(CasePattern.objects.all(), order, older=cursor, newer=None,
-                                   size=PAGE)  # fmt: skip
+                page = keyset_page(
+                    CasePattern.objects.all(), order, older=cursor, newer=None, size=PAGE
+                )
                 assert len(page.rows) == PAGE
 
             figure, floor = median_ms(restricted, 40), median_ms(unrestricted, 40)

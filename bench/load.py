@@ -51,12 +51,27 @@ def accounts() -> dict[str, list[str]]:
             )
             codes[username] = backup_codes_issue(user)
             if role == Role.CASEWORKER and not user.authored_cases.exists():
-                pattern = Pattern("trafficking", frozenset({"resold"}), frozenset({"broker"}),
-                                  2019, "jilin", "north_hamgyong", "female", "18-24", "1-3y",
-                                  "in_china", "victim", "aggregate")  # fmt: skip
+                pattern = Pattern(
+                    "trafficking",
+                    frozenset({"resold"}),
+                    frozenset({"broker"}),
+                    2019,
+                    "jilin",
+                    "north_hamgyong",
+                    "female",
+                    "18-24",
+                    "1-3y",
+                    "in_china",
+                    "victim",
+                    "aggregate",
+                )
                 for _ in range(3):
-                    case_create(author=user, team=Team.objects.get(name=TEAM), pattern=pattern,
-                                testimony=Testimony("[BENCH] fictional " * 200, "", ""))  # fmt: skip
+                    case_create(
+                        author=user,
+                        team=Team.objects.get(name=TEAM),
+                        pattern=pattern,
+                        testimony=Testimony("[BENCH] fictional " * 200, "", ""),
+                    )
     return codes
 
 
@@ -73,16 +88,29 @@ class Server:
         }
 
     def __enter__(self) -> "Server":
-        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-                       cwd=ROOT, env=self.env, check=True)  # fmt: skip
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+        )
         self.output = open(LOG, "w")  # noqa: SIM115 -- closed in __exit__
-        self.web = subprocess.Popen(["/bin/sh", "docker/entrypoint.sh"], cwd=ROOT, env=self.env,
-                                    stdout=self.output, stderr=subprocess.STDOUT,
-                                    start_new_session=True)  # fmt: skip
+        self.web = subprocess.Popen(
+            ["/bin/sh", "docker/entrypoint.sh"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.sealer = subprocess.Popen(
-            [sys.executable, "manage.py", "seal_access_log", "--follow"], cwd=ROOT, env=self.env,
-            stdout=self.output, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            [sys.executable, "manage.py", "seal_access_log", "--follow"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 180
         while True:
             try:
@@ -164,8 +192,13 @@ def measure(env: dict[str, str], seconds: float) -> list[Row]:
         for username, their_codes in codes.items():
             person = Person(server.port, username)
             person.sign_in(their_codes.pop())
-            kind = ("caseworker" if "-cw-" in username
-                    else "supervisor" if "-sup-" in username else "auditor")  # fmt: skip
+            kind = (
+                "caseworker"
+                if "-cw-" in username
+                else "supervisor"
+                if "-sup-" in username
+                else "auditor"
+            )
             people.append((person, kind))
         strangers = [(Person(server.port, ""), "signin") for _ in people]
         floor_ms, floor_status = _run(strangers, seconds)
@@ -173,8 +206,14 @@ def measure(env: dict[str, str], seconds: float) -> list[Row]:
     errors = sum(1 for status in load_status if status not in (200, 302))
     assert all(status == 200 for status in floor_status), set(floor_status)
     return [
-        Row(f"{len(people)} signed-in people, mixed work, p95", _p95(load_ms), _p95(floor_ms),
-            "ms", "<= 3x", 3.0, floor_name="sign-in page, same concurrency"),
-        Row(f"errors among {len(load_status):,} requests", errors, 0, "", "none", 0,
-            absolute=True),
-    ]  # fmt: skip
+        Row(
+            f"{len(people)} signed-in people, mixed work, p95",
+            _p95(load_ms),
+            _p95(floor_ms),
+            "ms",
+            "<= 3x",
+            3.0,
+            floor_name="sign-in page, same concurrency",
+        ),
+        Row(f"errors among {len(load_status):,} requests", errors, 0, "", "none", 0, absolute=True),
+    ]

@@ -23,9 +23,7 @@ SECONDS = 15.0
 
 def _plain_table(cursor) -> None:
     cursor.execute("DROP TABLE IF EXISTS bench_plain_event")
-    cursor.execute(
-        "CREATE TABLE bench_plain_event (LIKE casebook_accessevent INCLUDING ALL)"
-    )
+    cursor.execute("CREATE TABLE bench_plain_event (LIKE casebook_accessevent INCLUDING ALL)")
 
 
 def _writers(mode: str, env: dict[str, str]) -> int:
@@ -97,14 +95,36 @@ def appends(env: dict[str, str]) -> list[Row]:
     inserted = _writers("plain", env)
     p99 = lags[int(len(lags) * 0.99) - 1] if lags else 0.0
     return [
-        Row("one append (event and its queue entry, committed)", append_ms, plain_ms, "ms",
-            "<= 1.5x", 1.5, floor_name="plain committed insert"),
-        Row(f"appends/s, {WRITERS} writer processes, sealer running", appended / SECONDS,
-            inserted / SECONDS, "/s", ">= 0.8x", 0.8, higher_is_better=True,
-            floor_name="plain committed inserts"),
-        Row("sealer lag p99 under that load", p99 * 1000, statistics.median(lags) * 1000, "ms",
-            "<= 1000 ms", 1000, absolute=True, floor_name="median lag"),
-    ]  # fmt: skip
+        Row(
+            "one append (event and its queue entry, committed)",
+            append_ms,
+            plain_ms,
+            "ms",
+            "<= 1.5x",
+            1.5,
+            floor_name="plain committed insert",
+        ),
+        Row(
+            f"appends/s, {WRITERS} writer processes, sealer running",
+            appended / SECONDS,
+            inserted / SECONDS,
+            "/s",
+            ">= 0.8x",
+            0.8,
+            higher_is_better=True,
+            floor_name="plain committed inserts",
+        ),
+        Row(
+            "sealer lag p99 under that load",
+            p99 * 1000,
+            statistics.median(lags) * 1000,
+            "ms",
+            "<= 1000 ms",
+            1000,
+            absolute=True,
+            floor_name="median lag",
+        ),
+    ]
 
 
 def verification() -> list[Row]:
@@ -127,11 +147,26 @@ def verification() -> list[Row]:
                     pass
     read_s = time.perf_counter() - started
     return [
-        Row(f"verify the whole log ({verdict.events:,} events)", verify_s, read_s, "s",
-            "<= 3x", 3.0, floor_name="COPY events and seals out"),
-        Row(f"verify the whole log ({verdict.events:,} events), seconds", verify_s, read_s, "s",
-            "<= 15 s", 15.0, absolute=True, floor_name="COPY events and seals out"),
-    ]  # fmt: skip
+        Row(
+            f"verify the whole log ({verdict.events:,} events)",
+            verify_s,
+            read_s,
+            "s",
+            "<= 3x",
+            3.0,
+            floor_name="COPY events and seals out",
+        ),
+        Row(
+            f"verify the whole log ({verdict.events:,} events), seconds",
+            verify_s,
+            read_s,
+            "s",
+            "<= 15 s",
+            15.0,
+            absolute=True,
+            floor_name="COPY events and seals out",
+        ),
+    ]
 
 
 if __name__ == "__main__":

@@ -56,19 +56,25 @@ def people_and_teams() -> None:
     supervisors = Group.objects.get(name=Role.SUPERVISOR.value)
     teams = [team_get_or_create(name=f"Bench Team {t}")[0] for t in range(TEAMS)]
     spread = team_get_or_create(name="Bench Team Spread")[0]
-    existing = set(User.objects.filter(username__startswith="bench-author-").values_list(
-        "username", flat=True))  # fmt: skip
+    existing = set(
+        User.objects.filter(username__startswith="bench-author-").values_list("username", flat=True)
+    )
     User.objects.bulk_create(
-        [User(username=f"bench-author-{u}", password="!") for u in range(AUTHORS)
-         if f"bench-author-{u}" not in existing]  # fmt: skip
+        [
+            User(username=f"bench-author-{u}", password="!")
+            for u in range(AUTHORS)
+            if f"bench-author-{u}" not in existing
+        ]
     )
     authors = {u.username: u for u in User.objects.filter(username__startswith="bench-author-")}
     for u in range(AUTHORS):
         user = authors[f"bench-author-{u}"]
         if not user.groups.exists():
             user.groups.add(caseworkers, (spread if u == 0 else teams[u % TEAMS]).group)
-    for name, overseen in (("bench-supervisor-spread", [spread]), ("bench-supervisor-all",
-                                                                   [*teams, spread])):  # fmt: skip
+    for name, overseen in (
+        ("bench-supervisor-spread", [spread]),
+        ("bench-supervisor-all", [*teams, spread]),
+    ):
         supervisor, created = User.objects.get_or_create(username=name, defaults={"password": "!"})
         if created:
             supervisor.groups.add(supervisors)
@@ -135,13 +141,17 @@ def data_keys(connection, cursor) -> None:
 
     say("a wrapped data key per case (COPY)")
     ring = keys.keyring()
-    cursor.execute("SELECT id FROM casebook_casepattern WHERE id NOT IN "
-                   "(SELECT case_id FROM casebook_casekey)")  # fmt: skip
+    cursor.execute(
+        "SELECT id FROM casebook_casepattern WHERE id NOT IN (SELECT case_id FROM casebook_casekey)"
+    )
     ids = [row[0] for row in cursor.fetchall()]
     raw = connection.connection  # psycopg's own connection, for COPY
-    with raw.cursor() as copy_cursor, copy_cursor.copy(
-        "COPY casebook_casekey (case_id, kek_version, wrapped, generation) FROM STDIN"
-    ) as copy:
+    with (
+        raw.cursor() as copy_cursor,
+        copy_cursor.copy(
+            "COPY casebook_casekey (case_id, kek_version, wrapped, generation) FROM STDIN"
+        ) as copy,
+    ):
         for case_id in ids:
             wrapped = envelope.new_case_key(ring, case_id=str(case_id))
             copy.write_row((case_id, wrapped.kek_version, wrapped.wrapped, wrapped.generation))
@@ -161,10 +171,14 @@ def events(connection, count: int) -> None:
     def flush() -> None:
         with raw.cursor() as cursor:
             for table, columns, buffer in (
-                ("casebook_accessevent", "id, occurred_at, actor_id, actor_username, role, "
-                 "action, target, outcome, reason, request_id, details", events_text),
+                (
+                    "casebook_accessevent",
+                    "id, occurred_at, actor_id, actor_username, role, "
+                    "action, target, outcome, reason, request_id, details",
+                    events_text,
+                ),
                 ("casebook_accessseal", "position, event_id, hash, sealed_at", seals_text),
-            ):  # fmt: skip
+            ):
                 with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                     copy.write(buffer.getvalue())
                 buffer.seek(0)
@@ -174,10 +188,17 @@ def events(connection, count: int) -> None:
         when = start + dt.timedelta(milliseconds=n * 30, microseconds=0 if n % 10 == 0 else 7)
         details = {"filters": ["actor"]} if n % 5 == 0 else {}
         event = SimpleNamespace(
-            occurred_at=when, actor_id=n % 7 + 1, actor_username=f"bench-auditor-{n % 7}",
-            role="auditor", action="log.view", target="", outcome="allowed", reason="",
-            request_id=f"{n:032x}", details=details,
-        )  # fmt: skip
+            occurred_at=when,
+            actor_id=n % 7 + 1,
+            actor_username=f"bench-auditor-{n % 7}",
+            role="auditor",
+            action="log.view",
+            target="",
+            outcome="allowed",
+            reason="",
+            request_id=f"{n:032x}",
+            details=details,
+        )
         prev = event_hash(hashed_fields(event, n), prev)
         events_text.write(
             f"{n}\t{when.isoformat()}\t{event.actor_id}\t{event.actor_username}\tauditor\t"

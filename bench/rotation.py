@@ -30,6 +30,14 @@ def measure() -> list[Row]:
     rotate_s = time.perf_counter() - started
     assert report.rotated == count, (report.rotated, count)
     return [
-        Row(f"rotate {count:,} data keys", rotate_s, crypto_s, "s", f"<= {TARGET_S:.0f} s",
-            TARGET_S, absolute=True, floor_name="unwrap and wrap alone"),
-    ]  # fmt: skip
+        Row(
+            f"rotate {count:,} data keys",
+            rotate_s,
+            crypto_s,
+            "s",
+            f"<= {TARGET_S:.0f} s",
+            TARGET_S,
+            absolute=True,
+            floor_name="unwrap and wrap alone",
+        ),
+    ]

@@ -33,8 +33,9 @@ KEKS = ROOT / "var" / "bench-keks"
 def enough_disk(cases: int) -> None:
     with psycopg.connect(f"{BASE}/postgres", autocommit=True) as admin:
         data = admin.execute("SHOW data_directory").fetchone()[0]
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                               [DATABASE]).fetchone()  # fmt: skip
+        exists = admin.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]
+        ).fetchone()
     folder = Path(data) if Path(data).exists() else Path("/")
     free_gb = shutil.disk_usage(folder).free / 2**30
     needed = NEEDED_GB * cases / 1_000_000 * (0.5 if exists else 1)
@@ -57,27 +58,48 @@ def keyring_with_a_new_version() -> tuple[str, str]:
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text()
-                .splitlines() if line.startswith("model name")), platform.processor())  # fmt: skip
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     with psycopg.connect(f"{BASE}/postgres") as admin:
         server = admin.execute("SHOW server_version").fetchone()[0]
-    return (f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GB RAM, PostgreSQL {server}, "
-            f"Python {platform.python_version()}")  # fmt: skip
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GB RAM, PostgreSQL {server}, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def exports(cases: int, env: dict[str, str]) -> list[Row]:
     rows = []
     for name, count in (("casebook_bench_10k", 10_000), (DATABASE, cases)):
-        done = subprocess.run([sys.executable, str(BENCH / "exports.py"), name, str(count)],
-                              cwd=ROOT, env=env, capture_output=True, text=True, check=False)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, str(BENCH / "exports.py"), name, str(count)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         found = json.loads(done.stdout.strip().splitlines()[-1])
         floor = 2 * found["raw_ms"] + 30
-        rows.append(Row(f"export at {count:,} cases (fresh release, median of 6 tables)",
-                        found["export_ms"], found["raw_ms"], "ms",
-                        "<= 2x raw + 30 ms", floor / found["raw_ms"],
-                        floor_name="raw GROUP BY"))  # fmt: skip
+        rows.append(
+            Row(
+                f"export at {count:,} cases (fresh release, median of 6 tables)",
+                found["export_ms"],
+                found["raw_ms"],
+                "ms",
+                "<= 2x raw + 30 ms",
+                floor / found["raw_ms"],
+                floor_name="raw GROUP BY",
+            )
+        )
     return rows
 
 
