@@ -138,13 +138,22 @@ def verification() -> list[Row]:
     verdict = verify_log()
     verify_s = time.perf_counter() - started
     assert verdict.ok, verdict
-    raw = connection.connection
+    # The floor: every event and its seal read out into Python, in the same keyset
+    # chunks, the raw columns, nothing computed.
     started = time.perf_counter()
-    with raw.cursor() as cursor:
-        for table in ("casebook_accessevent", "casebook_accessseal"):
-            with cursor.copy(f"COPY {table} TO STDOUT") as copy:
-                for _block in copy:
-                    pass
+    last = 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT s.position, s.hash, e.* FROM casebook_accessseal s JOIN "
+                "casebook_accessevent e ON e.id = s.event_id WHERE s.position > %s "
+                "ORDER BY s.position LIMIT 10000",
+                [last],
+            )
+            rows = cursor.fetchall()
+        if not rows:
+            break
+        last = rows[-1][0]
     read_s = time.perf_counter() - started
     return [
         Row(
@@ -154,7 +163,7 @@ def verification() -> list[Row]:
             "s",
             "<= 3x",
             3.0,
-            floor_name="COPY events and seals out",
+            floor_name="reading them out",
         ),
         Row(
             f"verify the whole log ({verdict.events:,} events), seconds",
@@ -164,7 +173,7 @@ def verification() -> list[Row]:
             "<= 15 s",
             15.0,
             absolute=True,
-            floor_name="COPY events and seals out",
+            floor_name="reading them out",
         ),
     ]
 

@@ -160,7 +160,7 @@ def data_keys(connection, cursor) -> None:
 def events(connection, count: int) -> None:
     """`count` events (log views by fictional auditors, some with details, some at whole
     seconds), chained and sealed exactly as the sealer would, streamed in with COPY."""
-    from casebook.audit.sealing import GENESIS_HASH, event_hash, hashed_fields
+    from casebook.audit.canonical import GENESIS_HASH, event_hash, hashed_fields
 
     say(f"{count:,} sealed access-log events (COPY)")
     start = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)

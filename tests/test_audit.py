@@ -16,7 +16,7 @@ from django.db import DatabaseError, connection, connections, transaction
 from django.test import TestCase
 from django.urls import reverse
 
-from casebook.audit import log, sealing
+from casebook.audit import canonical, log
 from casebook.audit.actions import Action, Actor, register
 from casebook.cases import access
 from casebook.cases.sharing import case_share, case_unshare
@@ -228,8 +228,8 @@ class RegistryTests(TestCase):
         first, second = AccessSeal.objects.order_by("-position")[:2][::-1]
         assert second.position == first.position + 1
         stored = AccessEvent.objects.get(id=second.event_id)
-        fields = sealing.hashed_fields(stored, second.position)
-        assert second.hash == sealing.event_hash(fields, first.hash)
+        fields = canonical.hashed_fields(stored, second.position)
+        assert second.hash == canonical.event_hash(fields, first.hash)
 
 
 class AppendOnlyTests(TestCase):

@@ -9,7 +9,7 @@ from unittest import mock
 
 from django.test import TestCase
 
-from casebook.audit import log, sealing
+from casebook.audit import canonical, log
 from casebook.audit.actions import Action, Actor
 from casebook.audit.reading import chain_pieces
 from casebook.audit.verification import verify_log
@@ -40,12 +40,12 @@ class FastReadingTests(TestCase):
     def test_every_piece_hashes_to_what_the_log_stored(self):
         self.record_awkward_events()
         stored = {e.id: e for e in AccessEvent.objects.all()}
-        seen, prev_hash = 0, sealing.GENESIS_HASH
+        seen, prev_hash = 0, canonical.GENESIS_HASH
         for position, event_id, stored_hash, head, tail in chain_pieces():
             event = stored[event_id]
             text = f'{head}"{prev_hash}"{tail}'.encode()
-            fields = sealing.hashed_fields(event, position)
-            assert text == sealing.canonical({**fields, "prev_hash": prev_hash})
+            fields = canonical.hashed_fields(event, position)
+            assert text == canonical.canonical({**fields, "prev_hash": prev_hash})
             assert sha256(text).hexdigest() == stored_hash == event.seal.hash
             seen, prev_hash = seen + 1, stored_hash
         assert seen == len(stored) and seen >= len(AWKWARD) + 1

@@ -14,10 +14,11 @@ keys in ALLOWED_DETAILS, with short values.
 """
 
 import contextvars
+import json
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from casebook.audit.actions import Actor, Outcome, ensure_registered
@@ -91,21 +92,63 @@ def record(
     if any(isinstance(value, float) for value in details.values()):
         # A float may not survive the database's JSON unchanged, and the hash covers it.
         raise DetailNotAllowed("Access-log details carry numbers as integers or text.")
-    with transaction.atomic():
-        event = AccessEvent(
-            occurred_at=timezone.now(),
-            actor_id=actor.id,
-            actor_username=_storable(actor.username)[:150],
-            role=actor.role,
-            action=action,
-            target=_storable(target)[:64],
-            outcome=outcome.value,
-            reason=_storable(reason)[:MAX_REASON],
-            request_id=request_id_var.get()[:64],
-            details=details,
-        )
-        event.save(force_insert=True)
-        UnsealedEvent.objects.create(event_id=event.id)
-        if settings.CASEBOOK_SEAL_INLINE:
+    event = AccessEvent(
+        occurred_at=timezone.now(),
+        actor_id=actor.id,
+        actor_username=_storable(actor.username)[:150],
+        role=actor.role,
+        action=action,
+        target=_storable(target)[:64],
+        outcome=outcome.value,
+        reason=_storable(reason)[:MAX_REASON],
+        request_id=request_id_var.get()[:64],
+        details=details,
+    )
+    if settings.CASEBOOK_SEAL_INLINE:
+        with transaction.atomic():
+            _insert(event)
             seal_waiting()
+    else:
+        _insert(event)
     return event
+
+
+# The event and its place in the sealer's queue, in one statement: atomic by itself
+# (outside a transaction) and one round trip to the database.
+APPEND = (
+    "WITH event AS (INSERT INTO {events} (occurred_at, actor_id, actor_username, role, action, "
+    "target, outcome, reason, request_id, details) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, "
+    "%s::jsonb) RETURNING id) INSERT INTO {queue} (event_id) SELECT id FROM event "
+    "RETURNING event_id"
+)
+
+
+def _insert(event: AccessEvent) -> None:
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            event.save(force_insert=True)
+            UnsealedEvent.objects.create(event_id=event.id)
+        return
+    statement = APPEND.format(
+        events=connection.ops.quote_name(AccessEvent._meta.db_table),
+        queue=connection.ops.quote_name(UnsealedEvent._meta.db_table),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            statement,
+            [
+                event.occurred_at,
+                event.actor_id,
+                event.actor_username,
+                event.role,
+                event.action,
+                event.target,
+                event.outcome,
+                event.reason,
+                event.request_id,
+                json.dumps(event.details),
+            ],
+        )
+        event.id = cursor.fetchone()[0]
+    event._state.adding = False  # as if saved through the ORM
+    event._state.db = connection.alias

@@ -12,14 +12,14 @@ empty. Elsewhere (the embedded SQLite default) the events are read through the O
 and split the same way.
 """
 
-import json
+import queue
+import threading
 from collections.abc import Generator, Iterator
-from json.encoder import encode_basestring  # json.dumps(text, ensure_ascii=False)
 from typing import Any
 
 from django.db import connection
 
-from casebook.audit.sealing import hashed_fields
+from casebook.audit.canonical import ISO_UTC, details_text, hashed_fields, split
 from casebook.models import AccessEvent, AccessSeal, UnsealedEvent
 
 FETCH = 10_000
@@ -27,49 +27,6 @@ FETCH = 10_000
 # and the canonical text before and after the previous hash's value:
 # sha256(head + '"' + prev + '"' + tail) is the event's hash.
 Piece = tuple[int, int | None, str, str, str]
-
-ISO_UTC = (
-    "to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
-    "CASE WHEN date_trunc('second', e.occurred_at) = e.occurred_at THEN '' "
-    "ELSE to_char(e.occurred_at AT TIME ZONE 'UTC', '.US') END || '+00:00'"
-)
-
-
-def _details(text_or_value: Any) -> str:
-    if text_or_value in ("{}", {}):
-        return "{}"
-    value = json.loads(text_or_value) if isinstance(text_or_value, str) else text_or_value
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def _text(value: str | None) -> str:
-    return "null" if value is None else encode_basestring(value)
-
-
-def split(
-    seq: int,
-    occurred_at: str,
-    actor_id: int | None,
-    actor_username: str,
-    role: str,
-    action: str,
-    target: str,
-    outcome: str,
-    reason: str,
-    request_id: str,
-    details: str,
-) -> tuple[str, str]:
-    """The canonical text of an event around its previous hash (keys in sorted order)."""
-    head = (
-        f'{{"action":{_text(action)},"actor_id":{"null" if actor_id is None else int(actor_id)},'
-        f'"actor_username":{_text(actor_username)},"details":{details},'
-        f'"occurred_at":{_text(occurred_at)},"outcome":{_text(outcome)},"prev_hash":'
-    )
-    tail = (
-        f',"reason":{_text(reason)},"request_id":{_text(request_id)},"role":{_text(role)},'
-        f'"seq":{int(seq)},"target":{_text(target)}}}'
-    )
-    return head, tail
 
 
 def chain_pieces() -> Generator[Piece, None, None]:
@@ -103,7 +60,7 @@ def chain_pieces() -> Generator[Piece, None, None]:
                 fields["outcome"],
                 fields["reason"],
                 fields["request_id"],
-                _details(fields["details"]),
+                details_text(fields["details"]),
             )
             yield position, event_id, stored_hash, head, tail
         last = seals[-1][0]
@@ -118,13 +75,10 @@ def _streamed() -> Iterator[Piece]:
         f"FROM {seals} s LEFT JOIN {events} e ON e.id = s.event_id "
         "WHERE s.position > %s ORDER BY s.position LIMIT %s"
     )
-    last = 0
-    while True:
-        with connection.cursor() as cursor:
-            cursor.execute(query, [last, FETCH])
-            rows = cursor.fetchall()
-        if not rows:
-            return
+    # Outside a transaction, the next chunk is read on a connection of its own while this
+    # one is hashed; inside one (a test's), only this connection sees the rows.
+    chunks = _chunks(query) if connection.in_atomic_block else _read_ahead(query)
+    for rows in chunks:
         for row in rows:
             (position, stored_hash, event_id, when, actor_id, username, role, action, target,
              outcome, reason, request_id, details) = row  # fmt: skip
@@ -133,10 +87,56 @@ def _streamed() -> Iterator[Piece]:
                 continue
             head, tail = split(
                 position, when, actor_id, username, role, action, target, outcome, reason,
-                request_id, _details(details),
+                request_id, details_text(details),
             )  # fmt: skip
             yield position, event_id, stored_hash, head, tail
+
+
+def _chunks(query: str) -> Iterator[list[tuple[Any, ...]]]:
+    last = 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(query, [last, FETCH])
+            rows = cursor.fetchall()
+        if not rows:
+            return
+        yield rows
         last = rows[-1][0]
+
+
+def _read_ahead(query: str) -> Iterator[list[tuple[Any, ...]]]:
+    """The chunks of `query`, each read by a thread while the caller works on the one
+    before (the database's time then hides behind the hashing)."""
+    ready: queue.Queue[list[tuple[Any, ...]] | BaseException | None] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def reader() -> None:
+        try:
+            for rows in _chunks(query):
+                while not stop.is_set():
+                    try:
+                        ready.put(rows, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ready.put(None)
+        except BaseException as error:  # noqa: BLE001 -- handed to the caller
+            ready.put(error)
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    try:
+        while (item := ready.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def unsealed_events() -> tuple[list[int], set[int]]:

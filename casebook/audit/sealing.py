@@ -21,46 +21,23 @@ it covered before seals existed (the position under its old name, "seq"), so the
 and checkpoints of the old chain stay valid.
 """
 
-import hashlib
-import json
-from datetime import UTC
-from typing import Any
+from hashlib import sha256
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from casebook.audit.canonical import (
+    GENESIS_HASH,
+    ISO_UTC,
+    details_text,
+    event_hash,
+    hashed_fields,
+    split,
+)
 from casebook.db import SEALER_LOCK, advisory_lock, fault_pause
 from casebook.models import AccessEvent, AccessSeal, UnsealedEvent
 
-GENESIS_HASH = "0" * 64
 BATCH = 5000
-
-
-def canonical(event: dict[str, Any]) -> bytes:
-    """The bytes an event's hash covers: sorted-key compact JSON, UTF-8."""
-    return json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def event_hash(fields: dict[str, Any], prev_hash: str) -> str:
-    return hashlib.sha256(canonical({**fields, "prev_hash": prev_hash})).hexdigest()
-
-
-def hashed_fields(event: Any, position: int) -> dict[str, Any]:
-    """What a sealed event's hash covers: its chain position (named "seq", as before
-    seals existed) and every stored column but its id."""
-    return {
-        "seq": position,
-        "occurred_at": event.occurred_at.astimezone(UTC).isoformat(),
-        "actor_id": event.actor_id,
-        "actor_username": event.actor_username,
-        "role": event.role,
-        "action": event.action,
-        "target": event.target,
-        "outcome": event.outcome,
-        "reason": event.reason,
-        "request_id": event.request_id,
-        "details": event.details,
-    }
 
 
 def chain_head() -> tuple[int, str]:
@@ -73,6 +50,8 @@ def seal_waiting(limit: int = BATCH) -> int:
     """Seal up to `limit` committed events waiting in the queue; return how many."""
     with transaction.atomic():
         advisory_lock(SEALER_LOCK)
+        if connection.vendor == "postgresql":
+            return _seal_in_postgresql(limit)
         waiting = list(
             UnsealedEvent.objects.order_by("event_id").values_list("event_id", flat=True)[:limit]
         )
@@ -81,8 +60,6 @@ def seal_waiting(limit: int = BATCH) -> int:
         already = set(
             AccessSeal.objects.filter(event_id__in=waiting).values_list("event_id", flat=True)
         )
-        if already:  # queued again after its seal (only tampering does it): not twice
-            UnsealedEvent.objects.filter(event_id__in=already).delete()
         position, prev_hash = chain_head()
         now = timezone.now()
         seals = []
@@ -95,10 +72,63 @@ def seal_waiting(limit: int = BATCH) -> int:
             )
         AccessSeal.objects.bulk_create(seals)
         # A queued id without its event (only tampering makes one) stays queued, and
-        # verification names it.
-        UnsealedEvent.objects.filter(event_id__in=[seal.event_id for seal in seals]).delete()
+        # verification names it; one queued again after its seal is dropped, not resealed.
+        done = [seal.event_id for seal in seals] + list(already)
+        UnsealedEvent.objects.filter(event_id__in=done).delete()
         fault_pause("seal_before_commit")  # the fault suite's hook; else nothing
-    return len(seals) + len(already)
+    return len(done)
+
+
+def _seal_in_postgresql(limit: int) -> int:
+    """seal_waiting's work in a few statements: the events' canonical text is assembled
+    from their columns (timestamps formatted by PostgreSQL, as for verification), the
+    seals inserted from arrays, the queue emptied by id."""
+    seals, events, queue = (
+        connection.ops.quote_name(model._meta.db_table)
+        for model in (AccessSeal, AccessEvent, UnsealedEvent)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT q.event_id, s.event_id IS NOT NULL FROM {queue} q "  # noqa: S608
+            f"LEFT JOIN {seals} s ON s.event_id = q.event_id ORDER BY q.event_id LIMIT %s",
+            [limit],
+        )
+        waiting = cursor.fetchall()
+        if not waiting:
+            return 0
+        already = [event_id for event_id, sealed in waiting if sealed]
+        cursor.execute(
+            f"SELECT e.id, {ISO_UTC}, e.actor_id, e.actor_username, e.role, e.action, "  # noqa: S608
+            "e.target, e.outcome, e.reason, e.request_id, e.details::text "
+            f"FROM {events} e WHERE e.id = ANY(%s) ORDER BY e.id",
+            [[event_id for event_id, sealed in waiting if not sealed]],
+        )
+        position, prev_hash = chain_head()
+        positions, sealed_ids, hashes = [], [], []
+        for row in cursor.fetchall():
+            (event_id, when, actor_id, username, role, action, target, outcome, reason,
+             request_id, details) = row  # fmt: skip
+            position += 1
+            head, tail = split(
+                position, when, actor_id, username, role, action, target, outcome, reason,
+                request_id, details_text(details),
+            )  # fmt: skip
+            prev_hash = sha256(f'{head}"{prev_hash}"{tail}'.encode()).hexdigest()
+            positions.append(position)
+            sealed_ids.append(event_id)
+            hashes.append(prev_hash)
+        cursor.execute(
+            f"INSERT INTO {seals} (position, event_id, hash, sealed_at) "  # noqa: S608
+            "SELECT p, e, h, clock_timestamp() "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS t(p, e, h)",
+            [positions, sealed_ids, hashes],
+        )
+        cursor.execute(
+            f"DELETE FROM {queue} WHERE event_id = ANY(%s)",  # noqa: S608
+            [sealed_ids + already],
+        )
+        fault_pause("seal_before_commit")  # the fault suite's hook; else nothing
+    return len(sealed_ids) + len(already)
 
 
 def seal_all() -> int:

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from hashlib import sha256
 from typing import Any
 
+from casebook.audit.canonical import GENESIS_HASH
 from casebook.audit.checkpoints import checkpoint_as_dict, checkpoint_message
 from casebook.audit.reading import chain_pieces, unsealed_events
-from casebook.audit.sealing import GENESIS_HASH
 from casebook.crypto import signing
 from casebook.crypto.envelope import KeyMissing
 from casebook.models import AccessCheckpoint, AccessSeal
