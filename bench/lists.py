@@ -14,7 +14,7 @@ PAGE = 50
 def measure() -> list[Row]:
     from django.contrib.auth.models import User
 
-    from casebook.cases.selectors import listed_cases
+    from casebook.cases.selectors import listed_case_parts, listed_to_count
     from casebook.models import CasePattern
     from casebook.web.paging import keyset_page
 
@@ -26,23 +26,28 @@ def measure() -> list[Row]:
     ):
         person = User.objects.get(username=username)
 
-        def listed(person=person, overseen=overseen):
-            return listed_cases(person, include_overseen=overseen, filters={})
+        def page_of(cursor, person=person, overseen=overseen):
+            """The page as the case list reads it: counted over the list, read by part."""
+            return keyset_page(
+                listed_to_count(person, include_overseen=overseen, filters={}),
+                order,
+                older=cursor,
+                newer=None,
+                size=PAGE,
+                parts=listed_case_parts(person, include_overseen=overseen, filters={}),
+            )
 
-        first = keyset_page(listed(), order, older=None, newer=None, size=PAGE)
+        first = page_of(None)
         assert first.total > 3 * PAGE, f"{username} sees {first.total} cases"
         # A deep page: 18 pages in (of the 20 that 1,000 cases make), or the one before
         # the last in a smaller trial.
         deep_cursor = first.older
         for _ in range(min(17, first.total // PAGE - 3)):
-            deep_cursor = keyset_page(
-                listed(), order, older=deep_cursor, newer=None, size=PAGE
-            ).older
+            deep_cursor = page_of(deep_cursor).older
         for depth, cursor in (("first page", None), ("deep page", deep_cursor)):
 
-            def restricted(cursor=cursor, listed=listed):
-                page = keyset_page(listed(), order, older=cursor, newer=None, size=PAGE)
-                assert len(page.rows) == PAGE
+            def restricted(cursor=cursor, page_of=page_of):
+                assert len(page_of(cursor).rows) == PAGE
 
             def unrestricted(cursor=cursor):
                 page = keyset_page(

@@ -107,6 +107,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--load-seconds", type=float, default=60)
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated parts to run (lists, log, rotation, exports, load)",
+    )
     args = parser.parse_args()
     started = time.monotonic()
     enough_disk(args.cases)
@@ -129,23 +134,30 @@ def main() -> None:
     from million import build, say
 
     build(args.cases)
+    chosen = (
+        set(args.only.split(",")) if args.only else {"lists", "log", "rotation", "exports", "load"}
+    )
     rows = []
-    for label, part in (
-        ("case lists", lists.measure),
-        ("verification", log_costs.verification),
-        ("appends and the sealer", lambda: log_costs.appends(env)),
-    ):
-        say(label)
-        rows += part()
-    say("key rotation")
-    os.environ["CASEBOOK_KEK"] = next_ring
-    rows += rotation.measure()
-    KEKS.write_text(next_ring)
-    env = dict(os.environ)
-    say("exports")
-    rows += exports(args.cases, env)
-    say(f"{load.CASEWORKERS + load.SUPERVISORS + load.AUDITORS} people on gunicorn")
-    rows += load.measure(env, args.load_seconds)
+    if "lists" in chosen:
+        say("case lists")
+        rows += lists.measure()
+    if "log" in chosen:
+        say("verification")
+        rows += log_costs.verification()
+        say("appends and the sealer")
+        rows += log_costs.appends(env)
+    if "rotation" in chosen:
+        say("key rotation")
+        os.environ["CASEBOOK_KEK"] = next_ring
+        rows += rotation.measure()
+        KEKS.write_text(next_ring)
+        env = dict(os.environ)
+    if "exports" in chosen:
+        say("exports")
+        rows += exports(args.cases, env)
+    if "load" in chosen:
+        say(f"{load.CASEWORKERS + load.SUPERVISORS + load.AUDITORS} people on gunicorn")
+        rows += load.measure(env, args.load_seconds)
     minutes = (time.monotonic() - started) / 60
     result = f"On {machine()} ({args.cases:,} cases; {minutes:.0f} minutes):\n\n{table(rows)}\n"
     print("\n" + result)

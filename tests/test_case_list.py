@@ -113,6 +113,27 @@ class CaseListTests(TestCase):
         assert "4 cases" in first.content.decode() and 'rel="next"' in first.content.decode()
 
 
+    def test_a_supervisor_s_pages_merge_overseen_and_shared_cases_once_each_in_order(self):
+        """The supervisor's list is paged part by part (shared with them, their teams')
+        and merged: every case once, newest first, across pages, and back."""
+        case_share(supervisor=self.supervisor, case=self.own[0], team=self.alpha)  # both parts
+        factories.sign_in(self.client, self.supervisor)
+        seen, pages, cursor = [], [], None
+        with self.settings(CASEBOOK_PAGE_SIZE=2):
+            while True:
+                response = self.client.get(LIST, {"older": cursor} if cursor else {})
+                page = response.context["page"]
+                pages.append([e["case"] for e in response.context["entries"]])
+                seen += pages[-1]
+                if not page.older:
+                    break
+                cursor = page.older
+            back = self.client.get(LIST, {"newer": page.newer}).context["entries"]
+        expected = sorted([*self.own, self.shared], key=lambda c: (c.created_at, c.pk))[::-1]
+        assert [c.pk for c in seen] == [c.pk for c in expected]
+        assert [e["case"].pk for e in back] == [c.pk for c in pages[-2]]
+
+
 class CaseListQueryCountTests(TestCase):
     """The list's query count does not grow with the number of cases."""
 

@@ -126,6 +126,38 @@ def listed_cases(
     ).filter(**filters)
 
 
+def listed_case_parts(
+    user: User | AnonymousUser, *, include_overseen: bool, filters: dict[str, object]
+) -> list[QuerySet[CasePattern]]:
+    """The case list as parts whose union it is, each of which a page can be read from in
+    order with a LIMIT on its own index: the visible cases, and for supervisors the
+    overseen teams' cases (by the team index). Paging them apart and merging the pages
+    costs what the parts' pages cost, where one ORDER BY over their union would make
+    PostgreSQL guess the union's size (and at a million cases, guess a table scan)."""
+    visible = visible_cases(user).filter(**filters)
+    if not include_overseen or set(filters) - OVERSEEN_FILTERS:
+        return [visible]
+    if not _may_hold_grants(user):
+        return [CasePattern.objects.none()]
+    # The team ids themselves (a supervisor oversees a few): with a subquery in their
+    # place PostgreSQL cannot tell that the team index gives the page in order.
+    teams = list(supervised_teams(user).values_list("id", flat=True))
+    return [visible, CasePattern.objects.filter(team_id__in=teams, **filters)]
+
+
+def listed_to_count(
+    user: User | AnonymousUser, *, include_overseen: bool, filters: dict[str, object]
+) -> QuerySet[Any]:
+    """What to count for the list's total: without filters, the case ids themselves
+    (grants and overseen teams' index entries; every grant's case exists), so that
+    counting never reads a case row; with filters, the listed cases."""
+    if filters or not _may_hold_grants(user):
+        return listed_cases(user, include_overseen=include_overseen, filters=filters)
+    if include_overseen:
+        return _granted_or_overseen_ids(cast(User, user), Access.VIEW)
+    return granted_case_ids(cast(User, user), Access.VIEW)
+
+
 # The picker of "same survivor as..." lists a caseworker's newest visible cases.
 LINKABLE_LIMIT = 1000
 

@@ -41,20 +41,35 @@ def _parse(text: str | None) -> tuple[dt.datetime, uuid.UUID] | None:
 
 
 def keyset_page(
-    rows: QuerySet[Any], order: tuple[str, ...], *, older: str | None, newer: str | None, size: int
+    rows: QuerySet[Any],
+    order: tuple[str, ...],
+    *,
+    older: str | None,
+    newer: str | None,
+    size: int,
+    parts: list[QuerySet[Any]] | None = None,
 ) -> KeysetPage:
     """The page of `rows` (ordered by `order`, newest first: ("-created_at", "-id")) just
-    after the cursor `older`, or just before `newer`; the first page without either."""
+    after the cursor `older`, or just before `newer`; the first page without either.
+
+    With `parts` (querysets whose union is `rows`), each part's page is read on its own
+    and the pages merged: `rows` is then only counted (and may be the rows' ids)."""
     field = order[0].lstrip("-")
     total = rows.order_by()[: COUNT_LIMIT + 1].count()
     after, before = _parse(older), _parse(newer)
+    sources = parts or [rows]
     if before is not None:
         moment, pk = before
-        chunk = list(
-            rows.filter(
-                Q(**{f"{field}__gt": moment}) | Q(**{field: moment, "pk__gt": pk})
-            ).order_by(field, "id")[: size + 1]
-        )
+        chunk = _merged(
+            [
+                source.filter(
+                    Q(**{f"{field}__gte": moment}) & ~Q(**{field: moment, "pk__lte": pk})
+                ).order_by(field, "id")[: size + 1]
+                for source in sources
+            ],
+            field,
+            newest_first=False,
+        )[: size + 1]
         more_newer = len(chunk) > size
         page = list(reversed(chunk[:size]))
         return KeysetPage(
@@ -65,12 +80,31 @@ def keyset_page(
         )
     if after is not None:
         moment, pk = after
-        rows = rows.filter(Q(**{f"{field}__lt": moment}) | Q(**{field: moment, "pk__lt": pk}))
-    chunk = list(rows.order_by(*order)[: size + 1])
+        # "At or before the cursor's moment, but not at it with a greater or equal id":
+        # an index range on the moment (an OR of the two would scan).
+        sources = [
+            source.filter(Q(**{f"{field}__lte": moment}) & ~Q(**{field: moment, "pk__gte": pk}))
+            for source in sources
+        ]
+    chunk = _merged(
+        [source.order_by(*order)[: size + 1] for source in sources], field, newest_first=True
+    )[: size + 1]
     page = chunk[:size]
     return KeysetPage(
         page,
         newer=_cursor(page[0], field) if page and after is not None else "",
         older=_cursor(page[-1], field) if len(chunk) > size else "",
         total=total,
+    )
+
+
+def _merged(pages: list[QuerySet[Any]], field: str, *, newest_first: bool) -> list[Any]:
+    """The rows of every page, once each (a case may be in two parts), in order."""
+    if len(pages) == 1:
+        return list(pages[0])
+    rows = {row.pk: row for page in pages for row in page}
+    return sorted(
+        rows.values(),
+        key=lambda row: (getattr(row, field), uuid.UUID(str(row.pk))),
+        reverse=newest_first,
     )

@@ -21,7 +21,8 @@ from casebook.cases.selectors import (
     drafts_of,
     grant_holders,
     linkable_cases,
-    listed_cases,
+    listed_case_parts,
+    listed_to_count,
     submitted_case,
     visible_cases,
 )
@@ -49,15 +50,15 @@ def case_list(request):
     is_supervisor = role_of(request.user) == Role.SUPERVISOR
     filter_form = CaseFilterForm(request.GET or None)
     filters = filter_form.filters(request.user)
-    cases = listed_cases(
-        request.user, include_overseen=is_supervisor, filters=filters
-    ).select_related("author")
+    counted = listed_to_count(request.user, include_overseen=is_supervisor, filters=filters)
+    parts = listed_case_parts(request.user, include_overseen=is_supervisor, filters=filters)
     page = keyset_page(
-        cases,
+        counted,
         filter_form.order(),
         older=request.GET.get("older"),
         newer=request.GET.get("newer"),
         size=settings.CASEBOOK_PAGE_SIZE,
+        parts=[part.select_related("author") for part in parts],
     )
     rows = page.rows
     ids = [case.pk for case in rows]
