@@ -13,9 +13,8 @@ import time
 from setup import django_on_bench_database
 
 
-def main() -> None:
-    mode, seconds, start = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
-    django_on_bench_database(migrate=False)
+def work(mode: str):
+    """One append ("log") or one plain committed insert ("plain"), as a function."""
     from django.db import connection
 
     from casebook.audit import log
@@ -35,13 +34,19 @@ def main() -> None:
                 "'', '{}')"
             )
 
-    work = append if mode == "log" else plain
-    work()  # connected and warm before the start
+    return append if mode == "log" else plain
+
+
+def main() -> None:
+    mode, seconds, start = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+    django_on_bench_database(migrate=False)
+    one = work(mode)
+    one()  # connected and warm before the start
     while time.time() < start:
         time.sleep(0.001)
     done, end = 0, start + seconds
     while time.time() < end:
-        work()
+        one()
         done += 1
     print(done)
 

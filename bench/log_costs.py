@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from appender import work
 from report import Row
 from setup import BENCH, ROOT, interleaved_medians_ms
 
@@ -45,24 +46,9 @@ def _writers(mode: str, env: dict[str, str]) -> int:
 def appends(env: dict[str, str]) -> list[Row]:
     from django.db import connection
 
-    from casebook.audit import log
-    from casebook.audit.actions import Action, Actor
-
     with connection.cursor() as cursor:
         _plain_table(cursor)
-    actor = Actor.system("bench")
-
-    def append() -> None:
-        log.record(Action.LOG_VIEW, actor=actor, target="CB-BENC-H000")
-
-    def plain() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO bench_plain_event (occurred_at, actor_id, actor_username, role, "
-                "action, target, outcome, reason, request_id, details) VALUES (now(), NULL, "
-                "'system:bench', 'system', 'log.view', 'CB-BENC-H000', 'allowed', '', '', '{}')"
-            )
-
+    append, plain = work("log"), work("plain")
     append_ms, plain_ms = interleaved_medians_ms(append, plain, 300)
     sealer = subprocess.Popen(
         [sys.executable, "manage.py", "seal_access_log", "--follow"],
