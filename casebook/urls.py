@@ -1,5 +1,5 @@
-"""Casebook's pages by URL: cases, exports, the dashboard, the auditor's workspace and
-the administrator's people pages."""
+"""Casebook's pages by URL: cases, exports, the dashboard, coalition bundles, the
+auditor's workspace and the administrator's people pages."""
 
 from django.urls import path, register_converter
 
@@ -8,6 +8,7 @@ from casebook.web.views import (
     audit_log,
     break_glass,
     cases,
+    coalition,
     dashboard,
     exports,
     memberships,
@@ -33,6 +34,7 @@ urlpatterns = [
     path("exports/", exports.export_builder, name="export_builder"),
     path("exports/aggregate", exports.aggregate_export, name="aggregate_export"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("coalition/", coalition.coalition_bundles, name="coalition_bundles"),
     path("audit/", audit_log.access_log, name="access_log"),
     path("audit/access-log.csv", audit_log.access_log_csv, name="access_log_csv"),
     path("audit/verify/", audit_log.access_log_verify, name="access_log_verify"),

@@ -22,6 +22,7 @@ ROOMS: dict[str, tuple[str, ...]] = {
     ),
     "web": ("casebook.web",),
     "jobs": ("casebook.jobs",),
+    "coalition": ("casebook.coalition",),
     "cases": ("casebook.cases",),
     "aggregates": ("casebook.aggregates",),
     "accounts": ("casebook.accounts",),
@@ -36,6 +37,7 @@ ROOMS: dict[str, tuple[str, ...]] = {
 LAYERS: list[set[str]] = [
     {"entry points"},
     {"web", "jobs"},
+    {"coalition"},
     {"cases", "aggregates"},
     {"accounts"},
     {"audit"},
@@ -47,7 +49,26 @@ LAYER_OF = {room: depth for depth, rooms in enumerate(LAYERS) for room in rooms}
 
 MANAGERS = {"objects", "_default_manager", "_base_manager"}
 DECRYPTING_NAMES = {"open_fields", "_unwrap", "_open", "AESGCM", "InvalidTag"}
-MAY_DECRYPT = {"casebook.crypto.envelope", "casebook.cases.access"}
+MAY_DECRYPT = {
+    "casebook.crypto.envelope",
+    "casebook.cases.access",
+    # Coalition bundles sealed to the combiner (never testimony): opened only by the
+    # combiner's code, see bundle_openers below.
+    "casebook.crypto.coalition",
+}
+# What the coalition room may import: everything below it except the cases room (where
+# testimony is read) and accounts.
+COALITION_MAY_IMPORT = {
+    "coalition",
+    "aggregates",
+    "crypto",
+    "audit",
+    "roles",
+    "models",
+    "db",
+    "taxonomy",
+}
+MAY_OPEN_BUNDLES = {"casebook.crypto.coalition", "casebook.coalition.combining"}
 
 
 def modules(root: Path) -> dict[str, Path]:
@@ -247,6 +268,26 @@ def aggregates_reaching_secrets(root: Path) -> list[str]:
     ]
 
 
+def coalition_imports_outside_its_rooms(root: Path) -> list[str]:
+    known = modules(root)
+    return [
+        f"{name}:{line} imports {target}"
+        for name, path in known.items()
+        if room_of(name) == "coalition"
+        for line, target in imports(name, path, set(known))
+        if room_of(target) not in COALITION_MAY_IMPORT
+    ]
+
+
+def bundle_openers(root: Path) -> list[str]:
+    """Modules that open sealed coalition bundles, outside the combiner's code."""
+    return [
+        name
+        for name, path in modules(root).items()
+        if name not in MAY_OPEN_BUNDLES and "open_sealed" in names_used(path.read_text("utf-8"))
+    ]
+
+
 def python_randomness_in_aggregates(root: Path) -> list[str]:
     return [
         name
@@ -287,6 +328,7 @@ def test_only_the_access_path_decrypts():
 
 def test_only_the_crypto_room_imports_the_cipher():
     assert cipher_importers(ROOT) == [
+        "casebook.crypto.coalition",
         "casebook.crypto.envelope",
         "casebook.crypto.signing",
     ]
@@ -294,6 +336,13 @@ def test_only_the_crypto_room_imports_the_cipher():
 
 def test_aggregates_never_reach_crypto_or_cases():
     assert aggregates_reaching_secrets(ROOT) == []
+
+
+def test_the_coalition_reaches_only_its_rooms_and_only_the_combiner_opens_bundles():
+    assert coalition_imports_outside_its_rooms(ROOT) == []
+    assert bundle_openers(ROOT) == []
+    combining = modules(ROOT)["casebook.coalition.combining"].read_text(encoding="utf-8")
+    assert "open_sealed" in names_used(combining)
 
 
 def test_noise_never_comes_from_python_random_generators():
@@ -423,3 +472,24 @@ def test_a_cipher_import_or_python_noise_outside_its_room_is_caught(tmp_path):
     )
     assert cipher_importers(root) == ["casebook.cases.seal"]
     assert python_randomness_in_aggregates(root) == ["casebook.aggregates.noise"]
+
+
+def test_the_coalition_reaching_cases_or_a_view_opening_bundles_is_caught(tmp_path):
+    root = _plant(
+        tmp_path,
+        {
+            "casebook/coalition/__init__.py": "",
+            "casebook/coalition/peek.py": "from casebook.cases import access\n",
+            "casebook/cases/__init__.py": "",
+            "casebook/cases/access.py": "",
+            "casebook/web/__init__.py": "",
+            "casebook/web/views/__init__.py": "",
+            "casebook/web/views/bundle.py": (
+                "from casebook.crypto.coalition import open_sealed\nopen_sealed(1, 2)\n"
+            ),
+        },
+    )
+    assert coalition_imports_outside_its_rooms(root) == [
+        "casebook.coalition.peek:1 imports casebook.cases.access"
+    ]
+    assert bundle_openers(root) == ["casebook.web.views.bundle"]

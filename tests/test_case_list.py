@@ -112,7 +112,6 @@ class CaseListTests(TestCase):
         ]
         assert "4 cases" in first.content.decode() and 'rel="next"' in first.content.decode()
 
-
     def test_a_supervisor_s_pages_merge_overseen_and_shared_cases_once_each_in_order(self):
         """The supervisor's list is paged part by part (shared with them, their teams')
         and merged: every case once, newest first, across pages, and back."""

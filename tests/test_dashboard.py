@@ -66,7 +66,11 @@ class DashboardTests(CastTestCase):
         ]
 
     def test_every_chart_names_its_category_and_shows_its_numbers_as_a_table(self):
-        run_due_jobs()
+        # What is drawn, not the noise: without it, 30 cases in 2020 always show (with
+        # it, at the dashboard's scale, about one run in six would hide the row).
+        exact = mock.Mock(side_effect=lambda counts: counts, **{"map.return_value": 0.0})
+        with mock.patch("casebook.aggregates.disclosure.noise_measurement", return_value=exact):
+            run_due_jobs()
         page = self.client.get(DASHBOARD).content.decode()
         assert "<figcaption>Detention</figcaption>" in page  # small multiples, each named
         assert page.count("<details><summary>The numbers</summary>") == page.count("<svg")

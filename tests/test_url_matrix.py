@@ -61,6 +61,7 @@ EXPECTED = {
     "exports/aggregate": only({"supervisor"}),
     "exports/": only({"supervisor"}),
     "dashboard/": only({"supervisor"}),
+    "coalition/": only({"supervisor"}),  # GET shows the page; a bundle is made by POST
     "audit/": only({"auditor"}),
     "audit/access-log.csv": only({"auditor"}),
     "audit/verify/": everyone(405),  # POST only

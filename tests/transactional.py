@@ -19,6 +19,7 @@ TRIGGER_MIGRATIONS = [
     importlib.import_module("casebook.migrations.0005_access_log_append_only"),
     importlib.import_module("casebook.migrations.0008_release_ledger_rows"),
     importlib.import_module("casebook.migrations.0013_access_log_seals"),
+    importlib.import_module("casebook.migrations.0014_coalition_tables_and_ledger"),
 ]
 
 

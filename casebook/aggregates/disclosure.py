@@ -15,6 +15,8 @@ DOMAIN.md.
   sensitivity / epsilon, checked against OpenDP's own privacy map.
 - Margins and the total are sums of the noisy cells (post-processing, no extra cost).
 - Published values: below the threshold, "<threshold"; otherwise rounded to the base.
+  A coalition bundle's table (`noisy_cells_of_year`, one year's cases) stops before
+  that rule: it is sealed to the coalition's combiner, who applies it to the sums.
 - The true counts live only in this module's local variables: never stored or logged.
   The noise comes from OpenDP's sampler, which draws on the operating system's source.
 """
@@ -215,8 +217,11 @@ def sensitivity(dims: list[Dimension], bounds: Bounds) -> int:
     return int(bounds.cases_per_person * bounds.codes_per_case**multi)
 
 
-def _true_counts(dims: list[Dimension], snapshot: Snapshot) -> dict[tuple[Any, ...], int]:
-    """GROUP BY over the snapshot. Never leaves this module, never logged."""
+def _true_counts(
+    dims: list[Dimension], snapshot: Snapshot, year: int | None = None
+) -> dict[tuple[Any, ...], int]:
+    """GROUP BY over the snapshot (the cases of `year` only, when given). Never leaves
+    this module, never logged."""
     joins = []
     for d in dims:
         if d.multi_table:
@@ -224,13 +229,35 @@ def _true_counts(dims: list[Dimension], snapshot: Snapshot) -> dict[tuple[Any, .
             joins.append(f"JOIN {d.multi_table} {alias} ON {alias}.case_id = c.id")
     columns = ", ".join(d.column for d in dims)
     # Every name in this statement comes from the whitelist above, never from input.
+    of_year = " AND c.year = %s" if year is not None else ""
     sql = (
         f"SELECT {columns}, COUNT(*) FROM {SnapshotCase._meta.db_table} c {' '.join(joins)} "  # noqa: S608
-        f"WHERE c.snapshot_id = %s GROUP BY {columns}"
+        f"WHERE c.snapshot_id = %s{of_year} GROUP BY {columns}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [snapshot.pk])
+        cursor.execute(sql, [snapshot.pk] if year is None else [snapshot.pk, year])
         return {tuple(row[:-1]): int(row[-1]) for row in cursor.fetchall()}
+
+
+def _noisy(
+    dims: list[Dimension],
+    cells: list[tuple[Any, ...]],
+    epsilon: Decimal,
+    chosen: Policy,
+    snapshot: Snapshot,
+    year: int | None,
+) -> tuple[list[int], int, float]:
+    """The cells' counts with noise, the sensitivity and the scale. The true counts end
+    here."""
+    counts = _true_counts(dims, snapshot, year)
+    d_in = sensitivity(dims, Bounds.enforced(chosen, snapshot))
+    scale = d_in / float(epsilon)
+    measurement = noise_measurement(scale)
+    if measurement.map(d_in) > float(epsilon) * (1 + 1e-9):  # type: ignore[no-untyped-call]
+        raise DisclosureRefused("The noise would not meet the privacy budget.")  # defensive
+    noisy = measurement([counts.get(cell, 0) for cell in cells])
+    del counts
+    return [int(value) for value in noisy], d_in, scale
 
 
 def noise_measurement(scale: float) -> dp.Measurement:
@@ -260,14 +287,7 @@ def noisy_table(
 ) -> NoisyTable:
     """Count the snapshot, add noise to every cell, derive margins and total, post-process."""
     cells = list(itertools.product(*(d.codes for d in dims)))
-    counts = _true_counts(dims, snapshot)
-    d_in = sensitivity(dims, Bounds.enforced(chosen, snapshot))
-    scale = d_in / float(epsilon)
-    measurement = noise_measurement(scale)
-    if measurement.map(d_in) > float(epsilon) * (1 + 1e-9):  # type: ignore[no-untyped-call]
-        raise DisclosureRefused("The noise would not meet the privacy budget.")  # defensive
-    noisy = measurement([counts.get(cell, 0) for cell in cells])
-    del counts  # the true counts end here
+    noisy, _d_in, scale = _noisy(dims, cells, epsilon, chosen, snapshot, None)
     names = [d.name for d in dims]
     published_cells = [
         {**dict(zip(names, cell, strict=True)), "count": publish(value, chosen)}
@@ -287,3 +307,27 @@ def noisy_table(
         "total": publish(sum(noisy), chosen),
     }
     return NoisyTable(published=published, scale=scale, method=METHOD)
+
+
+@dataclass(frozen=True)
+class NoisyCells:
+    """Every cell's noisy count, before threshold and rounding: differentially private,
+    but for a coalition bundle sealed to its combiner only, never for a page or export."""
+
+    codes: list[tuple[str | int, ...]]  # each dimension's code list, in the table's order
+    values: list[int]  # in the order of the code lists' cross product
+    sensitivity: int
+    scale: float
+
+
+def noisy_cells_of_year(
+    dims: list[Dimension], epsilon: Decimal, chosen: Policy, snapshot: Snapshot, *, year: int
+) -> NoisyCells:
+    """The table of the snapshot's cases of `year` (a fixed partition, never a chosen
+    filter; a `year` dimension has that one code), with noise in every cell and nothing
+    else: the publication rule is applied later, to the coalition's sums only. One
+    person changes these cells by at most the same sensitivity as the whole table."""
+    codes = [(year,) if d.name == "year" else d.codes for d in dims]
+    cells = list(itertools.product(*codes))
+    noisy, d_in, scale = _noisy(dims, cells, epsilon, chosen, snapshot, year)
+    return NoisyCells(codes, noisy, d_in, scale)

@@ -5,7 +5,9 @@
   rounding, contribution bounds). A release made under other settings is never served.
 - A fresh export is charged to the requester's monthly budget, the monthly budget of
   all exports, and the dataset's lifetime budget. The dashboard's monthly refresh is
-  charged to the dashboard's own monthly budget and the lifetime budget.
+  charged to the dashboard's own monthly budget and the lifetime budget. Coalition
+  bundles (casebook.coalition) have a ledger of their own, counted in the lifetime
+  budget here as well.
 - When a budget would be exceeded nothing is counted or spent. The answer is the latest
   release of that table under the current settings (from an earlier snapshot), with a
   notice, or, when there is none, a refusal. What decides it is the schedule, the
@@ -35,7 +37,7 @@ from casebook.aggregates.snapshots import current_snapshot
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor
 from casebook.db import LEDGER_LOCK, advisory_lock, statement_timeout_local
-from casebook.models import PrivacyCharge, Release, Snapshot
+from casebook.models import CoalitionCharge, PrivacyCharge, Release, Snapshot
 
 Purpose = Release.Purpose
 
@@ -69,8 +71,14 @@ def next_month(now: dt.datetime | None = None) -> dt.date:
     return (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
 
 
-def _spent(charges: QuerySet[PrivacyCharge]) -> Decimal:
+def _spent(charges: QuerySet[PrivacyCharge] | QuerySet[CoalitionCharge]) -> Decimal:
     return charges.aggregate(total=Sum("epsilon"))["total"] or Decimal(0)
+
+
+def lifetime_spent() -> Decimal:
+    """Epsilon spent over the dataset's lifetime: exports, the dashboard, and the
+    coalition's bundles (casebook.coalition), which pay nothing else of this ledger."""
+    return _spent(PrivacyCharge.objects.all()) + _spent(CoalitionCharge.objects.all())
 
 
 @dataclass(frozen=True)
@@ -87,7 +95,7 @@ class Budget:
 def budget(supervisor: User | None) -> Budget:
     chosen = disclosure.policy()
     month = PrivacyCharge.objects.filter(period=current_period())
-    lifetime_left = chosen.global_lifetime_budget - _spent(PrivacyCharge.objects.all())
+    lifetime_left = chosen.global_lifetime_budget - lifetime_spent()
     own = _spent(month.filter(supervisor=supervisor)) if supervisor is not None else Decimal(0)
     exports = _spent(month.filter(release__purpose=Purpose.EXPORT))
     dashboard = _spent(month.filter(release__purpose=Purpose.DASHBOARD))

@@ -102,6 +102,15 @@ class Action:
     DRAFT_DESTROY = register("draft.destroy", "Destroyed a draft and its data key")
     JOB_RUN = register("job.run", "Ran a timed job")
     JOB_FAILED = register("job.failed", "A timed job failed (nothing it did was kept)")
+    COALITION_BUNDLE = register(
+        "coalition.bundle", "Made a coalition bundle of noisy tables, or reused one (denials)"
+    )
+    COALITION_DOWNLOAD = register(
+        "coalition.download", "Downloaded a coalition bundle, sealed to the combiner"
+    )
+    COALITION_COMBINE = register(
+        "coalition.combine", "Combined the coalition's bundles, or refused them"
+    )
 
 
 # What auditors see flagged beside break-glass: changes to who may sign in, and how.

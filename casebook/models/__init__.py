@@ -1,5 +1,5 @@
-"""Casebook's tables: cases and their keys, the access log, snapshots and releases, jobs,
-invitations, and what accounts choose for themselves."""
+"""Casebook's tables: cases and their keys, the access log, snapshots and releases,
+coalition tables, jobs, invitations, and what accounts choose for themselves."""
 
 from casebook.models.access_log import (
     AccessCheckpoint,
@@ -21,6 +21,7 @@ from casebook.models.cases import (
     KeyCheck,
     Team,
 )
+from casebook.models.coalition import CoalitionCharge, CoalitionTable
 from casebook.models.drafts import CaseDraft
 from casebook.models.invitations import Invitation, MembershipRequest
 from casebook.models.jobs import JobRun
@@ -46,6 +47,8 @@ __all__ = [
     "CaseSubPattern",
     "CaseTestimony",
     "CaseUserGrant",
+    "CoalitionCharge",
+    "CoalitionTable",
     "DashboardPanel",
     "Invitation",
     "JobRun",

@@ -2,9 +2,10 @@
 
 Run by the table owner after `migrate` (the container entrypoint does it when
 MIGRATION_DATABASE_URL is set). The application role can read and write ordinary
-tables, but may only INSERT into and SELECT from the access log, its checkpoints, the
-releases and the privacy ledger; and since it owns no table it cannot drop or disable
-their append-only triggers either.
+tables, but may only INSERT into and SELECT from the access log, its seals and
+checkpoints, the releases, the privacy ledger and the coalition's tables and ledger;
+and since it owns no table it cannot drop or disable their append-only triggers
+either.
 """
 
 from typing import Any
@@ -21,6 +22,8 @@ APPEND_ONLY = [
     "casebook_accesscheckpoint",
     "casebook_release",
     "casebook_privacycharge",
+    "casebook_coalitiontable",
+    "casebook_coalitioncharge",
 ]
 
 
