@@ -87,3 +87,25 @@ if __name__ == "__main__":
         encoding="utf-8",
     )
     sys.stdout.write(layout_table() + "\n")
+
+
+def test_docker_compose_runs_exactly_one_sealer_beside_the_web_service():
+    """Production's access log needs its sealer (README, "The access log's chain"): one
+    service, the application role, no key-encryption key, started after migrations."""
+    import yaml
+
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    sealers = [
+        name
+        for name, service in services.items()
+        if "seal_access_log" in " ".join(service.get("entrypoint", []))
+    ]
+    assert sealers == ["sealer"]
+    sealer = services["sealer"]
+    assert sealer["entrypoint"] == ["python", "manage.py", "seal_access_log", "--follow"]
+    assert sealer["environment"]["DATABASE_URL_FILE"] == "/run/secrets/database_url"
+    assert (
+        "casebook_kek" not in sealer["secrets"] and "CASEBOOK_KEK_FILE" not in sealer["environment"]
+    )
+    assert sealer["depends_on"]["web"]["condition"] == "service_healthy"
+    assert sealer.get("deploy", {}).get("replicas", 1) == 1
