@@ -46,3 +46,20 @@ def disclosure_policy_valid(app_configs: object, **kwargs: Any) -> list[CheckMes
     except (ValueError, KeyError, TypeError) as error:
         return [Error(f"CASEBOOK_DISCLOSURE: {error}", id="casebook.E003")]
     return []
+
+
+@register()
+def coalition_policy_valid(app_configs: object, **kwargs: Any) -> list[CheckMessage]:
+    """An unusable coalition setting (CASEBOOK_COALITION_*: epsilon not above 0 or above
+    the cap, a budget out of range or finer than the ledger, not a number) stops
+    start-up, as the disclosure policy does; the page refuses bundles on it too."""
+    from django.conf import settings
+
+    from casebook.coalition import membership
+
+    try:
+        membership.checked_policy(settings.CASEBOOK_COALITION)
+    except membership.SETTING_ERRORS as error:
+        problem = str(error) or type(error).__name__
+        return [Error(f"CASEBOOK_COALITION: {problem}", id="casebook.E004")]
+    return []

@@ -216,14 +216,18 @@ CASEBOOK_DISCLOSURE = {
 # Coalition statistics (casebook.coalition; docs/coalition.md): this installation's
 # organisation as the coalition's members file names it, the members file (names and
 # public keys, shared by every member), and the coalition's own budget: epsilon per
-# standard table of a bundle, and per calendar year of the bundles' data, within the
-# lifetime budget above. The release-signing key is a secret, read by casebook.crypto
-# from CASEBOOK_RELEASE_SIGNING_KEY or CASEBOOK_RELEASE_SIGNING_KEY_FILE.
+# standard table of a bundle (at most 1), per calendar year of the bundles' data, and
+# for all years together, within the lifetime budget above; and how many past complete
+# calendar years are offered when the members file lists no `years`. The system check
+# casebook.E004 refuses unusable values. The release-signing key is a secret, read by
+# casebook.crypto from CASEBOOK_RELEASE_SIGNING_KEY or CASEBOOK_RELEASE_SIGNING_KEY_FILE.
 CASEBOOK_ORGANISATION_NAME = os.environ.get("CASEBOOK_ORGANISATION_NAME", "").strip()
 CASEBOOK_COALITION_MEMBERS_FILE = os.environ.get("CASEBOOK_COALITION_MEMBERS_FILE", "").strip()
 CASEBOOK_COALITION = {
     "EPSILON_PER_TABLE": float(os.environ.get("CASEBOOK_COALITION_EPSILON_PER_TABLE", "0.5")),
     "YEARLY_BUDGET": float(os.environ.get("CASEBOOK_COALITION_BUDGET", "4.0")),
+    "TOTAL_BUDGET": float(os.environ.get("CASEBOOK_COALITION_TOTAL_BUDGET", "20.0")),
+    "YEARS": int(os.environ.get("CASEBOOK_COALITION_YEARS", "5")),
 }
 
 # Cases per page on the case list.

@@ -18,8 +18,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 
+from casebook import taxonomy
 from casebook.aggregates import releases
-from casebook.coalition import documents
+from casebook.coalition import documents, membership
 from casebook.coalition.bundles import bundle_make
 from casebook.coalition.members import MembersFileInvalid, parse_members
 from casebook.coalition.membership import BundleRefused
@@ -34,12 +35,20 @@ from tests.test_korean import english_left
 
 PAGE = reverse("casebook:coalition_bundles")
 YEAR = 2019
-COALITION_POLICY = {"EPSILON_PER_TABLE": 0.5, "YEARLY_BUDGET": 4.0}
+COALITION_POLICY = {
+    "EPSILON_PER_TABLE": 0.5,
+    "YEARLY_BUDGET": 4.0,
+    "TOTAL_BUDGET": 20.0,
+    "YEARS": 5,
+}
 
 
 class AsMember:
     """The cast's installation as the coalition member NORTH, with its own release key,
-    and a members file naming it, SOUTH and a combiner (keys made for the test)."""
+    and a members file naming it, SOUTH and a combiner (keys made for the test), which
+    pools the years `years` (none listed: the last complete years are offered)."""
+
+    years: list[int] | None = [2019, 2020]
 
     @pytest.fixture(autouse=True)
     def _membership(self, tmp_path):
@@ -50,8 +59,10 @@ class AsMember:
             SOUTH: keys.signing_public_key_of(random_key_text()),
         }
         members = tmp_path / "members.json"
+        self.members_file = members
         combiner_public = keys.combiner_public_key_of(self.combiner)
-        members.write_text(json.dumps(members_document(combiner_public, publics)))
+        extra = {} if self.years is None else {"years": self.years}
+        members.write_text(json.dumps(members_document(combiner_public, publics, **extra)))
         environment = {"CASEBOOK_RELEASE_SIGNING_KEY": self.release_key}
         with (
             mock.patch.dict(os.environ, environment),
@@ -161,10 +172,20 @@ class BundleTests(InstallationTestCase):
             assert float(table["noise_scale"]) == table["sensitivity"] / 0.5
         assert body["tables"][0]["codes"]["year"] == [2019]
 
-    @override_settings(CASEBOOK_COALITION={"EPSILON_PER_TABLE": 5000, "YEARLY_BUDGET": 90000})
+    @override_settings(
+        CASEBOOK_COALITION={
+            **COALITION_POLICY,
+            "EPSILON_PER_TABLE": 5000,
+            "YEARLY_BUDGET": 90000,
+            "TOTAL_BUDGET": 90000,
+        }
+    )
+    @mock.patch.object(documents, "MAX_EPSILON_PER_TABLE", Decimal(5000))
+    @mock.patch.object(membership, "MAX_BUDGET", Decimal(90000))
     @factories.policy(GLOBAL_LIFETIME_BUDGET=900_000)
     def test_only_the_years_cases_are_counted(self):
-        # Noise of scale 0.0004 (tests only): the noisy cells are the true counts.
+        # Noise of scale 0.0004 (tests only, above the caps): the noisy cells are the
+        # true counts.
         body = self.opened(bundle_make(requester=self.supervisor, year=YEAR).content)["body"]
         by_category = dict(
             zip(body["tables"][0]["codes"]["category"], body["tables"][0]["cells"], strict=True)
@@ -207,7 +228,7 @@ class BundleTests(InstallationTestCase):
     def colleague_supervisor(self):
         return factories.user("sup-alpha-2", Role.SUPERVISOR, "Test Team Alpha")
 
-    @override_settings(CASEBOOK_COALITION={"EPSILON_PER_TABLE": 0.5, "YEARLY_BUDGET": 2.0})
+    @override_settings(CASEBOOK_COALITION={**COALITION_POLICY, "YEARLY_BUDGET": 2.0})
     def test_a_spent_coalition_budget_refuses_and_spends_nothing(self):
         bundle_make(requester=self.supervisor, year=YEAR)
         factories.snapshot(weeks_later=1)
@@ -244,8 +265,8 @@ class BundleTests(InstallationTestCase):
         assert CoalitionCharge.objects.count() == 0
         denials = AccessEvent.objects.filter(action="coalition.bundle", outcome="denied")
         assert [e.details for e in denials] == [{"result": "bad_year"}] * 4
-        with pytest.raises(BundleRefused, match="Choose a year from 1990"):
-            bundle_make(requester=self.supervisor, year=1989)
+        with pytest.raises(BundleRefused, match="Choose one of the coalition's years: 2020, 2019"):
+            bundle_make(requester=self.supervisor, year=2018)
 
     def test_a_request_started_by_another_site_is_refused(self):
         response = self.client.post(PAGE, {"year": YEAR}, headers={"Sec-Fetch-Site": "cross-site"})
@@ -312,7 +333,7 @@ class NotSetUpTests(TestCase):
         page = self.client.get(PAGE)
         assert page.status_code == 200
         assert "No coalition members file is configured" in page.content.decode()
-        response = self.client.post(PAGE, {"year": YEAR})
+        response = self.client.post(PAGE, {"year": taxonomy.last_year() - 1})
         assert response.status_code == 409
         assert CoalitionTable.objects.count() == 0
         denial = AccessEvent.objects.get(action="coalition.bundle", outcome="denied")
@@ -353,7 +374,7 @@ def test_generate_key_makes_a_combiner_key_that_opens_what_is_sealed_to_its_publ
     [
         ({"members": []}, "lists no members"),
         ({"format": "something else"}, "does not say 'format'"),
-        ({"combiner": {"name": "Fictional Combiner"}}, "The combiner needs a public key"),
+        ({"combiner": {"name": "Fictional Combiner"}}, "no usable public key for the combiner"),
         ({"publication": {"threshold": 3}}, "may not be below 5"),
         ({"publication": {"threshold": 10, "filters": 1}}, "takes only 'threshold'"),
         ({"coalition": ""}, "has 1 to 120 characters"),

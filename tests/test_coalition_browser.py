@@ -62,6 +62,7 @@ class CoalitionPageInBrowserTests(InBrowser, LoggedTransactionTestCase, StaticLi
                 members_document(
                     keys.combiner_public_key_of(combiner),
                     {NORTH: keys.signing_public_key_of(release_key)},
+                    years=[2019],
                 )
             )
         )

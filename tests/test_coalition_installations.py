@@ -96,7 +96,9 @@ class SeparateInstallationsTests(TestCase):
         publics = {name: keys.signing_public_key_of(k) for name, k in cls.release_keys.items()}
         combiner_public = keys.combiner_public_key_of(cls.combiner)
         cls.members = cls.folder / "members.json"
-        cls.members.write_text(json.dumps(members_document(combiner_public, publics)))
+        # The coalition pools 2019 and 2020 (without `years`: the last complete years).
+        document = members_document(combiner_public, publics, years=[2019, 2020])
+        cls.members.write_text(json.dumps(document))
         cls.key = cls.folder / "combiner.key"
         cls.key.write_text(cls.combiner)
         settings = connection.settings_dict

@@ -6,11 +6,17 @@
   with the taxonomy version, code lists, epsilon, sensitivity and noise scale. It is
   signed with the installation's release key and sealed to the combiner's public key
   inside the server: the supervisor downloads ciphertext only.
+- Bundles are made only for the coalition's years: those the members file lists, or
+  else the last CASEBOOK_COALITION_YEARS complete calendar years (offered_years).
 - The tables are charged to the coalition budget of their year (CASEBOOK_COALITION:
-  epsilon per table, budget per year) and to the dataset's lifetime budget, never to a
-  supervisor's monthly budget, under the ledger's lock. A second bundle for the same
-  year and snapshot reuses the tables already drawn and costs nothing. When a budget
-  would be exceeded nothing is drawn or spent.
+  epsilon per table, budget per year), to the coalition's total budget (all years
+  together, so that no one can spend the lifetime budget year after year) and to the
+  dataset's lifetime budget, never to a supervisor's monthly budget, under the
+  ledger's lock. A second bundle for the same year and snapshot reuses the tables
+  already drawn and costs nothing. When a budget would be exceeded nothing is drawn or
+  spent.
+- The sealed plaintext is padded to a fixed size (PADDED_BYTES), so that the
+  download's length says nothing about the noisy cells.
 - Every making (or reuse) and every download is in the access log with the tables'
   names and epsilon, never a count; every refusal too.
 """
@@ -32,25 +38,61 @@ from casebook.aggregates.snapshots import current_snapshot
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor, Outcome
 from casebook.coalition import documents
+from casebook.coalition.members import Coalition, MembersFileInvalid, configured_members
 from casebook.coalition.membership import (
+    SETTING_ERRORS,
     BundleRefused,
     CoalitionPolicy,
     Membership,
-    coalition_policy,
     membership,
+    years_window,
 )
 from casebook.crypto.coalition import seal_to, sign
+from casebook.crypto.envelope import KeyMissing
 from casebook.db import LEDGER_LOCK, advisory_lock, statement_timeout_local
 from casebook.models import CoalitionCharge, CoalitionTable, Snapshot
 
+# Every sealed bundle's plaintext is padded with spaces (which JSON ignores) to this
+# size, or, were a bundle ever larger, to the next multiple of PAD_STEP.
+PADDED_BYTES = 16_384
+PAD_STEP = 4096
+
+
+def offered_years(coalition: Coalition | None, window: int) -> list[int]:
+    """The years a bundle may be made for, newest first: the members file's `years`
+    up to the current one, or else the last `window` complete calendar years."""
+    last = taxonomy.last_year()
+    if coalition is not None and coalition.years:
+        return sorted((y for y in coalition.years if y <= last), reverse=True)
+    return list(range(last - 1, max(last - 1 - window, taxonomy.FIRST_YEAR - 1), -1))
+
 
 def bundle_years() -> list[int]:
-    return list(range(taxonomy.last_year(), taxonomy.FIRST_YEAR - 1, -1))
+    """offered_years for this installation's settings; none when they are unusable
+    (the page then says what is not set up)."""
+    try:
+        coalition: Coalition | None = configured_members()
+    except MembersFileInvalid:
+        coalition = None
+    try:
+        window = years_window(settings.CASEBOOK_COALITION)
+    except SETTING_ERRORS:
+        window = 0
+    return offered_years(coalition, window)
 
 
-def coalition_spent(year: int) -> Decimal:
-    total = CoalitionCharge.objects.filter(year=year).aggregate(total=Sum("epsilon"))["total"]
-    return total or Decimal(0)
+def coalition_spent(year: int | None = None) -> Decimal:
+    """The coalition budget spent on `year`, or on all years together."""
+    charges = (
+        CoalitionCharge.objects.all() if year is None else CoalitionCharge.objects.filter(year=year)
+    )
+    return charges.aggregate(total=Sum("epsilon"))["total"] or Decimal(0)
+
+
+def padded(plaintext: bytes) -> bytes:
+    """`plaintext` with trailing spaces up to PADDED_BYTES (or the next PAD_STEP)."""
+    size = max(PADDED_BYTES, -(-len(plaintext) // PAD_STEP) * PAD_STEP)
+    return plaintext + b" " * (size - len(plaintext))
 
 
 @dataclass(frozen=True)
@@ -83,15 +125,16 @@ def bundle_make(*, requester: User, year: int) -> SealedBundle:
 
 
 def _make(requester: User, actor: Actor, year: int) -> SealedBundle:
-    if year not in bundle_years():
+    member = membership()
+    years = offered_years(member.coalition, member.policy.years)
+    if year not in years:
         raise BundleRefused(
-            _("Choose a year from %(first)s to %(last)s.")
-            % {"first": taxonomy.FIRST_YEAR, "last": taxonomy.last_year()},
+            _("Choose one of the coalition's years: %(years)s.")
+            % {"years": ", ".join(map(str, years))},
             "bad_year",
             400,
         )
-    member = membership()
-    chosen, rules, version = disclosure.policy(), coalition_policy(), documents.taxonomy_version()
+    chosen, rules, version = disclosure.policy(), member.policy, documents.taxonomy_version()
     with transaction.atomic():
         statement_timeout_local(settings.CASEBOOK_EXPORT_STATEMENT_TIMEOUT_MS)
         advisory_lock(LEDGER_LOCK)
@@ -154,6 +197,15 @@ def _check_budgets(
             )
             % {"year": year},
             "budget_spent",
+            429,
+        )
+    if coalition_spent() + needed > rules.total_budget:
+        raise BundleRefused(
+            _(
+                "The coalition's total budget on this installation is spent: no fresh "
+                "bundle can be made for any year. Nothing was spent."
+            ),
+            "total_budget_spent",
             429,
         )
     if lifetime_spent() + needed > chosen.global_lifetime_budget:
@@ -225,5 +277,12 @@ def _sealed(
     )
     signature = sign(member.key, documents.signed_message(body))
     plaintext = documents.canonical({"body": body, "signature": signature})
-    envelope = seal_to(member.coalition.combiner_key, plaintext)
+    try:
+        envelope = seal_to(member.coalition.combiner_key, padded(plaintext))
+    except KeyMissing:
+        raise BundleRefused(
+            _("The combiner's public key in the members file is not a usable key."),
+            "not_configured",
+            409,
+        ) from None
     return json.dumps(envelope, indent=2).encode("utf-8")

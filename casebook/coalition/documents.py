@@ -44,6 +44,14 @@ STANDARD_TABLES = (
 )
 
 
+# The most epsilon per table an installation may spend on a coalition table, and the
+# least (the ledger's four decimal places): the combiner refuses anything outside.
+MAX_EPSILON_PER_TABLE = Decimal("1")
+MIN_EPSILON_PER_TABLE = disclosure.LEDGER_PLACES
+# No standard table's sensitivity comes near this (cases per person x codes per case).
+MAX_SENSITIVITY = 1000
+
+
 class BundleMalformed(Exception):
     """A bundle's body does not have the shape of a coalition bundle; says where."""
 
@@ -166,18 +174,22 @@ def _table(raw: Any) -> TableNoise:
     size = math.prod(len(codes[n]) for n in names)
     if not isinstance(cells, list) or len(cells) != size or not all(map(_whole, cells)):
         raise BundleMalformed(_("a table's cells are not one whole number per combination"))
+    numbers = (raw.get("epsilon"), raw.get("noise_scale"))
+    if not all(isinstance(text, str) and len(text) <= 40 for text in numbers):
+        raise BundleMalformed(_("a table's epsilon or noise scale is not a number"))
     try:
-        epsilon = Decimal(str(raw.get("epsilon")))
-        scale = float(str(raw.get("noise_scale")))
+        epsilon = Decimal(str(numbers[0]))
+        scale = float(str(numbers[1]))
     except (InvalidOperation, ValueError):
         raise BundleMalformed(_("a table's epsilon or noise scale is not a number")) from None
+    # Both finite and above zero as floats too: 1E-400 is a positive Decimal and 0.0 as
+    # a float, and every division below is by one of them.
+    if not (epsilon.is_finite() and 0 < float(epsilon) < math.inf and 0 < scale < math.inf):
+        raise BundleMalformed(_("a table's epsilon or noise scale is not a positive number"))
     sensitivity = raw.get("sensitivity")
     if (
-        not epsilon.is_finite()
-        or epsilon <= 0
-        or not _whole(sensitivity)
-        or sensitivity < 1
-        or not math.isfinite(scale)
+        not _whole(sensitivity)
+        or not 1 <= sensitivity <= MAX_SENSITIVITY
         or not math.isclose(scale, sensitivity / float(epsilon), rel_tol=1e-9)
     ):
         raise BundleMalformed(

@@ -110,15 +110,25 @@ def combiner_public_key_of(private_text: str) -> str:
     return combiner_public_key(load_combiner_key(private_text))
 
 
-def is_public_key(text: object) -> bool:
-    """Whether `text` is the base64 of a 32-byte public key (Ed25519 and X25519 alike)."""
+def signing_public_key_text(text: object) -> str:
+    """An Ed25519 public key in its one written form (base64url, padded), whichever
+    base64 alphabet or padding `text` used; ValueError if it is not one."""
     if not isinstance(text, str):
-        return False
-    try:
-        Ed25519PublicKey.from_public_bytes(_decode(text))
-    except ValueError:
-        return False
-    return True
+        raise ValueError("not text")
+    raw = _decode(text)
+    Ed25519PublicKey.from_public_bytes(raw)
+    return _encode(raw)
+
+
+def combiner_public_key_text(text: object) -> str:
+    """An X25519 public key in its one written form, checked by a trial key exchange:
+    a low-order point (all zeros, say), with which no secret can be agreed, is a
+    ValueError like any malformed key."""
+    if not isinstance(text, str):
+        raise ValueError("not text")
+    raw = _decode(text)
+    X25519PrivateKey.generate().exchange(X25519PublicKey.from_public_bytes(raw))
+    return _encode(raw)
 
 
 def sign(private: Ed25519PrivateKey, message: bytes) -> str:
@@ -159,7 +169,10 @@ def seal_to(recipient_public_key: str, plaintext: bytes) -> dict[str, str]:
         raise KeyMissing("The combiner's public key is not base64 of 32 bytes.") from None
     ephemeral_private = X25519PrivateKey.generate()
     ephemeral = ephemeral_private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    shared = ephemeral_private.exchange(recipient_key)
+    try:
+        shared = ephemeral_private.exchange(recipient_key)
+    except ValueError:  # a low-order point: no secret can be agreed with it
+        raise KeyMissing("The combiner's public key is not a usable X25519 key.") from None
     nonce = secrets.token_bytes(NONCE_BYTES)
     key = _sealing_key(shared, ephemeral, recipient)
     ciphertext = AESGCM(key).encrypt(nonce, plaintext, _aad(ephemeral, recipient))
@@ -177,12 +190,23 @@ def open_sealed(private: X25519PrivateKey, sealed: Any) -> bytes:
     another key, or was changed in any way."""
     if not isinstance(sealed, dict) or sealed.get("format") != SEALED_FORMAT:
         raise CryptoError("Not a sealed coalition bundle.")
+    ephemeral_text, nonce_text, ciphertext_text = (
+        sealed.get("ephemeral_key"),
+        sealed.get("nonce"),
+        sealed.get("ciphertext"),
+    )
+    if not (
+        isinstance(ephemeral_text, str)
+        and isinstance(nonce_text, str)
+        and isinstance(ciphertext_text, str)
+    ):
+        raise CryptoError("The sealed bundle is malformed.")
     try:
-        ephemeral = _decode(str(sealed["ephemeral_key"]))
-        nonce = base64.urlsafe_b64decode(str(sealed["nonce"]).encode())
-        ciphertext = base64.urlsafe_b64decode(str(sealed["ciphertext"]).encode())
+        ephemeral = _decode(ephemeral_text)
+        nonce = base64.urlsafe_b64decode(nonce_text.encode())
+        ciphertext = base64.urlsafe_b64decode(ciphertext_text.encode())
         shared = private.exchange(X25519PublicKey.from_public_bytes(ephemeral))
-    except (KeyError, ValueError, binascii.Error):
+    except (ValueError, binascii.Error):
         raise CryptoError("The sealed bundle is malformed.") from None
     if len(nonce) != NONCE_BYTES:
         raise CryptoError("The sealed bundle is malformed.")
