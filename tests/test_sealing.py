@@ -6,11 +6,13 @@ they were committed. (A sealer process killed mid-seal under load: tests/test_fa
 """
 
 import datetime as dt
+import io
 import threading
 from unittest import mock
 
 import pytest
-from django.db import connection, connections, transaction
+from django.core.management import call_command
+from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 from django.test import override_settings
 
 from casebook.audit import log
@@ -18,7 +20,7 @@ from casebook.audit.actions import Action, Actor
 from casebook.audit.sealing import seal_all, seal_waiting
 from casebook.audit.verification import verify_log
 from casebook.models import AccessEvent, AccessSeal, UnsealedEvent
-from tests.transactional import LoggedTransactionTestCase
+from tests.transactional import LoggedTransactionTestCase, log_triggers_dropped
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="concurrent commits need PostgreSQL"
@@ -181,3 +183,86 @@ class SealerTests(LoggedTransactionTestCase):
         assert alerts(now).sealer_behind and chain_status().waiting == 2
         seal_all()
         assert not alerts(now).sealer_behind and chain_status().waiting == 0
+
+
+@override_settings(CASEBOOK_SEAL_INLINE=False)
+class SealerRobustnessTests(LoggedTransactionTestCase):
+    """What an independent review found: each of these stalled the sealer, hung
+    verification, or made a tamper-free log look tampered."""
+
+    def test_whether_an_event_is_waiting_is_read_in_the_same_statement_as_its_seal(self):
+        from django.test.utils import CaptureQueriesContext
+
+        from casebook.audit.reading import unsealed_events
+
+        record("waiting")
+        with CaptureQueriesContext(connection) as queries:
+            unsealed, waiting = unsealed_events()
+        assert len(queries) == 1  # the sealer committing between two reads cannot interleave
+        assert unsealed == sorted(waiting) and len(unsealed) == 1
+
+    def test_verification_that_stops_early_does_not_wait_on_its_reader(self):
+        for number in range(40):
+            record(f"many-{number}")
+        seal_all()
+        with connection.cursor() as cursor, log_triggers_dropped():
+            cursor.execute(
+                "UPDATE casebook_accessseal SET hash = %s WHERE position = 1", ["f" * 64]
+            )
+        verdicts = []
+        with mock.patch("casebook.audit.reading.FETCH", 15):  # three chunks: all handed over
+            checking = threading.Thread(target=lambda: verdicts.append(verify_log()))
+            checking.start()
+            checking.join(60)  # a hang, not a duration: it returns at once when it works
+        assert not checking.is_alive(), "verification hung on its reader"
+        assert not verdicts[0].ok and verdicts[0].first_bad_seq == 1
+
+    def test_the_queue_cannot_name_an_event_that_does_not_exist(self):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            UnsealedEvent.objects.create(event_id=987654321)
+
+    def test_an_event_without_a_canonical_encoding_is_a_broken_chain_not_a_crash(self):
+        for number in range(3):
+            record(f"plain-{number}")
+        seal_all()
+        from casebook.audit import reading
+
+        real = reading.split
+
+        def unencodable_second(position, *args):
+            if position == 2:
+                raise TypeError("no encoding")
+            return real(position, *args)
+
+        with mock.patch("casebook.audit.reading.split", side_effect=unencodable_second):
+            verdict = verify_log()
+        assert not verdict.ok and verdict.first_bad_seq == 2 and verdict.problem == "hash mismatch"
+
+    def test_the_database_refuses_an_event_no_chain_could_encode(self):
+        statement = (
+            "INSERT INTO casebook_accessevent (occurred_at, actor_username, role, action, "
+            "target, outcome, reason, request_id, details) VALUES (%s, 'x', 'system', "
+            "'log.view', '', 'allowed', '', '', %s::jsonb)"
+        )
+        for when, details in (
+            ("infinity", "{}"),
+            ("0005-01-01 00:00:00+00 BC", "{}"),
+            ("2026-11-29 12:00:00+00", "[1, 2]"),
+            ("2026-11-29 12:00:00+00", '{"rows": "' + "x" * 9000 + '"}'),
+        ):
+            with pytest.raises(DatabaseError), transaction.atomic():
+                connection.cursor().execute(statement, [when, details])
+
+    def test_the_sealer_keeps_sealing_after_an_unexpected_failure(self):
+        out, err = io.StringIO(), io.StringIO()
+        with (
+            mock.patch(
+                "casebook.management.commands.seal_access_log.seal_all",
+                side_effect=[TypeError("boom"), 0, KeyboardInterrupt],
+            ),
+            mock.patch("casebook.management.commands.seal_access_log.time.sleep"),
+            pytest.raises(KeyboardInterrupt),
+        ):
+            call_command("seal_access_log", "--follow", stdout=out, stderr=err)
+        assert "Sealing failed (TypeError); retrying." in err.getvalue()
+        assert "boom" not in err.getvalue()

@@ -7,7 +7,8 @@ gaps) and a place in the sealer's queue, and the sealer (casebook.audit.sealing)
 it, once committed, its gapless chain position and the SHA-256 of its canonical
 encoding chained to the previous seal's hash. Where CASEBOOK_SEAL_INLINE is set (the
 embedded SQLite default, which serialises writers anyway, and most tests) the append
-seals at once, in its own transaction.
+seals at once, inside the caller's transaction (which then holds the sealer's lock
+until it commits).
 
 The log never holds testimony or true aggregate counts: `details` takes only the
 keys in ALLOWED_DETAILS, with short values.
@@ -63,12 +64,24 @@ request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id
 
 def _storable(value: Any) -> Any:
     """Text as the database can store it: NUL characters (which PostgreSQL refuses in
-    text and JSON) removed, in strings and in lists of strings."""
+    text and JSON) removed, in strings and in lists and mappings of them, at any depth."""
     if isinstance(value, str):
         return value.replace("\x00", "")
     if isinstance(value, list | tuple):
         return [_storable(item) for item in value]
+    if isinstance(value, dict):
+        return {_storable(str(key)): _storable(item) for key, item in value.items()}
     return value
+
+
+def _has_float(value: Any) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, list | tuple):
+        return any(_has_float(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_float(item) for item in value.values())
+    return False
 
 
 class DetailNotAllowed(ValueError):
@@ -89,7 +102,7 @@ def record(
     details = {key: _storable(value) for key, value in (details or {}).items()}
     if unknown := set(details) - ALLOWED_DETAILS:
         raise DetailNotAllowed(f"Access-log details may not carry {sorted(unknown)}.")
-    if any(isinstance(value, float) for value in details.values()):
+    if _has_float(details):
         # A float may not survive the database's JSON unchanged, and the hash covers it.
         raise DetailNotAllowed("Access-log details carry numbers as integers or text.")
     event = AccessEvent(

@@ -1,5 +1,5 @@
 """Reading the chain out for verification, fast, with exactly the hashes of
-casebook.audit.sealing.canonical (so existing checkpoints stay valid).
+casebook.audit.canonical (so existing checkpoints stay valid).
 
 On PostgreSQL the seals are read in keyset chunks along their positions, each with
 its event (each chunk its own short statement: no transaction is held open across the
@@ -18,6 +18,7 @@ from collections.abc import Generator, Iterator
 from typing import Any
 
 from django.db import connection
+from django.db.models import Exists, OuterRef
 
 from casebook.audit.canonical import ISO_UTC, details_text, hashed_fields, split
 from casebook.models import AccessEvent, AccessSeal, UnsealedEvent
@@ -49,20 +50,24 @@ def chain_pieces() -> Generator[Piece, None, None]:
                 yield position, None, stored_hash, "", ""
                 continue
             fields = hashed_fields(events[event_id], position)
-            head, tail = split(
+            yield (
                 position,
-                fields["occurred_at"],
-                fields["actor_id"],
-                fields["actor_username"],
-                fields["role"],
-                fields["action"],
-                fields["target"],
-                fields["outcome"],
-                fields["reason"],
-                fields["request_id"],
-                details_text(fields["details"]),
+                event_id,
+                stored_hash,
+                *_encoded(
+                    position,
+                    fields["occurred_at"],
+                    fields["actor_id"],
+                    fields["actor_username"],
+                    fields["role"],
+                    fields["action"],
+                    fields["target"],
+                    fields["outcome"],
+                    fields["reason"],
+                    fields["request_id"],
+                    fields["details"],
+                ),
             )
-            yield position, event_id, stored_hash, head, tail
         last = seals[-1][0]
 
 
@@ -85,11 +90,36 @@ def _streamed() -> Iterator[Piece]:
             if event_id is None:
                 yield position, None, stored_hash, "", ""
                 continue
-            head, tail = split(
+            yield position, event_id, stored_hash, *_encoded(
                 position, when, actor_id, username, role, action, target, outcome, reason,
-                request_id, details_text(details),
+                request_id, details,
             )  # fmt: skip
-            yield position, event_id, stored_hash, head, tail
+
+
+def _encoded(
+    position: int,
+    when: str,
+    actor_id: int | None,
+    username: str,
+    role: str,
+    action: str,
+    target: str,
+    outcome: str,
+    reason: str,
+    request_id: str,
+    details: Any,
+) -> tuple[str, str]:
+    """The canonical text around the previous hash, or ("", "") for an event that has
+    none (a timestamp PostgreSQL cannot write as a date, a number or a nesting JSON
+    cannot carry: only a row written around the application makes one), which then
+    fails verification by its hash instead of stopping it."""
+    try:
+        return split(
+            position, when, actor_id, username, role, action, target, outcome, reason,
+            request_id, details_text(details),
+        )  # fmt: skip
+    except (TypeError, ValueError, RecursionError):
+        return "", ""
 
 
 def _chunks(query: str) -> Iterator[list[tuple[Any, ...]]]:
@@ -110,20 +140,24 @@ def _read_ahead(query: str) -> Iterator[list[tuple[Any, ...]]]:
     ready: queue.Queue[list[tuple[Any, ...]] | BaseException | None] = queue.Queue(maxsize=2)
     stop = threading.Event()
 
+    def hand_over(item: list[tuple[Any, ...]] | BaseException | None) -> bool:
+        """Put `item` for the caller, unless the caller has stopped reading."""
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def reader() -> None:
         try:
             for rows in _chunks(query):
-                while not stop.is_set():
-                    try:
-                        ready.put(rows, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not hand_over(rows):
                     return
-            ready.put(None)
+            hand_over(None)
         except BaseException as error:  # noqa: BLE001 -- handed to the caller
-            ready.put(error)
+            hand_over(error)
         finally:
             connection.close()  # this thread's own connection
 
@@ -135,17 +169,33 @@ def _read_ahead(query: str) -> Iterator[list[tuple[Any, ...]]]:
                 raise item
             yield item
     finally:
-        stop.set()
+        stop.set()  # a reader waiting to hand over gives up within 0.1 s
         thread.join()
 
 
 def unsealed_events() -> tuple[list[int], set[int]]:
     """Every event without a seal, in id order, and those of them waiting in the
-    sealer's queue."""
-    unsealed = list(
-        AccessEvent.objects.filter(seal__isnull=True).order_by("id").values_list("id", flat=True)
+    sealer's queue: one statement, so that the sealer committing meanwhile cannot make
+    an event look neither sealed nor queued."""
+    rows = (
+        AccessEvent.objects.filter(seal__isnull=True)
+        .annotate(queued=Exists(UnsealedEvent.objects.filter(event_id=OuterRef("id"))))
+        .order_by("id")
+        .values_list("id", "queued")
     )
-    waiting = set(
-        UnsealedEvent.objects.filter(event_id__in=unsealed).values_list("event_id", flat=True)
-    )
+    unsealed, waiting = [], set()
+    for event_id, queued in rows:
+        unsealed.append(event_id)
+        if queued:
+            waiting.add(event_id)
     return unsealed, waiting
+
+
+def queued_without_event() -> int | None:
+    """A queued id whose event does not exist (only tampering makes one), if any."""
+    return (
+        UnsealedEvent.objects.exclude(event_id__in=AccessEvent.objects.values("id"))
+        .order_by("event_id")
+        .values_list("event_id", flat=True)
+        .first()
+    )

@@ -17,7 +17,7 @@ from typing import Any
 
 from casebook.audit.canonical import GENESIS_HASH
 from casebook.audit.checkpoints import checkpoint_as_dict, checkpoint_message
-from casebook.audit.reading import chain_pieces, unsealed_events
+from casebook.audit.reading import chain_pieces, queued_without_event, unsealed_events
 from casebook.crypto import signing
 from casebook.crypto.envelope import KeyMissing
 from casebook.models import AccessCheckpoint, AccessSeal
@@ -110,6 +110,12 @@ def verify_log(
             )
     unsealed, waiting = unsealed_events()
     stranded = next((event_id for event_id in unsealed if event_id not in waiting), None)
+    orphan = queued_without_event()
+    if orphan is not None:
+        return _bad(
+            count, head_seq, prev_hash, checkpoints, head_seq + 1,
+            f"the sealer's queue names event {orphan}, which does not exist",
+        )  # fmt: skip
     if stranded is not None:
         return Verdict(
             False,

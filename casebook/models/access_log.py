@@ -62,12 +62,10 @@ class UnsealedEvent(models.Model):
     """The sealer's queue: one row per committed event not yet sealed, written in the
     event's transaction and removed in the transaction that seals it."""
 
+    # A real foreign key (migration 0015): the queue cannot name an event that does not
+    # exist, so nothing can sit at its head and stall the sealer.
     event = models.OneToOneField(
-        AccessEvent,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        primary_key=True,
-        related_name="+",
+        AccessEvent, on_delete=models.DO_NOTHING, primary_key=True, related_name="+"
     )
 
     def __str__(self) -> str:

@@ -42,6 +42,16 @@ class Command(OperatorCommand):
                 connection.close()  # a new connection on the next pass
                 time.sleep(1)
                 continue
+            except Exception as error:
+                if not follow:
+                    raise
+                # Whatever else went wrong rolled back whole: keep sealing, never exit
+                # into a restart loop (only the kind is written: a message could carry data).
+                self.stderr.write(
+                    _("Sealing failed (%(kind)s); retrying.") % {"kind": type(error).__name__}
+                )
+                time.sleep(1)
+                continue
             if not follow:
                 self.stdout.write(_("Sealed %(count)s events.") % {"count": sealed})
                 return
