@@ -271,3 +271,20 @@ class DecryptFailureTests(CastTestCase):
         page = self.client.get(LOG).content.decode()
         assert "1 case would not decrypt in the last 7 days" in page
         assert "FLAGGED" in page
+
+
+def test_alerts_count_only_the_last_seven_days(db):
+    """The counts start at the period's first event (found once by time), so an older
+    break-glass or account change is not counted, and a recent one is."""
+    from casebook.audit.queries import alerts
+
+    now = timezone.now()
+    for days_ago in (8, 0):
+        with mock.patch(
+            "casebook.audit.log.timezone.now", return_value=now - dt.timedelta(days=days_ago)
+        ):
+            log.record(Action.CASE_BREAK_GLASS, actor=Actor.system("old-and-new"))
+            log.record(Action.ACCOUNT_UNLOCK, actor=Actor.system("old-and-new"))
+    found = alerts(now)
+    assert (found.break_glass, found.account_changes) == (1, 1)
+    assert alerts(now + dt.timedelta(days=30)).break_glass == 0
