@@ -162,11 +162,7 @@ def alerts(now: dt.datetime) -> Alerts:
 
 def _oldest_waiting(before: dt.datetime) -> bool:
     """Whether the longest-waiting event in the sealer's queue (the lowest id: ids are
-    drawn in time order) occurred before `before`."""
-    oldest = (
-        AccessEvent.objects.filter(id__in=UnsealedEvent.objects.values("event_id"))
-        .order_by("id")
-        .values_list("occurred_at", flat=True)
-        .first()
-    )
-    return oldest is not None and oldest < before
+    drawn in time order; the queue's foreign key makes it a real event) occurred before
+    `before`. Two index lookups: a join would walk the events up to the queue's head."""
+    oldest = UnsealedEvent.objects.order_by("event_id").values_list("event_id", flat=True)[:1]
+    return AccessEvent.objects.filter(id__in=list(oldest), occurred_at__lt=before).exists()

@@ -3,7 +3,8 @@ event would sit at the queue's head and stall the sealer), and on PostgreSQL an 
 must have a finite time between 1970 and 9999 and details that are a small JSON object
 (a row written around the application with an infinite time, a huge number or deep
 nesting has no canonical encoding, and would stop the sealer and verification). The
-checks hold for new rows; existing ones were written by Casebook and pass them."""
+checks hold for new rows; existing ones were written by Casebook and pass them. The
+queue, emptied as fast as it fills, is vacuumed often."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -19,6 +20,12 @@ def drop_queued_ids_without_events(apps, schema_editor):
 def sane_events_only(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return  # the embedded SQLite default: its table would be rebuilt (and its triggers lost)
+    # The queue is emptied as fast as it fills: vacuum it often, or the sealer's reads
+    # wade through dead entries.
+    schema_editor.execute(
+        f"ALTER TABLE {QUEUE} SET (autovacuum_vacuum_scale_factor = 0, "
+        "autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_cost_delay = 0)"
+    )
     schema_editor.execute(
         f"ALTER TABLE {EVENTS} ADD CONSTRAINT event_time_and_details_sane CHECK ("
         "isfinite(occurred_at) AND occurred_at >= '1970-01-01' AND occurred_at < '9999-01-01' "
