@@ -225,16 +225,16 @@ class SealerRobustnessTests(LoggedTransactionTestCase):
         for number in range(3):
             record(f"plain-{number}")
         seal_all()
-        from casebook.audit import reading
+        from casebook.audit import canonical
 
-        real = reading.split
+        real = canonical.split
 
         def unencodable_second(position, *args):
             if position == 2:
                 raise TypeError("no encoding")
             return real(position, *args)
 
-        with mock.patch("casebook.audit.reading.split", side_effect=unencodable_second):
+        with mock.patch("casebook.audit.canonical.split", side_effect=unencodable_second):
             verdict = verify_log()
         assert not verdict.ok and verdict.first_bad_seq == 2 and verdict.problem == "hash mismatch"
 

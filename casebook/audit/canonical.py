@@ -85,3 +85,29 @@ def split(
         f'"seq":{int(seq)},"target":{text(target)}}}'
     )
     return head, tail
+
+
+def split_of_row(
+    position: int,
+    when: str,
+    actor_id: int | None,
+    username: str,
+    role: str,
+    action: str,
+    target: str,
+    outcome: str,
+    reason: str,
+    request_id: str,
+    details: Any,
+) -> tuple[str, str] | None:
+    """split() of a row as the database gives it (`details` as its text or value), or
+    None for a row that has no canonical encoding: a time PostgreSQL cannot write as a
+    date, a number or a nesting JSON cannot carry (only a row written around the
+    application makes one)."""
+    try:
+        return split(
+            position, when, actor_id, username, role, action, target, outcome, reason,
+            request_id, details_text(details),
+        )  # fmt: skip
+    except (TypeError, ValueError, RecursionError):
+        return None

@@ -20,7 +20,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Exists, OuterRef
 
-from casebook.audit.canonical import ISO_UTC, details_text, hashed_fields, split
+from casebook.audit.canonical import ISO_UTC, hashed_fields, split_of_row
 from casebook.models import AccessEvent, AccessSeal, UnsealedEvent
 
 FETCH = 10_000
@@ -96,30 +96,10 @@ def _streamed() -> Iterator[Piece]:
             )  # fmt: skip
 
 
-def _encoded(
-    position: int,
-    when: str,
-    actor_id: int | None,
-    username: str,
-    role: str,
-    action: str,
-    target: str,
-    outcome: str,
-    reason: str,
-    request_id: str,
-    details: Any,
-) -> tuple[str, str]:
-    """The canonical text around the previous hash, or ("", "") for an event that has
-    none (a timestamp PostgreSQL cannot write as a date, a number or a nesting JSON
-    cannot carry: only a row written around the application makes one), which then
-    fails verification by its hash instead of stopping it."""
-    try:
-        return split(
-            position, when, actor_id, username, role, action, target, outcome, reason,
-            request_id, details_text(details),
-        )  # fmt: skip
-    except (TypeError, ValueError, RecursionError):
-        return "", ""
+def _encoded(position: int, *row: Any) -> tuple[str, str]:
+    """The canonical text around the previous hash, or ("", "") for a row without one,
+    which then fails verification by its hash instead of stopping it."""
+    return split_of_row(position, *row) or ("", "")
 
 
 def _chunks(query: str) -> Iterator[list[tuple[Any, ...]]]:

@@ -29,10 +29,9 @@ from django.utils import timezone
 from casebook.audit.canonical import (
     GENESIS_HASH,
     ISO_UTC,
-    details_text,
     event_hash,
     hashed_fields,
-    split,
+    split_of_row,
 )
 from casebook.db import SEALER_LOCK, advisory_lock, fault_pause
 from casebook.models import AccessEvent, AccessSeal, UnsealedEvent
@@ -109,16 +108,15 @@ def _seal_in_postgresql(limit: int) -> int:
         for row in cursor.fetchall():
             (event_id, when, actor_id, username, role, action, target, outcome, reason,
              request_id, details) = row  # fmt: skip
-            try:
-                head, tail = split(
-                    position + 1, when, actor_id, username, role, action, target, outcome,
-                    reason, request_id, details_text(details),
-                )  # fmt: skip
-            except (TypeError, ValueError, RecursionError):
-                # No canonical encoding (only a row written around the application):
-                # left in the queue, where the "sealer behind" alert finds it; the
-                # events after it are sealed.
+            pieces = split_of_row(
+                position + 1, when, actor_id, username, role, action, target, outcome,
+                reason, request_id, details,
+            )  # fmt: skip
+            if pieces is None:
+                # No canonical encoding: left in the queue, where the "sealer behind"
+                # alert finds it; the events after it are sealed.
                 continue
+            head, tail = pieces
             position += 1
             prev_hash = sha256(f'{head}"{prev_hash}"{tail}'.encode()).hexdigest()
             positions.append(position)
