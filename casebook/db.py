@@ -2,10 +2,14 @@
 
 import os
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.db import connection
+from django.db.models import QuerySet
 
 # Transaction-scoped advisory locks, one key per serialised resource.
 SEALER_LOCK = 0x43415345424F4F4B  # "CASEBOOK": one sealer extends the access log's chain
@@ -29,6 +33,18 @@ def statement_timeout_local(milliseconds: int) -> None:
             cursor.execute("SELECT set_config('statement_timeout', %s, true)", [str(milliseconds)])
 
 
+def prepared(statement: str, values: list[Any]) -> list[tuple[Any, ...]]:
+    """The rows of `statement` (PostgreSQL), run on Django's connection, in its
+    transaction, as a statement prepared once per connection with its values sent apart
+    from it. For the statements every request runs: Django's own cursor writes the
+    values into the text of each statement, which the database then parses and plans
+    anew. Its errors are Django's (DatabaseError and kin), as through Django's cursor."""
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(statement, values, prepare=True)
+        return cursor.fetchall() if cursor.description else []
+
+
 def fault_pause(point: str) -> None:
     """The fault suite's hook (config.fault_settings only; a no-op everywhere else):
     while the file `<dir>/<point>` exists, announce this process in `<dir>/<point>.<pid>`
@@ -44,3 +60,28 @@ def fault_pause(point: str) -> None:
     deadline = time.monotonic() + 60
     while armed.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+@dataclass(frozen=True)
+class IdsInOrder:
+    """Ids of some of a list's rows, held by an index of their own in the list's order:
+    in `source`, the columns `moment` and `key` hold each row's moment and id (a grant's
+    case_created_at and content_object_id stand for its case's created_at and id)."""
+
+    source: QuerySet[Any]
+    moment: str
+    key: str
+
+
+@dataclass(frozen=True)
+class RowsByIds:
+    """A list read as ids (casebook.web.paging.keyset_page): a page's ids from each of
+    `ids` in order with a LIMIT, then the page's rows from `rows` in one query. It serves
+    the list's `order` only (the order its indexes hold)."""
+
+    rows: QuerySet[Any]
+    ids: tuple[IdsInOrder, ...]
+    order: tuple[str, ...]
+
+    def select_related(self, *fields: str) -> "RowsByIds":
+        return replace(self, rows=self.rows.select_related(*fields))

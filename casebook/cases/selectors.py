@@ -9,11 +9,12 @@ import uuid
 from enum import StrEnum
 from typing import Any, TypedDict, cast
 
-from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import QuerySet
+from django.contrib.auth.models import AnonymousUser, Permission, User
+from django.db.models import QuerySet, Subquery
 
+from casebook.db import IdsInOrder, RowsByIds
 from casebook.models import CaseDraft, CaseGroupGrant, CasePattern, CaseUserGrant, Team
-from casebook.roles import Role, role_of
+from casebook.roles import Role, group_ids_of, role_of
 
 
 class Holders(TypedDict):
@@ -31,19 +32,34 @@ class Access(StrEnum):
 SHARED_ACCESS = (Access.VIEW, Access.CHANGE)
 
 
-def granted_case_ids(user: User, access: Access) -> QuerySet[CaseUserGrant, dict[str, Any]]:
+def granted_case_ids(user: User, access: Access) -> QuerySet[CaseUserGrant, Any]:
     """Ids of the cases granted to the user directly or through one of their groups.
 
     A UNION of two index scans. Guardian's get_objects_for_user ORs permission
     subqueries, which defeats the case index on large tables (see bench/).
     """
-    direct = CaseUserGrant.objects.filter(user=user, permission__codename=access).values(
-        "content_object_id"
-    )
-    through_groups = CaseGroupGrant.objects.filter(
-        group__user=user, permission__codename=access
-    ).values("content_object_id")
+    direct = _direct_grants(user, access).values("content_object_id")
+    through_groups = _group_grants(user, access).values("content_object_id")
     return direct.union(through_groups)
+
+
+def _direct_grants(user: User, access: Access) -> QuerySet[CaseUserGrant]:
+    return CaseUserGrant.objects.filter(user=user, permission=_permission(access))
+
+
+def _group_grants(user: User, access: Access) -> QuerySet[CaseGroupGrant]:
+    return CaseGroupGrant.objects.filter(group__user=user, permission=_permission(access))
+
+
+def _grants_of_group(group: int, access: Access) -> QuerySet[CaseGroupGrant]:
+    return CaseGroupGrant.objects.filter(group_id=group, permission=_permission(access))
+
+
+def _permission(access: Access) -> Subquery:
+    """The permission's id as a subquery PostgreSQL runs once, before the grants are read
+    (joined instead, each grant index's order would be lost to the join, and a page of
+    grants would be sorted from all of them)."""
+    return Subquery(Permission.objects.filter(codename=access).order_by().values("id"))
 
 
 # Only these roles ever open a case through a grant. A grant left behind when a
@@ -99,7 +115,7 @@ def _granted_or_overseen_ids(user: User, access: Access) -> QuerySet[Any]:
     """Ids of the cases granted to `user` with `access`, and of the overseen teams' cases:
     two index-backed id sets joined by UNION (an OR across them would scan the table),
     so the cost grows with what the person may see, not with the table."""
-    overseen = CasePattern.objects.filter(team__in=supervised_teams(user)).values("id")
+    overseen = CasePattern.objects.filter(team__in=supervised_teams(user)).order_by().values("id")
     return granted_case_ids(user, access).union(overseen)
 
 
@@ -126,23 +142,55 @@ def listed_cases(
     ).filter(**filters)
 
 
+# The list's own order, which the grants' and the teams' indexes hold.
+NEWEST_FIRST = ("-created_at", "-id")
+
+
 def listed_case_parts(
-    user: User | AnonymousUser, *, include_overseen: bool, filters: dict[str, object]
-) -> list[QuerySet[CasePattern]]:
+    user: User | AnonymousUser,
+    *,
+    include_overseen: bool,
+    filters: dict[str, object],
+    order: tuple[str, ...] = NEWEST_FIRST,
+) -> list[QuerySet[CasePattern] | RowsByIds]:
     """The case list as parts whose union it is, each of which a page can be read from in
-    order with a LIMIT on its own index: the visible cases, and for supervisors the
-    overseen teams' cases (by the team index). Paging them apart and merging the pages
-    costs what the parts' pages cost, where one ORDER BY over their union would make
-    PostgreSQL guess the union's size (and at a million cases, guess a table scan)."""
+    order with a LIMIT on its own index, so that a page costs what a page of ids costs,
+    however many cases the person may see.
+
+    Newest first and unfiltered, the list is read as ids: the person's direct grants,
+    each of their groups' grants (a grant carries its case's created_at) and, for
+    supervisors, each overseen team's cases (by the team index); then the page's cases
+    are fetched in one query. Otherwise, the visible cases and the overseen teams' cases
+    are paged apart and merged: one ORDER BY over their union would make PostgreSQL
+    guess the union's size (and at a million cases, guess a table scan)."""
+    if not filters and order == NEWEST_FIRST and _may_hold_grants(user):
+        holder = cast(User, user)
+        # Each group's grants apart: read through the membership join, a case shared
+        # with two of the person's teams would come twice and crowd the LIMIT.
+        grants = [
+            _direct_grants(holder, Access.VIEW),
+            *(_grants_of_group(group, Access.VIEW) for group in group_ids_of(holder)),
+        ]
+        ids = [IdsInOrder(part, "case_created_at", "content_object_id") for part in grants]
+        if include_overseen:
+            ids += [
+                IdsInOrder(CasePattern.objects.filter(team_id=team), "created_at", "id")
+                for team in _supervised_team_ids(holder)
+            ]
+        return [RowsByIds(CasePattern.objects.all(), tuple(ids), NEWEST_FIRST)]
     visible = visible_cases(user).filter(**filters)
     if not include_overseen or set(filters) - OVERSEEN_FILTERS:
         return [visible]
     if not _may_hold_grants(user):
         return [CasePattern.objects.none()]
-    # The team ids themselves (a supervisor oversees a few): with a subquery in their
-    # place PostgreSQL cannot tell that the team index gives the page in order.
-    teams = list(supervised_teams(user).values_list("id", flat=True))
+    teams = _supervised_team_ids(cast(User, user))
     return [visible, CasePattern.objects.filter(team_id__in=teams, **filters)]
+
+
+def _supervised_team_ids(user: User) -> list[int]:
+    """The team ids themselves (a supervisor oversees a few): with a subquery in their
+    place PostgreSQL cannot tell that the team index gives the page in order."""
+    return list(supervised_teams(user).order_by().values_list("id", flat=True))
 
 
 def listed_to_count(

@@ -3,15 +3,23 @@ LIMIT from where the last one stopped, so a deep page costs what the first one d
 and the total is counted only up to COUNT_LIMIT."""
 
 import datetime as dt
+import operator
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import reduce
 from typing import Any
 
+from django.db import connections
 from django.db.models import Q, QuerySet
+
+from casebook.db import RowsByIds
 
 COUNT_LIMIT = 1000
 CURSOR = re.compile(r"^(\d{1,20})\.([0-9a-f]{32})$")
+# Where a cursor points: the moment and id of the row the page starts after.
+Position = tuple[dt.datetime, uuid.UUID]
 
 
 @dataclass(frozen=True)
@@ -28,7 +36,7 @@ def _cursor(row: Any, field: str) -> str:
     return f"{micros}.{uuid.UUID(str(row.pk)).hex}"
 
 
-def _parse(text: str | None) -> tuple[dt.datetime, uuid.UUID] | None:
+def _parse(text: str | None) -> Position | None:
     found = CURSOR.match(text or "")
     if found is None:
         return None
@@ -47,29 +55,25 @@ def keyset_page(
     older: str | None,
     newer: str | None,
     size: int,
-    parts: list[QuerySet[Any]] | None = None,
+    parts: Sequence[QuerySet[Any] | RowsByIds] | None = None,
 ) -> KeysetPage:
     """The page of `rows` (ordered by `order`, newest first: ("-created_at", "-id")) just
     after the cursor `older`, or just before `newer`; the first page without either.
 
-    With `parts` (querysets whose union is `rows`), each part's page is read on its own
-    and the pages merged: `rows` is then only counted (and may be the rows' ids)."""
+    With `parts` (querysets whose union is `rows`, or RowsByIds read as ids), each part's
+    page is read on its own and the pages merged: `rows` is then only counted (and may be
+    the rows' ids)."""
     field = order[0].lstrip("-")
     total = rows.order_by()[: COUNT_LIMIT + 1].count()
     after, before = _parse(older), _parse(newer)
-    sources = parts or [rows]
-    if before is not None:
-        moment, pk = before
-        chunk = _merged(
-            [
-                source.filter(
-                    Q(**{f"{field}__gte": moment}) & ~Q(**{field: moment, "pk__lte": pk})
-                ).order_by(field, "id")[: size + 1]
-                for source in sources
-            ],
-            field,
-            newest_first=False,
-        )[: size + 1]
+    newest_first = before is None
+    cursor = after if newest_first else before
+    chunk = _merged(
+        [_part_page(part, order, cursor, newest_first, size + 1) for part in parts or [rows]],
+        field,
+        newest_first=newest_first,
+    )[: size + 1]
+    if not newest_first:
         more_newer = len(chunk) > size
         page = list(reversed(chunk[:size]))
         return KeysetPage(
@@ -78,17 +82,6 @@ def keyset_page(
             older=_cursor(page[-1], field) if page else "",
             total=total,
         )
-    if after is not None:
-        moment, pk = after
-        # "At or before the cursor's moment, but not at it with a greater or equal id":
-        # an index range on the moment (an OR of the two would scan).
-        sources = [
-            source.filter(Q(**{f"{field}__lte": moment}) & ~Q(**{field: moment, "pk__gte": pk}))
-            for source in sources
-        ]
-    chunk = _merged(
-        [source.order_by(*order)[: size + 1] for source in sources], field, newest_first=True
-    )[: size + 1]
     page = chunk[:size]
     return KeysetPage(
         page,
@@ -96,6 +89,52 @@ def keyset_page(
         older=_cursor(page[-1], field) if len(chunk) > size else "",
         total=total,
     )
+
+
+def _part_page(
+    part: QuerySet[Any] | RowsByIds,
+    order: tuple[str, ...],
+    cursor: Position | None,
+    newest_first: bool,
+    limit: int,
+) -> QuerySet[Any]:
+    """The first `limit` rows of `part` past the cursor, in the page's direction.
+
+    Read by ids, they are among the first `limit` ids of each of its indexes: one query
+    asks for the rows of those ids, each index read on its own with a LIMIT."""
+    field = order[0].lstrip("-")
+    if not isinstance(part, RowsByIds):
+        return _in_order(part, field, "pk", cursor, newest_first)[:limit]
+    if part.order != order:
+        raise ValueError(f"rows read by ids in the order {part.order}, not {order}")
+    pages = [
+        _in_order(ids.source, ids.moment, ids.key, cursor, newest_first).values(ids.key)[:limit]
+        for ids in part.ids
+    ]
+    if not pages:
+        return part.rows.none()
+    if connections[part.rows.db].features.supports_slicing_ordering_in_compound:
+        # PostgreSQL: each parenthesised (SELECT ... ORDER BY ... LIMIT n) on its index.
+        wanted = Q(pk__in=pages[0].union(*pages[1:], all=True) if pages[1:] else pages[0])
+    else:  # SQLite runs no LIMIT inside a UNION: its pages are ORed instead.
+        wanted = reduce(operator.or_, (Q(pk__in=page) for page in pages))
+    return _in_order(part.rows.filter(wanted), field, "pk", None, newest_first)[:limit]
+
+
+def _in_order(
+    rows: QuerySet[Any], moment: str, key: str, cursor: Position | None, newest_first: bool
+) -> QuerySet[Any]:
+    """`rows` past the cursor, ordered by (moment, key) newest first or oldest first."""
+    if cursor is not None:
+        at, pk = cursor
+        # "At or before the cursor's moment, but not at it with a greater or equal id"
+        # (or after, going newer): an index range on the moment (an OR would scan).
+        if newest_first:
+            rows = rows.filter(Q(**{f"{moment}__lte": at}) & ~Q(**{moment: at, f"{key}__gte": pk}))
+        else:
+            rows = rows.filter(Q(**{f"{moment}__gte": at}) & ~Q(**{moment: at, f"{key}__lte": pk}))
+    sign = "-" if newest_first else ""
+    return rows.order_by(f"{sign}{moment}", f"{sign}{key}")
 
 
 def _merged(pages: list[QuerySet[Any]], field: str, *, newest_first: bool) -> list[Any]:

@@ -50,11 +50,14 @@ def case_list(request):
     is_supervisor = role_of(request.user) == Role.SUPERVISOR
     filter_form = CaseFilterForm(request.GET or None)
     filters = filter_form.filters(request.user)
+    order = filter_form.order()
     counted = listed_to_count(request.user, include_overseen=is_supervisor, filters=filters)
-    parts = listed_case_parts(request.user, include_overseen=is_supervisor, filters=filters)
+    parts = listed_case_parts(
+        request.user, include_overseen=is_supervisor, filters=filters, order=order
+    )
     page = keyset_page(
         counted,
-        filter_form.order(),
+        order,
         older=request.GET.get("older"),
         newer=request.GET.get("newer"),
         size=settings.CASEBOOK_PAGE_SIZE,
