@@ -32,26 +32,36 @@ def fresh_database(name: str):
     return base
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="upgrades are tested on PostgreSQL")
-def test_a_database_made_by_the_previous_release_upgrades_with_its_data():
-    """0008 (the previous main) with cases and a release in it, migrated to the latest."""
-    name = f"casebook_upgrade_{secrets.token_hex(4)}"
+def probe(script: str, prefix: str, env: dict[str, str] | None = None) -> dict:
+    """What `script` prints (JSON), run in a child process against a new database."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
     base = fresh_database(name)
     try:
         result = subprocess.run(
-            [sys.executable, "tests/upgrade_probe.py"],
+            [sys.executable, script],
             cwd=ROOT,
-            env={**os.environ, "DATABASE_URL": f"{base}/{name}", "PYTHONPATH": str(ROOT)},
+            env={
+                **os.environ,
+                "DATABASE_URL": f"{base}/{name}",
+                "PYTHONPATH": str(ROOT),
+                **(env or {}),
+            },
             capture_output=True,
             text=True,
             timeout=300,
             check=False,
         )
         assert result.returncode == 0, result.stderr[-3000:]
-        found = json.loads(result.stdout)
+        return json.loads(result.stdout)
     finally:
         with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="upgrades are tested on PostgreSQL")
+def test_a_database_made_by_the_previous_release_upgrades_with_its_data():
+    """0008 (the previous main) with cases and a release in it, migrated to the latest."""
+    found = probe("tests/upgrade_probe.py", "casebook_upgrade")
     assert found == {
         "cases": 3,
         "distinct_groups": 3,  # each existing case is its own survivor
@@ -68,29 +78,10 @@ def test_a_log_chained_in_its_rows_moves_to_seals_and_its_checkpoints_stay_valid
     """0012 (the previous main) with a chain written in the event rows and a signed
     checkpoint over it; after 0013 the same chain verifies against that checkpoint, and
     new events are sealed onto its head."""
-    name = f"casebook_log_upgrade_{secrets.token_hex(4)}"
-    base = fresh_database(name)
     key = base64.urlsafe_b64encode(os.urandom(32)).decode()
-    try:
-        result = subprocess.run(
-            [sys.executable, "tests/log_upgrade_probe.py"],
-            cwd=ROOT,
-            env={
-                **os.environ,
-                "DATABASE_URL": f"{base}/{name}",
-                "PYTHONPATH": str(ROOT),
-                "CASEBOOK_AUDIT_SIGNING_KEY": key,
-            },
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr[-3000:]
-        found = json.loads(result.stdout)
-    finally:
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    found = probe(
+        "tests/log_upgrade_probe.py", "casebook_log_upgrade", {"CASEBOOK_AUDIT_SIGNING_KEY": key}
+    )
     assert found == {
         "old_chain_verifies": True,
         "old_events": 3,
@@ -100,4 +91,47 @@ def test_a_log_chained_in_its_rows_moves_to_seals_and_its_checkpoints_stay_valid
         "extended_chain_verifies": True,
         "extended_events": 4,
         "events": 4,
+    }
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="upgrades are tested on PostgreSQL")
+def test_grants_made_before_0016_carry_their_case_s_creation_time_after_it():
+    """0015 (the previous main) with grants to a person and to a team on cases of three
+    moments; after 0016 each grant holds its own case's time, to the microsecond, the
+    column is required and the grants' newest-case-first indexes exist."""
+    found = probe("tests/grant_upgrade_probe.py", "casebook_grant_upgrade")
+    assert found == {
+        "CaseUserGrant": [
+            ["CB-UPGR-0000", "2024-03-01T08:15:30.123456+00:00"],
+            ["CB-UPGR-0001", "2024-03-02T08:15:30.246912+00:00"],
+            ["CB-UPGR-0002", "2024-03-03T08:15:30.370368+00:00"],
+        ],
+        "CaseGroupGrant": [
+            ["CB-UPGR-0000", "2024-03-01T08:15:30.123456+00:00"],
+            ["CB-UPGR-0002", "2024-03-03T08:15:30.370368+00:00"],
+        ],
+        "casebook_caseusergrant null allowed": False,
+        "casebook_caseusergrant indexes": ["user_grant_newest_case_first"],
+        "casebook_casegroupgrant null allowed": False,
+        "casebook_casegroupgrant indexes": ["group_grant_newest_case_first"],
+    }
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="upgrades are tested on PostgreSQL")
+def test_events_waiting_in_the_0016_queue_are_sealed_after_0017_and_requeued_going_back():
+    """0016 (the previous main) with one event sealed and two waiting in the sealer's
+    queue; after 0017 they are waiting, not stranded, the sealer seals them after the
+    first, a new event's id follows the old ones, and going back to 0016 queues the one
+    event still waiting."""
+    found = probe("tests/sealer_upgrade_probe.py", "casebook_sealer_upgrade")
+    assert found == {
+        "waiting_verifies": True,
+        "waiting_sealed": 1,
+        "waiting_unsealed": 2,
+        "sealed_by_the_new_sealer": 2,
+        "positions": True,
+        "whole_verifies": True,
+        "whole_events": 3,
+        "new_id_follows": True,
+        "queued_after_going_back": True,
     }

@@ -12,14 +12,14 @@ from unittest import mock
 
 import pytest
 from django.core.management import call_command
-from django.db import DatabaseError, IntegrityError, connection, connections, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.test import override_settings
 
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor
-from casebook.audit.sealing import seal_all, seal_waiting
+from casebook.audit.sealing import Sealer, seal_all, seal_waiting, sealed_horizon, waiting_events
 from casebook.audit.verification import verify_log
-from casebook.models import AccessEvent, AccessSeal, UnsealedEvent
+from casebook.models import AccessEvent, AccessSeal
 from tests.transactional import LoggedTransactionTestCase, log_triggers_dropped
 
 pytestmark = pytest.mark.skipif(
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def record(name: str) -> AccessEvent:
+def record(name: str) -> int:
     return log.record(Action.LOG_VIEW, actor=Actor.system(name))
 
 
@@ -75,7 +75,7 @@ class SealerTests(LoggedTransactionTestCase):
         assert [position for position, _ in seals] == list(range(1, 151))
         event_ids = sorted(AccessEvent.objects.values_list("id", flat=True))
         assert sorted(event_id for _, event_id in seals) == event_ids  # each exactly once
-        assert not UnsealedEvent.objects.exists()
+        assert not waiting_events().exists()
         verdict = verify_log()
         assert verdict.ok and verdict.events == 150 and verdict.unsealed == 0
 
@@ -88,7 +88,7 @@ class SealerTests(LoggedTransactionTestCase):
         def slow_action() -> None:
             try:
                 with transaction.atomic():
-                    early_ids.append(record("slow").id)
+                    early_ids.append(record("slow"))
                     inserted.set()
                     release.wait(30)
             finally:
@@ -98,12 +98,12 @@ class SealerTests(LoggedTransactionTestCase):
         slow.start()
         inserted.wait(30)
         late = record("fast")  # commits first, with the higher id
-        assert late.id > early_ids[0]
+        assert late > early_ids[0]
         assert seal_all() == 1  # the slow one is not committed: not visible, not sealed
         release.set()
         slow.join()
         assert seal_all() == 1
-        assert sealed_in_order()[-2:] == [(2, late.id), (3, early_ids[0])]
+        assert sealed_in_order()[-2:] == [(2, late), (3, early_ids[0])]
         assert verify_log().ok
 
     def test_a_crash_between_insert_and_seal_loses_nothing(self):
@@ -125,19 +125,60 @@ class SealerTests(LoggedTransactionTestCase):
             pytest.raises(SystemExit),
         ):
             seal_waiting()
-        assert not AccessSeal.objects.exists() and UnsealedEvent.objects.count() == 3
+        assert not AccessSeal.objects.exists() and waiting_events().count() == 3
         record("after-the-crash")
         assert seal_all() == 4 and seal_all() == 0
         assert [position for position, _ in sealed_in_order()] == [1, 2, 3, 4]
         assert verify_log().ok
 
-    def test_an_event_queued_again_after_its_seal_is_not_sealed_twice(self):
-        event = record("once")
-        seal_all()
-        UnsealedEvent.objects.create(event_id=event.id)  # as only tampering could
-        assert seal_all() == 1 and not UnsealedEvent.objects.exists()
-        assert AccessSeal.objects.filter(event_id=event.id).count() == 1
-        assert verify_log().ok
+    def test_the_horizon_waits_for_an_event_in_flight_below_what_was_sealed(self):
+        """A sealer that keeps running moves its horizon past what it sealed only once
+        every transaction in flight at its pass has ended: an id drawn before a later
+        one committed is sealed when its own transaction commits, however many passes
+        ran meanwhile."""
+        record("before")
+        sealer = Sealer()
+        sealer.seal()
+        early_ids: list[int] = []
+        inserted, release = threading.Event(), threading.Event()
+
+        def slow_action() -> None:
+            try:
+                with transaction.atomic():
+                    early_ids.append(record("slow"))
+                    inserted.set()
+                    release.wait(30)
+            finally:
+                connections.close_all()
+
+        slow = threading.Thread(target=slow_action)
+        slow.start()
+        inserted.wait(30)
+        late = [record(f"fast-{number}") for number in range(3)]
+        for _ in range(4):  # pass after pass while the slow one is in flight
+            sealer.seal()
+        assert sealer.horizon < early_ids[0] and sealed_horizon() < early_ids[0]
+        release.set()
+        slow.join()
+        assert sealer.seal() == 1
+        assert sealed_in_order()[-1] == (5, early_ids[0])
+        sealer.seal()  # nothing in flight now: the horizon reaches the newest event
+        record("after")
+        sealer.seal()
+        assert sealed_horizon() >= max(late)
+        verdict = verify_log()
+        assert verdict.ok and verdict.events == 6 and verdict.unsealed == 0
+
+    def test_a_pass_that_rolls_back_does_not_move_the_horizon(self):
+        record("first")
+        sealer = Sealer()
+        with (
+            mock.patch("casebook.audit.sealing.fault_pause", side_effect=SystemExit("killed")),
+            pytest.raises(SystemExit),
+        ):
+            sealer.seal()
+        assert sealer.horizon == 0 and not AccessSeal.objects.exists()
+        assert sealer.seal() == 1 and verify_log().ok
 
     def test_an_append_does_not_wait_for_a_sealer_that_holds_its_lock(self):
         """A sealer stuck mid-pass (holding its lock) delays seals, never actions."""
@@ -166,7 +207,7 @@ class SealerTests(LoggedTransactionTestCase):
                 cursor.execute("RESET lock_timeout")
             release.set()
             sealer.join()
-        assert AccessEvent.objects.filter(id=appended.id).exists()
+        assert AccessEvent.objects.filter(id=appended).exists()
         assert seal_all() == 1 and verify_log().ok
 
     def test_auditors_are_alerted_when_events_wait_over_a_minute_for_their_seal(self):
@@ -195,11 +236,13 @@ class SealerRobustnessTests(LoggedTransactionTestCase):
 
         from casebook.audit.reading import unsealed_events
 
-        record("waiting")
+        record("sealed")
+        seal_all()
+        waiting = record("waiting")
         with CaptureQueriesContext(connection) as queries:
-            unsealed, waiting = unsealed_events()
+            unsealed, horizon = unsealed_events()
         assert len(queries) == 1  # the sealer committing between two reads cannot interleave
-        assert unsealed == sorted(waiting) and len(unsealed) == 1
+        assert unsealed == [waiting] and horizon < waiting
 
     def test_verification_that_stops_early_does_not_wait_on_its_reader(self):
         for number in range(40):
@@ -217,9 +260,26 @@ class SealerRobustnessTests(LoggedTransactionTestCase):
         assert not checking.is_alive(), "verification hung on its reader"
         assert not verdicts[0].ok and verdicts[0].first_bad_seq == 1
 
-    def test_the_queue_cannot_name_an_event_that_does_not_exist(self):
-        with pytest.raises(IntegrityError), transaction.atomic():
-            UnsealedEvent.objects.create(event_id=987654321)
+    def test_an_event_the_sealer_cannot_encode_waits_where_the_alert_finds_it(self):
+        from casebook.audit import sealing
+
+        real = sealing.split_of_row
+
+        def unencodable_odd(position, when, actor_id, username, *rest):
+            if username == "system:odd":
+                return None
+            return real(position, when, actor_id, username, *rest)
+
+        record("plain-1")
+        odd = record("odd")
+        record("plain-2")
+        sealer = Sealer()
+        with mock.patch("casebook.audit.sealing.split_of_row", side_effect=unencodable_odd):
+            assert sealer.seal() == 2 and sealer.seal() == 0
+        assert sealed_horizon() < odd  # never past it: later passes still look at it
+        assert list(waiting_events().values_list("id", flat=True)) == [odd]
+        verdict = verify_log()
+        assert verdict.ok and verdict.events == 2 and verdict.unsealed == 1
 
     def test_an_event_without_a_canonical_encoding_is_a_broken_chain_not_a_crash(self):
         for number in range(3):
@@ -257,7 +317,7 @@ class SealerRobustnessTests(LoggedTransactionTestCase):
         out, err = io.StringIO(), io.StringIO()
         with (
             mock.patch(
-                "casebook.management.commands.seal_access_log.seal_all",
+                "casebook.management.commands.seal_access_log.Sealer.seal",
                 side_effect=[TypeError("boom"), 0, KeyboardInterrupt],
             ),
             mock.patch("casebook.management.commands.seal_access_log.time.sleep"),

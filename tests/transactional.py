@@ -20,6 +20,7 @@ TRIGGER_MIGRATIONS = [
     importlib.import_module("casebook.migrations.0008_release_ledger_rows"),
     importlib.import_module("casebook.migrations.0013_access_log_seals"),
     importlib.import_module("casebook.migrations.0014_coalition_tables_and_ledger"),
+    importlib.import_module("casebook.migrations.0017_access_log_sealed_by_horizon"),
 ]
 
 

@@ -22,8 +22,9 @@ from django.utils import timezone
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor, Outcome
 from casebook.audit.checkpoints import checkpoint_create
+from casebook.audit.sealing import waiting_events
 from casebook.crypto.envelope import KeyMissing
-from casebook.models import AccessCheckpoint, AccessEvent, AccessSeal, UnsealedEvent
+from casebook.models import AccessCheckpoint, AccessEvent, AccessSeal
 
 ACTOR = Actor.system("casebook_jobs")
 SEND_TIMEOUT_SECONDS = 10
@@ -52,9 +53,7 @@ def _unchanged(now: dt.datetime) -> bool:
     sealed_since = AccessSeal.objects.filter(position__gt=newest[0]).exclude(
         event__action__in=OWN_ACTIONS
     )
-    waiting = AccessEvent.objects.filter(id__in=UnsealedEvent.objects.values("event_id")).exclude(
-        action__in=OWN_ACTIONS
-    )
+    waiting = waiting_events().exclude(action__in=OWN_ACTIONS)
     return not sealed_since.exists() and not waiting.exists()
 
 

@@ -2,10 +2,10 @@
 
 An append runs in the caller's transaction: if the action rolls back, so does its
 event, and if the event cannot be written, the action fails ("no log, no access"). It
-takes no lock: the event gets an id from a sequence (rolled-back transactions leave
-gaps) and a place in the sealer's queue, and the sealer (casebook.audit.sealing) gives
-it, once committed, its gapless chain position and the SHA-256 of its canonical
-encoding chained to the previous seal's hash. Where CASEBOOK_SEAL_INLINE is set (the
+takes no lock and writes one row: the event gets an id from a sequence (rolled-back
+transactions leave gaps), and the sealer (casebook.audit.sealing) gives it, once
+committed, its gapless chain position and the SHA-256 of its canonical encoding chained
+to the previous seal's hash. Where CASEBOOK_SEAL_INLINE is set (the
 embedded SQLite default, which serialises writers anyway, and most tests) the append
 seals at once, inside the caller's transaction (which then holds the sealer's lock
 until it commits).
@@ -19,12 +19,13 @@ import json
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from casebook.audit.actions import Actor, Outcome, ensure_registered
 from casebook.audit.sealing import seal_waiting
-from casebook.models import AccessEvent, UnsealedEvent
+from casebook.db import prepared
+from casebook.models import AccessEvent
 
 MAX_REASON = 2000
 ALLOWED_DETAILS = {
@@ -96,8 +97,8 @@ def record(
     target: str = "",
     reason: str = "",
     details: dict[str, Any] | None = None,
-) -> AccessEvent:
-    """Append one event, inside the caller's transaction (or its own)."""
+) -> int:
+    """Append one event, inside the caller's transaction (or its own); return its id."""
     ensure_registered(action)
     details = {key: _storable(value) for key, value in (details or {}).items()}
     if unknown := set(details) - ALLOWED_DETAILS:
@@ -105,63 +106,41 @@ def record(
     if _has_float(details):
         # A float may not survive the database's JSON unchanged, and the hash covers it.
         raise DetailNotAllowed("Access-log details carry numbers as integers or text.")
-    event = AccessEvent(
-        occurred_at=timezone.now(),
-        actor_id=actor.id,
-        actor_username=_storable(actor.username)[:150],
-        role=actor.role,
-        action=action,
-        target=_storable(target)[:64],
-        outcome=outcome.value,
-        reason=_storable(reason)[:MAX_REASON],
-        request_id=request_id_var.get()[:64],
-        details=details,
+    row = (
+        timezone.now(),
+        actor.id,
+        _storable(actor.username)[:150],
+        actor.role,
+        action,
+        _storable(target)[:64],
+        outcome.value,
+        _storable(reason)[:MAX_REASON],
+        request_id_var.get()[:64],
+        details,
     )
     if settings.CASEBOOK_SEAL_INLINE:
         with transaction.atomic():
-            _insert(event)
+            event_id = _insert(row)
             seal_waiting()
-    else:
-        _insert(event)
-    return event
+        return event_id
+    return _insert(row)
 
 
-# The event and its place in the sealer's queue, in one statement: atomic by itself
-# (outside a transaction) and one round trip to the database.
+# One statement, one round trip. The id is drawn by migration 0017's trigger, which
+# replaces the 0 given here (so the column's own default draws none); without the
+# trigger a second append would collide on id 0 and fail, never pass unsealable.
 APPEND = (
-    "WITH event AS (INSERT INTO {events} (occurred_at, actor_id, actor_username, role, action, "
-    "target, outcome, reason, request_id, details) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, "
-    "%s::jsonb) RETURNING id) INSERT INTO {queue} (event_id) SELECT id FROM event "
-    "RETURNING event_id"
+    'INSERT INTO "casebook_accessevent" (id, occurred_at, actor_id, actor_username, role, '
+    "action, target, outcome, reason, request_id, details) VALUES (0, %s, %s, %s, %s, %s, "
+    "%s, %s, %s, %s, %s::jsonb) RETURNING id"
 )
 
 
-def _insert(event: AccessEvent) -> None:
+def _insert(row: tuple[Any, ...]) -> int:
+    """Write one event's row (EVENT_COLUMNS but the id); return its id."""
     if connection.vendor != "postgresql":
-        with transaction.atomic():
-            event.save(force_insert=True)
-            UnsealedEvent.objects.create(event_id=event.id)
-        return
-    statement = APPEND.format(
-        events=connection.ops.quote_name(AccessEvent._meta.db_table),
-        queue=connection.ops.quote_name(UnsealedEvent._meta.db_table),
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            statement,
-            [
-                event.occurred_at,
-                event.actor_id,
-                event.actor_username,
-                event.role,
-                event.action,
-                event.target,
-                event.outcome,
-                event.reason,
-                event.request_id,
-                json.dumps(event.details),
-            ],
-        )
-        event.id = cursor.fetchone()[0]
-    event._state.adding = False  # as if saved through the ORM
-    event._state.db = connection.alias
+        return int(AccessEvent.objects.create(**dict(zip(EVENT_COLUMNS[1:], row, strict=True))).id)
+    returned = prepared(APPEND, [*row[:-1], json.dumps(row[-1])])
+    if not returned:  # RETURNING gives the row of every insert that succeeds
+        raise DatabaseError("The access log's append returned no id.")
+    return int(returned[0][0])

@@ -8,8 +8,8 @@ from django.db.models import QuerySet
 
 from casebook.audit.actions import FLAGGED_ACTIONS, Action
 from casebook.audit.checkpoint_shipping import last_send_failed
-from casebook.audit.sealing import chain_head
-from casebook.models import AccessCheckpoint, AccessEvent, UnsealedEvent
+from casebook.audit.sealing import chain_head, waiting_events
+from casebook.models import AccessCheckpoint, AccessEvent
 
 PAGE = 50
 
@@ -95,7 +95,7 @@ def chain_status() -> ChainStatus:
         .first(),
         last_checkpoint=AccessCheckpoint.objects.order_by("-seq").first(),
         head_seq=chain_head()[0],
-        waiting=UnsealedEvent.objects.count(),
+        waiting=waiting_events().count(),
     )
 
 
@@ -161,8 +161,7 @@ def alerts(now: dt.datetime) -> Alerts:
 
 
 def _oldest_waiting(before: dt.datetime) -> bool:
-    """Whether the longest-waiting event in the sealer's queue (the lowest id: ids are
-    drawn in time order; the queue's foreign key makes it a real event) occurred before
-    `before`. Two index lookups: a join would walk the events up to the queue's head."""
-    oldest = UnsealedEvent.objects.order_by("event_id").values_list("event_id", flat=True)[:1]
-    return AccessEvent.objects.filter(id__in=list(oldest), occurred_at__lt=before).exists()
+    """Whether the longest-waiting event (the lowest unsealed id above the sealer's
+    horizon: ids are drawn in time order) occurred before `before`."""
+    oldest = waiting_events().order_by("id").values_list("occurred_at", flat=True).first()
+    return oldest is not None and oldest < before

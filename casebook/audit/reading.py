@@ -18,10 +18,10 @@ from collections.abc import Generator, Iterator
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef
+from django.db.models import Subquery
 
 from casebook.audit.canonical import ISO_UTC, hashed_fields, split_of_row
-from casebook.models import AccessEvent, AccessSeal, UnsealedEvent
+from casebook.models import AccessEvent, AccessSeal
 
 FETCH = 10_000
 # A seal's position, its event's id (None when the event is missing), the seal's hash,
@@ -153,29 +153,16 @@ def _read_ahead(query: str) -> Iterator[list[tuple[Any, ...]]]:
         thread.join()
 
 
-def unsealed_events() -> tuple[list[int], set[int]]:
-    """Every event without a seal, in id order, and those of them waiting in the
-    sealer's queue: one statement, so that the sealer committing meanwhile cannot make
-    an event look neither sealed nor queued."""
-    rows = (
+def unsealed_events() -> tuple[list[int], int]:
+    """Every event without a seal, in id order, and the horizon the newest seal records
+    (at or below which every event is sealed): one statement, so that the sealer
+    committing meanwhile cannot make an event waiting above the old horizon look
+    stranded below the new one."""
+    newest_horizon = AccessSeal.objects.order_by("-position").values("horizon")[:1]
+    rows = list(
         AccessEvent.objects.filter(seal__isnull=True)
-        .annotate(queued=Exists(UnsealedEvent.objects.filter(event_id=OuterRef("id"))))
+        .annotate(horizon=Subquery(newest_horizon))
         .order_by("id")
-        .values_list("id", "queued")
+        .values_list("id", "horizon")
     )
-    unsealed, waiting = [], set()
-    for event_id, queued in rows:
-        unsealed.append(event_id)
-        if queued:
-            waiting.add(event_id)
-    return unsealed, waiting
-
-
-def queued_without_event() -> int | None:
-    """A queued id whose event does not exist (only tampering makes one), if any."""
-    return (
-        UnsealedEvent.objects.exclude(event_id__in=AccessEvent.objects.values("id"))
-        .order_by("event_id")
-        .values_list("event_id", flat=True)
-        .first()
-    )
+    return [event_id for event_id, _ in rows], (rows[0][1] or 0) if rows else 0

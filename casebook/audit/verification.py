@@ -4,8 +4,8 @@ verify_log() recomputes every seal's hash in chain order (a seal's position is t
 event's sequence number) and checks every checkpoint it is given: a modified, removed,
 reordered or inserted event breaks the chain at its sequence number, and a log cut
 short of a checkpoint no longer reaches it. Events committed but not yet sealed are
-counted apart: they are waiting for the sealer, or, if not even queued for it (only
-tampering does that), the log is not intact.
+counted apart: above the sealer's horizon they are waiting for it; at or below it (only
+an event slipped in around the application lands there) the log is not intact.
 """
 
 import os
@@ -17,7 +17,7 @@ from typing import Any
 
 from casebook.audit.canonical import GENESIS_HASH
 from casebook.audit.checkpoints import checkpoint_as_dict, checkpoint_message
-from casebook.audit.reading import chain_pieces, queued_without_event, unsealed_events
+from casebook.audit.reading import chain_pieces, unsealed_events
 from casebook.crypto import signing
 from casebook.crypto.envelope import KeyMissing
 from casebook.models import AccessCheckpoint, AccessSeal
@@ -35,7 +35,7 @@ class Verdict:
     first_bad_seq: int | None = None
     problem: str = ""
     unsealed: int = 0  # events committed and waiting for their seal, not yet verified
-    stranded_event: int | None = None  # an event neither sealed nor waiting for it
+    stranded_event: int | None = None  # an unsealed event below the sealer's horizon
 
 
 def log_length() -> int:
@@ -108,14 +108,8 @@ def verify_log(
             return _bad(
                 count, head_seq, prev_hash, checkpoints, seq, "event differs from its checkpoint"
             )
-    unsealed, waiting = unsealed_events()
-    stranded = next((event_id for event_id in unsealed if event_id not in waiting), None)
-    orphan = queued_without_event()
-    if orphan is not None:
-        return _bad(
-            count, head_seq, prev_hash, checkpoints, head_seq + 1,
-            f"the sealer's queue names event {orphan}, which does not exist",
-        )  # fmt: skip
+    unsealed, horizon = unsealed_events()
+    stranded = next((event_id for event_id in unsealed if event_id <= horizon), None)
     if stranded is not None:
         return Verdict(
             False,

@@ -6,7 +6,6 @@ from casebook.models.access_log import (
     AccessEvent,
     AccessSeal,
     RefusalWindow,
-    UnsealedEvent,
     VerificationRun,
 )
 from casebook.models.accounts import AuthenticatorDevice, BackupCodeList, LanguagePreference
@@ -63,6 +62,5 @@ __all__ = [
     "SnapshotPerpetrator",
     "SnapshotSubPattern",
     "Team",
-    "UnsealedEvent",
     "VerificationRun",
 ]

@@ -8,8 +8,10 @@ class AccessEvent(models.Model):
     """One entry of the append-only access log (see casebook.audit).
 
     An event is written in the action's own transaction with an id from a sequence,
-    which may have gaps (a rolled-back transaction consumes its id). Its place in the
-    hash chain is given afterwards by its AccessSeal. The database refuses UPDATE,
+    which may have gaps (a rolled-back transaction consumes its id); on PostgreSQL a
+    trigger draws the id only once the transaction has its own transaction id (migration
+    0017), which is what lets the sealer know when no lower id can still appear. Its
+    place in the hash chain is given afterwards by its AccessSeal. The database refuses UPDATE,
     DELETE and TRUNCATE on this table (migrations 0005 and 0013). The target is a
     case reference, not a foreign key, so history outlives the case.
     """
@@ -53,23 +55,14 @@ class AccessSeal(models.Model):
     )
     hash = models.CharField(max_length=64)
     sealed_at = models.DateTimeField(null=True)  # null for events sealed by migration 0013
+    # Every event with an id at or below this was sealed by this seal's pass or before
+    # (casebook.audit.sealing): the sealer looks for unsealed events above it only, and
+    # an unsealed event below it is one slipped in around the application. Null on seals
+    # made before migration 0017.
+    horizon = models.BigIntegerField(null=True)
 
     def __str__(self) -> str:
         return f"seal #{self.position}"
-
-
-class UnsealedEvent(models.Model):
-    """The sealer's queue: one row per committed event not yet sealed, written in the
-    event's transaction and removed in the transaction that seals it."""
-
-    # A real foreign key (migration 0015): the queue cannot name an event that does not
-    # exist, so nothing can sit at its head and stall the sealer.
-    event = models.OneToOneField(
-        AccessEvent, on_delete=models.DO_NOTHING, primary_key=True, related_name="+"
-    )
-
-    def __str__(self) -> str:
-        return f"event {self.event_id} waiting for its seal"
 
 
 class AccessCheckpoint(models.Model):

@@ -119,9 +119,13 @@ class Casebook:
         )
 
     def sealed_everything(self, seconds: float = 30) -> bool:
-        """Whether the sealer empties its queue within `seconds`."""
+        """Whether the sealer seals every committed event within `seconds`."""
         deadline = time.monotonic() + seconds
-        while self.sql("SELECT count(*) FROM casebook_unsealedevent") != [(0,)]:
+        unsealed = (
+            "SELECT count(*) FROM casebook_accessevent e WHERE NOT EXISTS "
+            "(SELECT 1 FROM casebook_accessseal s WHERE s.event_id = e.id)"
+        )
+        while self.sql(unsealed) != [(0,)]:
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.1)
