@@ -17,6 +17,9 @@ from tests.factories import policy
 
 DASHBOARD = reverse("casebook:dashboard")
 EXPORT = reverse("casebook:aggregate_export")
+# A moment whose month has had its first snapshot: in a month's first days, before its
+# first scheduled snapshot, the refresh has nothing to draw from (and waits for it).
+MID_MONTH = dt.datetime(2027, 3, 17, 10, tzinfo=dt.UTC)
 
 
 @policy()
@@ -28,6 +31,9 @@ class DashboardTests(CastTestCase):
             factories.case(cls.author, primary_category="detention", year=2020)
 
     def setUp(self):
+        clock = mock.patch.object(timezone, "now", return_value=MID_MONTH)
+        clock.start()
+        self.addCleanup(clock.stop)
         factories.sign_in(self.client, self.supervisor)
 
     def test_the_monthly_refresh_draws_svg_charts_from_the_months_first_snapshot(self):
@@ -89,6 +95,24 @@ class DashboardTests(CastTestCase):
         assert page.count("<svg") == 0
         assert page.count("No chart of this table is valid under the current settings") == 4
         assert self.client.get(DASHBOARD).content.decode().count("<svg") >= 4
+
+    def test_before_a_months_first_snapshot_last_months_charts_stay(self):
+        run_due_jobs()  # March's charts, from the snapshot of Monday 15 March
+        # 1-4 April 2027: Thursday to Sunday, before April's first snapshot (Monday 5th).
+        for day in (1, 4):
+            early = dt.datetime(2027, 4, day, 12, tzinfo=dt.UTC)
+            with mock.patch.object(timezone, "now", return_value=early):
+                run_due_jobs()
+                factories.sign_in(self.client, self.supervisor)  # days idle: signed out
+                page = self.client.get(DASHBOARD).content.decode()
+            assert page.count("<svg") >= 4
+            assert set(DashboardPanel.objects.values_list("month", flat=True)) == {
+                dt.date(2027, 3, 1)
+            }
+        april_5 = dt.datetime(2027, 4, 5, tzinfo=dt.UTC)
+        with mock.patch.object(timezone, "now", return_value=april_5):
+            run_due_jobs()
+        assert dt.date(2027, 4, 1) in set(DashboardPanel.objects.values_list("month", flat=True))
 
     def test_only_supervisors_see_the_dashboard(self):
         for user in (self.author, self.auditor, self.administrator):
