@@ -1,10 +1,11 @@
 """Database helpers that more than one room needs. Imports nothing of Casebook."""
 
+import datetime as dt
 import os
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 from django.conf import settings
@@ -38,11 +39,20 @@ def prepared(statement: str, values: list[Any]) -> list[tuple[Any, ...]]:
     transaction, as a statement prepared once per connection with its values sent apart
     from it. For the statements every request runs: Django's own cursor writes the
     values into the text of each statement, which the database then parses and plans
-    anew. Its errors are Django's (DatabaseError and kin), as through Django's cursor."""
+    anew. Its errors are Django's (DatabaseError and kin), as through Django's cursor, and
+    where Django records queries (DEBUG, assertNumQueries) it is recorded with them: its
+    text, never its values."""
     connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(statement, values, prepare=True)
-        return cursor.fetchall() if cursor.description else []
+    connection.validate_no_broken_transaction()
+    started = time.monotonic()
+    try:
+        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(statement, values, prepare=True)
+            return cursor.fetchall() if cursor.description else []
+    finally:
+        if connection.queries_logged:
+            took = time.monotonic() - started
+            connection.queries_log.append({"sql": statement, "time": f"{took:.3f}"})
 
 
 def fault_pause(point: str) -> None:
@@ -77,7 +87,8 @@ class IdsInOrder:
 class RowsByIds:
     """A list read as ids (casebook.web.paging.keyset_page): a page's ids from each of
     `ids` in order with a LIMIT, then the page's rows from `rows` in one query. It serves
-    the list's `order` only (the order its indexes hold)."""
+    the list's `order` only (the order its indexes hold). For SQLite; on PostgreSQL the
+    same list reads itself (StatementList)."""
 
     rows: QuerySet[Any]
     ids: tuple[IdsInOrder, ...]
@@ -85,3 +96,30 @@ class RowsByIds:
 
     def select_related(self, *fields: str) -> "RowsByIds":
         return replace(self, rows=self.rows.select_related(*fields))
+
+
+# Where a page starts: the moment and id of the row it starts after (or before).
+Position = tuple[dt.datetime, Any]
+
+
+class StatementList(Protocol):
+    """A list that counts and pages itself with hand-written statements (see prepared),
+    in `order` (a moment and the id, newest first), for the lists nearly every request
+    reads: for a small page, composing querysets and planning their text anew cost more
+    than reading the page does (casebook.cases.granted_list.GrantedList)."""
+
+    @property
+    def order(self) -> tuple[str, ...]: ...
+
+    def counted(self, limit: int) -> int:
+        """How many rows the list has, counted up to `limit`."""
+        ...
+
+    def page(self, cursor: Position | None, *, newest_first: bool, limit: int) -> list[Any]:
+        """The first `limit` rows after `cursor` (before it, going oldest first), in
+        that direction's order, each once."""
+        ...
+
+    def select_related(self, *fields: str) -> "StatementList":
+        """The same list, whose rows come with these related rows."""
+        ...

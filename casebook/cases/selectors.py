@@ -10,8 +10,10 @@ from enum import StrEnum
 from typing import Any, TypedDict, cast
 
 from django.contrib.auth.models import AnonymousUser, Permission, User
+from django.db import connection
 from django.db.models import QuerySet, Subquery
 
+from casebook.cases.granted_list import GrantedList
 from casebook.db import IdsInOrder, RowsByIds
 from casebook.models import CaseDraft, CaseGroupGrant, CasePattern, CaseUserGrant, Team
 from casebook.roles import Role, group_ids_of, role_of
@@ -152,7 +154,7 @@ def listed_case_parts(
     include_overseen: bool,
     filters: dict[str, object],
     order: tuple[str, ...] = NEWEST_FIRST,
-) -> list[QuerySet[CasePattern] | RowsByIds]:
+) -> list[QuerySet[CasePattern] | RowsByIds | GrantedList]:
     """The case list as parts whose union it is, each of which a page can be read from in
     order with a LIMIT on its own index, so that a page costs what a page of ids costs,
     however many cases the person may see.
@@ -160,11 +162,14 @@ def listed_case_parts(
     Newest first and unfiltered, the list is read as ids: the person's direct grants,
     each of their groups' grants (a grant carries its case's created_at) and, for
     supervisors, each overseen team's cases (by the team index); then the page's cases
-    are fetched in one query. Otherwise, the visible cases and the overseen teams' cases
-    are paged apart and merged: one ORDER BY over their union would make PostgreSQL
-    guess the union's size (and at a million cases, guess a table scan)."""
+    are fetched. On PostgreSQL, one prepared statement does all that (GrantedList).
+    Otherwise, the visible cases and the overseen teams' cases are paged apart and
+    merged: one ORDER BY over their union would make PostgreSQL guess the union's size
+    (and at a million cases, guess a table scan)."""
     if not filters and order == NEWEST_FIRST and _may_hold_grants(user):
         holder = cast(User, user)
+        if granted := _granted_list(holder, include_overseen=include_overseen):
+            return [granted]
         # Each group's grants apart: read through the membership join, a case shared
         # with two of the person's teams would come twice and crowd the LIMIT.
         grants = [
@@ -187,23 +192,43 @@ def listed_case_parts(
     return [visible, CasePattern.objects.filter(team_id__in=teams, **filters)]
 
 
+TEAMS_MEMO = "_casebook_supervised_team_ids"
+
+
 def _supervised_team_ids(user: User) -> list[int]:
     """The team ids themselves (a supervisor oversees a few): with a subquery in their
-    place PostgreSQL cannot tell that the team index gives the page in order."""
-    return list(supervised_teams(user).order_by().values_list("id", flat=True))
+    place PostgreSQL cannot tell that the team index gives the page in order.
+
+    Memoised on the user object, like their role and groups (casebook.roles): a list
+    request counts its cases and reads a page of them, and asks once."""
+    if not hasattr(user, TEAMS_MEMO):
+        teams = supervised_teams(user).order_by().values_list("id", flat=True)
+        setattr(user, TEAMS_MEMO, list(teams))
+    return list(getattr(user, TEAMS_MEMO))
 
 
 def listed_to_count(
     user: User | AnonymousUser, *, include_overseen: bool, filters: dict[str, object]
-) -> QuerySet[Any]:
+) -> QuerySet[Any] | GrantedList:
     """What to count for the list's total: without filters, the case ids themselves
     (grants and overseen teams' index entries; every grant's case exists), so that
     counting never reads a case row; with filters, the listed cases."""
     if filters or not _may_hold_grants(user):
         return listed_cases(user, include_overseen=include_overseen, filters=filters)
+    holder = cast(User, user)
+    if granted := _granted_list(holder, include_overseen=include_overseen):
+        return granted
     if include_overseen:
-        return _granted_or_overseen_ids(cast(User, user), Access.VIEW)
-    return granted_case_ids(cast(User, user), Access.VIEW)
+        return _granted_or_overseen_ids(holder, Access.VIEW)
+    return granted_case_ids(holder, Access.VIEW)
+
+
+def _granted_list(user: User, *, include_overseen: bool) -> GrantedList | None:
+    """The unfiltered list of someone who may hold grants, as PostgreSQL reads it."""
+    if connection.vendor != "postgresql":
+        return None
+    teams = _supervised_team_ids(user) if include_overseen else []
+    return GrantedList(user.pk, tuple(group_ids_of(user)), tuple(teams))
 
 
 # The picker of "same survivor as..." lists a caseworker's newest visible cases.

@@ -6,20 +6,17 @@ import datetime as dt
 import operator
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
-from django.db import connections
 from django.db.models import Q, QuerySet
 
-from casebook.db import RowsByIds
+from casebook.db import Position, RowsByIds, StatementList
 
 COUNT_LIMIT = 1000
 CURSOR = re.compile(r"^(\d{1,20})\.([0-9a-f]{32})$")
-# Where a cursor points: the moment and id of the row the page starts after.
-Position = tuple[dt.datetime, uuid.UUID]
 
 
 @dataclass(frozen=True)
@@ -49,22 +46,25 @@ def _parse(text: str | None) -> Position | None:
 
 
 def keyset_page(
-    rows: QuerySet[Any],
+    rows: QuerySet[Any] | StatementList,
     order: tuple[str, ...],
     *,
     older: str | None,
     newer: str | None,
     size: int,
-    parts: Sequence[QuerySet[Any] | RowsByIds] | None = None,
+    parts: Sequence[QuerySet[Any] | RowsByIds | StatementList] | None = None,
 ) -> KeysetPage:
     """The page of `rows` (ordered by `order`, newest first: ("-created_at", "-id")) just
     after the cursor `older`, or just before `newer`; the first page without either.
 
-    With `parts` (querysets whose union is `rows`, or RowsByIds read as ids), each part's
-    page is read on its own and the pages merged: `rows` is then only counted (and may be
-    the rows' ids)."""
+    With `parts` (querysets whose union is `rows`, RowsByIds read as ids, or lists that
+    read themselves), each part's page is read on its own and the pages merged: `rows` is
+    then only counted (and may be the rows' ids)."""
     field = order[0].lstrip("-")
-    total = rows.order_by()[: COUNT_LIMIT + 1].count()
+    if isinstance(rows, QuerySet):
+        total = rows.order_by()[: COUNT_LIMIT + 1].count()
+    else:
+        total = rows.counted(COUNT_LIMIT + 1)
     after, before = _parse(older), _parse(newer)
     newest_first = before is None
     cursor = after if newest_first else before
@@ -92,32 +92,31 @@ def keyset_page(
 
 
 def _part_page(
-    part: QuerySet[Any] | RowsByIds,
+    part: QuerySet[Any] | RowsByIds | StatementList,
     order: tuple[str, ...],
     cursor: Position | None,
     newest_first: bool,
     limit: int,
-) -> QuerySet[Any]:
+) -> Iterable[Any]:
     """The first `limit` rows of `part` past the cursor, in the page's direction.
 
     Read by ids, they are among the first `limit` ids of each of its indexes: one query
-    asks for the rows of those ids, each index read on its own with a LIMIT."""
+    asks for the rows of those ids, each index read on its own with a LIMIT (SQLite runs
+    no LIMIT inside a UNION: the indexes' pages are ORed)."""
     field = order[0].lstrip("-")
-    if not isinstance(part, RowsByIds):
+    if isinstance(part, QuerySet):
         return _in_order(part, field, "pk", cursor, newest_first)[:limit]
     if part.order != order:
-        raise ValueError(f"rows read by ids in the order {part.order}, not {order}")
+        raise ValueError(f"a list read in the order {part.order}, not {order}")
+    if not isinstance(part, RowsByIds):
+        return part.page(cursor, newest_first=newest_first, limit=limit)
     pages = [
         _in_order(ids.source, ids.moment, ids.key, cursor, newest_first).values(ids.key)[:limit]
         for ids in part.ids
     ]
     if not pages:
         return part.rows.none()
-    if connections[part.rows.db].features.supports_slicing_ordering_in_compound:
-        # PostgreSQL: each parenthesised (SELECT ... ORDER BY ... LIMIT n) on its index.
-        wanted = Q(pk__in=pages[0].union(*pages[1:], all=True) if pages[1:] else pages[0])
-    else:  # SQLite runs no LIMIT inside a UNION: its pages are ORed instead.
-        wanted = reduce(operator.or_, (Q(pk__in=page) for page in pages))
+    wanted = reduce(operator.or_, (Q(pk__in=page) for page in pages))
     return _in_order(part.rows.filter(wanted), field, "pk", None, newest_first)[:limit]
 
 
@@ -137,7 +136,7 @@ def _in_order(
     return rows.order_by(f"{sign}{moment}", f"{sign}{key}")
 
 
-def _merged(pages: list[QuerySet[Any]], field: str, *, newest_first: bool) -> list[Any]:
+def _merged(pages: list[Iterable[Any]], field: str, *, newest_first: bool) -> list[Any]:
     """The rows of every page, once each (a case may be in two parts), in order."""
     if len(pages) == 1:
         return list(pages[0])
