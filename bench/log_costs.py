@@ -1,6 +1,7 @@
 """The access log's costs: one append against one plain committed insert; appends from
-4 writer processes against plain committed inserts from 4 processes, with the sealer
-running and its lag measured; verifying the whole log against reading it out.
+4 writer processes against plain committed inserts from 4 processes, in alternating
+rounds, with the sealer running and its lag measured; verifying the whole log against
+reading it out.
 
 The floors are real work of the same shape: `bench_plain_event` has the access log's
 columns and indexes (CREATE TABLE ... LIKE ... INCLUDING ALL), is written to the
@@ -19,7 +20,8 @@ from report import Row
 from setup import BENCH, ROOT, interleaved_medians_ms
 
 WRITERS = 4
-SECONDS = 15.0
+ROUNDS = 3  # each: appends, then plain inserts, SECONDS apiece
+SECONDS = 6.0
 
 
 def _plain_table(cursor) -> None:
@@ -44,6 +46,9 @@ def _writers(mode: str, env: dict[str, str]) -> int:
 
 
 def appends(env: dict[str, str]) -> list[Row]:
+    """The throughputs in alternating rounds (appends, plain inserts, and again), so that
+    the machine's drift (it is shared) moves both alike; the sealer runs throughout, as
+    in production."""
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -56,11 +61,14 @@ def appends(env: dict[str, str]) -> list[Row]:
         env=env,
         stdout=subprocess.DEVNULL,
     )
+    appended = inserted = 0
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT coalesce(max(id), 0) FROM casebook_accessevent")
             before = cursor.fetchone()[0]
-        appended = _writers("log", env)
+        for _ in range(ROUNDS):
+            appended += _writers("log", env)
+            inserted += _writers("plain", env)
         time.sleep(2)  # the sealer's last pass
         with connection.cursor() as cursor:
             cursor.execute(
@@ -80,10 +88,8 @@ def appends(env: dict[str, str]) -> list[Row]:
         sealer.terminate()
         sealer.wait(timeout=30)
     assert unsealed == 0 and len(lags) >= appended, (unsealed, len(lags), appended)
-    with connection.cursor() as cursor:
-        _plain_table(cursor)
-    inserted = _writers("plain", env)
     p99 = lags[int(len(lags) * 0.99) - 1] if lags else 0.0
+    seconds = ROUNDS * SECONDS
     return [
         Row(
             "one append (the event, committed)",
@@ -96,8 +102,8 @@ def appends(env: dict[str, str]) -> list[Row]:
         ),
         Row(
             f"appends/s, {WRITERS} writer processes, sealer running",
-            appended / SECONDS,
-            inserted / SECONDS,
+            appended / seconds,
+            inserted / seconds,
             "/s",
             ">= 0.8x",
             0.8,
@@ -128,9 +134,9 @@ def verification() -> list[Row]:
     verdict = verify_log()
     verify_s = time.perf_counter() - started
     assert verdict.ok, verdict
-    # The floor: every event and its seal read out into Python, in the same keyset
-    # chunks, each column as the database's text (as the verifier reads them), nothing
-    # computed.
+    # The floor: every event and its seal read out into Python, in the same chunks of
+    # positions, each column as the database's text (as the verifier reads them),
+    # nothing computed.
     started = time.perf_counter()
     last = 0
     while True:
@@ -138,10 +144,10 @@ def verification() -> list[Row]:
             cursor.execute(
                 "SELECT s.position, s.hash, e.id, e.occurred_at::text, e.actor_id, "
                 "e.actor_username, e.role, e.action, e.target, e.outcome, e.reason, "
-                "e.request_id, e.details::text FROM casebook_accessseal s JOIN "
-                "casebook_accessevent e ON e.id = s.event_id WHERE s.position > %s "
-                "ORDER BY s.position LIMIT 10000",
-                [last],
+                "e.request_id, e.details::text FROM casebook_accessseal s JOIN LATERAL "
+                "(SELECT * FROM casebook_accessevent e WHERE e.id = s.event_id LIMIT 1) e "
+                "ON true WHERE s.position > %s AND s.position <= %s ORDER BY s.position",
+                [last, last + 10_000],
             )
             rows = cursor.fetchall()
         if not rows:
@@ -158,10 +164,11 @@ def verification() -> list[Row]:
             3.0,
             floor_name="reading them out",
         ),
+        # The bench's log grows by every run's appends: the target is per million.
         Row(
-            f"verify the whole log ({verdict.events:,} events), seconds",
-            verify_s,
-            read_s,
+            "verify the whole log, seconds per million events",
+            verify_s * 1_000_000 / verdict.events,
+            read_s * 1_000_000 / verdict.events,
             "s",
             "<= 15 s",
             15.0,

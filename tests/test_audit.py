@@ -335,6 +335,13 @@ class TamperingTests(LoggedTransactionTestCase):
         ok, message = self.verify()
         assert not ok and "first bad sequence number 6" in message
 
+    def test_seals_deleted_over_more_than_a_chunk_are_named(self):
+        # Chunks of two positions: positions 4 to 7 gone leave two chunks with no seal.
+        self.tamper("DELETE FROM casebook_accessseal WHERE position BETWEEN 4 AND 7")
+        with mock.patch("casebook.audit.reading.FETCH", 2):
+            ok, message = self.verify()
+        assert not ok and "first bad sequence number 4" in message
+
     def test_reordered_events_are_named(self):
         third, seventh = self.event_at(3), self.event_at(7)
         self.tamper("UPDATE casebook_accessseal SET event_id = -1 WHERE position = 3")

@@ -1,15 +1,15 @@
 """Reading the chain out for verification, fast, with exactly the hashes of
 casebook.audit.canonical (so existing checkpoints stay valid).
 
-On PostgreSQL the seals are read in keyset chunks along their positions, each with
-its event (each chunk its own short statement: no transaction is held open across the
-run, so the progress a verification writes is seen while it runs and no migration
-waits on it); PostgreSQL formats each timestamp as Python's isoformat() writes it (no
-fraction when the microseconds are zero), and each event's canonical bytes are
-assembled from its fields, encoded once, in the canonical (sorted) key order, around
-the previous hash. `details` is decoded and re-canonicalised only when it is not
-empty. Elsewhere (the embedded SQLite default) the events are read through the ORM
-and split the same way.
+On PostgreSQL the seals are read in chunks of positions, each seal with its event
+looked up by id (a lateral lookup: no plan reads the whole event table for a chunk).
+Each chunk is its own short statement: no transaction is held open across the run, so
+the progress a verification writes is seen while it runs and no migration waits on it.
+PostgreSQL formats each timestamp as Python's isoformat() writes it (no fraction when
+the microseconds are zero), and each event's canonical bytes are assembled from its
+fields, encoded once, in the canonical (sorted) key order, around the previous hash.
+`details` is decoded and re-canonicalised only when it is not empty. Elsewhere (the
+embedded SQLite default) the events are read through the ORM and split the same way.
 """
 
 import queue
@@ -77,8 +77,8 @@ def _streamed() -> Iterator[Piece]:
     query = (
         f"SELECT s.position, s.hash, e.id, {ISO_UTC}, e.actor_id, e.actor_username, e.role, "  # noqa: S608
         "e.action, e.target, e.outcome, e.reason, e.request_id, e.details::text "
-        f"FROM {seals} s LEFT JOIN {events} e ON e.id = s.event_id "
-        "WHERE s.position > %s ORDER BY s.position LIMIT %s"
+        f"FROM {seals} s LEFT JOIN LATERAL (SELECT * FROM {events} e WHERE e.id = s.event_id "
+        "LIMIT 1) e ON true WHERE s.position > %s AND s.position <= %s ORDER BY s.position"
     )
     # Outside a transaction, the next chunk is read on a connection of its own while this
     # one is hashed; inside one (a test's), only this connection sees the rows.
@@ -103,13 +103,23 @@ def _encoded(position: int, *row: Any) -> tuple[str, str]:
 
 
 def _chunks(query: str) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of `query` for each range of FETCH positions in turn. A range, not a
+    LIMIT: whatever the planner believes of the table (its statistics lag behind a log
+    that only grows), a chunk reads its own positions and no more. A range with no seal
+    (only tampering empties one) is stepped over to the next seal there is."""
+    seals = connection.ops.quote_name(AccessSeal._meta.db_table)
     last = 0
     while True:
         with connection.cursor() as cursor:
-            cursor.execute(query, [last, FETCH])
+            cursor.execute(query, [last, last + FETCH])
             rows = cursor.fetchall()
-        if not rows:
-            return
+            if not rows:
+                cursor.execute(f"SELECT min(position) FROM {seals} WHERE position > %s", [last])  # noqa: S608
+                (following,) = cursor.fetchone()
+                if following is None:
+                    return
+                last = following - 1
+                continue
         yield rows
         last = rows[-1][0]
 

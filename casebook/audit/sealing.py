@@ -220,6 +220,8 @@ def _append_seals(
 ) -> None:
     if not positions:
         return
+    if positions != list(range(positions[0], positions[0] + len(positions))):
+        raise ValueError("A pass's seals take consecutive positions.")
     if connection.vendor != "postgresql":
         now = timezone.now()
         AccessSeal.objects.bulk_create(
@@ -227,11 +229,15 @@ def _append_seals(
             for p, e, h in zip(positions, event_ids, hashes, strict=True)
         )
         return
+    # The positions run on from the first, one by one; the ids and hashes go as two
+    # texts that PostgreSQL splits (quoting each of thousands of array items in Python
+    # cost the sealer a third of its time).
     seals = connection.ops.quote_name(AccessSeal._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {seals} (position, event_id, hash, sealed_at, horizon) "  # noqa: S608
-            "SELECT p, e, h, clock_timestamp(), %s "
-            "FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS t(p, e, h)",
-            [horizon, positions, event_ids, hashes],
+            "SELECT %s + t.n - 1, t.e::bigint, t.h, clock_timestamp(), %s "
+            "FROM unnest(string_to_array(%s, ' '), string_to_array(%s, ' ')) "
+            "WITH ORDINALITY AS t(e, h, n)",
+            [positions[0], horizon, " ".join(map(str, event_ids)), " ".join(hashes)],
         )
