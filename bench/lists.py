@@ -1,11 +1,12 @@
 """Case lists at a million cases: a caseworker's and a supervisor's list (1,000 visible
 each), first page and a deep page, against an unrestricted page of the same size read
-from the same cursor (the floor). Both go through the list's own keyset_page (the page
+from the same cursor (the floor), the two timed alternately so that drift in the
+machine's load affects both alike. Both go through the list's own keyset_page (the page
 and the bounded count), so the ratio is what restricting to what a person may see
 costs."""
 
 from report import Row
-from setup import median_ms
+from setup import interleaved_medians_ms
 
 TARGET = 1.5
 PAGE = 50
@@ -55,7 +56,7 @@ def measure() -> list[Row]:
                 )
                 assert len(page.rows) == PAGE
 
-            figure, floor = median_ms(restricted, 40), median_ms(unrestricted, 40)
+            figure, floor = interleaved_medians_ms(restricted, unrestricted, 100)
             rows.append(
                 Row(
                     f"{label}, {depth} (1,000 visible of 1M)",

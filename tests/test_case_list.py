@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from casebook.cases import services
 from casebook.cases.sharing import case_share
+from casebook.models import CasePattern
 from casebook.roles import Role
 from tests import factories
 from tests.cast import CastTestCase
@@ -41,6 +42,19 @@ class CaseListTests(TestCase):
         assert response.status_code == 200
         assert self.references(response) == {c.reference for c in [*self.own, self.shared]}
         assert self.foreign.reference.encode() not in response.content
+
+    def test_rows_name_category_and_status_in_the_reader_s_language(self):
+        factories.sign_in(self.client, self.author)
+        english = self.client.get(LIST, {"status": "repatriated"}).content.decode()
+        assert "<td>Detention</td>" in english and "<td>Repatriated</td>" in english
+        self.client.cookies["django_language"] = "ko"
+        korean = self.client.get(LIST, {"status": "repatriated"}).content.decode()
+        assert "<td>구금</td>" in korean and "<td>북송됨</td>" in korean
+
+    def test_a_code_outside_the_taxonomy_shows_as_itself(self):
+        case = CasePattern(primary_category="retired_code", current_status="unknown")
+        assert case.category_label == "retired_code"
+        assert case.status_label == "Unknown"
 
     def test_filters_by_category_year_and_status(self):
         factories.sign_in(self.client, self.author)

@@ -104,6 +104,24 @@ class CasePattern(models.Model):
     def __str__(self) -> str:
         return self.reference
 
+    # A list shows two labels per row: looked up in the taxonomy, where Django's
+    # get_..._display() hashes every choice's (lazily translated) label on each call.
+    @property
+    def category_label(self) -> str:
+        return _label(taxonomy.Category, self.primary_category)
+
+    @property
+    def status_label(self) -> str:
+        return _label(taxonomy.CurrentStatus, self.current_status)
+
+
+def _label(choices: type[models.TextChoices], value: str) -> str:
+    """The label of `value` among `choices`; the value itself if it is not one."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
 
 class CaseSubPattern(models.Model):
     case = models.ForeignKey(CasePattern, on_delete=models.CASCADE, related_name="sub_patterns")
