@@ -22,15 +22,20 @@ from tests.faults.service import CASE_FORM, HOST, PASSWORD, Person  # noqa: E402
 CASEWORKERS, SUPERVISORS, AUDITORS = 40, 5, 5
 LOG = ROOT / "var" / "bench-server.log"
 TEAM = "Bench Load Team"
+STARTING_CASES = 3  # per caseworker, at the start of every run
 
 
 def accounts() -> dict[str, list[str]]:
-    """The load's people (made once), each with fresh backup codes to sign in with."""
+    """The load's people (made once), each with fresh backup codes to sign in with, and
+    each caseworker with the same three cases at the start of every run (the cases a
+    run records are deleted before the next: a form's list of linkable cases, and so
+    its cost, would otherwise grow from run to run)."""
     from django.contrib.auth.models import User
 
     from casebook.accounts.second_factor import backup_codes_issue
     from casebook.accounts.services import account_create
-    from casebook.cases.services import Pattern, Testimony, case_create
+    from casebook.cases.selectors import deletable_cases
+    from casebook.cases.services import Pattern, Testimony, case_create, case_delete
     from casebook.models import Team
     from casebook.roles import Role
 
@@ -50,6 +55,9 @@ def accounts() -> dict[str, list[str]]:
                 team_approved=True,
             )
             codes[username] = backup_codes_issue(user)
+            recorded = deletable_cases(user).filter(author=user).order_by("created_at", "id")
+            for case in recorded[STARTING_CASES:]:
+                case_delete(actor=user, case=case)
             if role == Role.CASEWORKER and not user.authored_cases.exists():
                 pattern = Pattern(
                     "trafficking",
@@ -65,7 +73,7 @@ def accounts() -> dict[str, list[str]]:
                     "victim",
                     "aggregate",
                 )
-                for _ in range(3):
+                for _ in range(STARTING_CASES):
                     case_create(
                         author=user,
                         team=Team.objects.get(name=TEAM),
