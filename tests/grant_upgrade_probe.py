@@ -18,6 +18,8 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.migrations.executor import MigrationExecutor  # noqa: E402
 
+from tests.historical_cases import UPGRADE_CASE_CODES  # noqa: E402
+
 BEFORE = ("casebook", "0015_access_log_queue_key_and_sane_events")
 AFTER = ("casebook", "0016_grants_carry_case_created")
 MOMENTS = [dt.datetime(2024, 3, day, 8, 15, 30, 123456 * day, tzinfo=dt.UTC) for day in (1, 2, 3)]
@@ -33,18 +35,10 @@ def seed_at_0015() -> None:
     for n, moment in enumerate(MOMENTS):
         case = cases.objects.create(
             reference=f"CB-UPGR-000{n}",
-            primary_category="detention",
-            year=2019,
-            province_china="jilin",
-            province_origin="north_hamgyong",
-            gender="female",
-            age_band="18-24",
-            time_in_china="1-3y",
-            current_status="in_china",
-            source_proximity="victim",
             consent_scope="aggregate",
             author=user,
             team=team,
+            **UPGRADE_CASE_CODES,
         )
         cases.objects.filter(pk=case.pk).update(created_at=moment)
         apps.get_model("casebook", "CaseUserGrant").objects.create(

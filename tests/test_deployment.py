@@ -185,29 +185,25 @@ def test_application_role_can_only_append_to_the_log(production_database, tmp_pa
         # The scheduler runs as the same role, as docker-compose's jobs service does: no
         # key-encryption key, and it can take (and drop) snapshots and refresh the dashboard.
         jobs_env = {k: v for k, v in env.items() if k != "CASEBOOK_KEK"}
-        jobs = subprocess.run(
-            [sys.executable, "manage.py", "casebook_jobs"],
-            cwd=ROOT,
-            env=jobs_env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+
+        def as_jobs(*command: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [sys.executable, "manage.py", *command],
+                cwd=ROOT,
+                env=jobs_env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+
+        jobs = as_jobs("casebook_jobs")
         assert jobs.returncode == 0, jobs.stderr[-2000:]
         assert "snapshot: snapshot" in jobs.stdout
         # The dashboard's refresh waits for its month's first snapshot, which in a month's
         # first days is not taken yet: refreshed here from the snapshot just taken, by the
         # same role, whatever today's date.
-        refresh = subprocess.run(
-            [sys.executable, "manage.py", "shell", "-v", "0", "-c", DASHBOARD_REFRESH],
-            cwd=ROOT,
-            env=jobs_env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        refresh = as_jobs("shell", "-v", "0", "-c", DASHBOARD_REFRESH)
         assert refresh.returncode == 0, refresh.stderr[-2000:]
         assert "charts_4_of_4_" in refresh.stdout.splitlines()[-1], refresh.stdout
     finally:

@@ -8,6 +8,8 @@ they were committed. (A sealer process killed mid-seal under load: tests/test_fa
 import datetime as dt
 import io
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from unittest import mock
 
 import pytest
@@ -33,6 +35,32 @@ def record(name: str) -> int:
 
 def sealed_in_order() -> list[tuple[int, int]]:
     return list(AccessSeal.objects.order_by("position").values_list("position", "event_id"))
+
+
+@contextmanager
+def in_flight() -> Iterator[int]:
+    """An action in another connection that has recorded its event (whose id it yields)
+    and not committed yet; it commits when the block ends."""
+    ids: list[int] = []
+    inserted, release = threading.Event(), threading.Event()
+
+    def slow_action() -> None:
+        try:
+            with transaction.atomic():
+                ids.append(record("slow"))
+                inserted.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    slow = threading.Thread(target=slow_action)
+    slow.start()
+    try:
+        assert inserted.wait(30)
+        yield ids[0]
+    finally:
+        release.set()
+        slow.join()
 
 
 @override_settings(CASEBOOK_SEAL_INLINE=False)
@@ -82,28 +110,12 @@ class SealerTests(LoggedTransactionTestCase):
     def test_an_event_committed_after_a_later_one_is_sealed_after_it(self):
         record("before")
         seal_all()
-        early_ids: list[int] = []
-        inserted, release = threading.Event(), threading.Event()
-
-        def slow_action() -> None:
-            try:
-                with transaction.atomic():
-                    early_ids.append(record("slow"))
-                    inserted.set()
-                    release.wait(30)
-            finally:
-                connections.close_all()
-
-        slow = threading.Thread(target=slow_action)
-        slow.start()
-        inserted.wait(30)
-        late = record("fast")  # commits first, with the higher id
-        assert late > early_ids[0]
-        assert seal_all() == 1  # the slow one is not committed: not visible, not sealed
-        release.set()
-        slow.join()
+        with in_flight() as early:
+            late = record("fast")  # commits first, with the higher id
+            assert late > early
+            assert seal_all() == 1  # the slow one is not committed: not visible, not sealed
         assert seal_all() == 1
-        assert sealed_in_order()[-2:] == [(2, late), (3, early_ids[0])]
+        assert sealed_in_order()[-2:] == [(2, late), (3, early)]
         assert verify_log().ok
 
     def test_a_crash_between_insert_and_seal_loses_nothing(self):
@@ -139,29 +151,13 @@ class SealerTests(LoggedTransactionTestCase):
         record("before")
         sealer = Sealer()
         sealer.seal()
-        early_ids: list[int] = []
-        inserted, release = threading.Event(), threading.Event()
-
-        def slow_action() -> None:
-            try:
-                with transaction.atomic():
-                    early_ids.append(record("slow"))
-                    inserted.set()
-                    release.wait(30)
-            finally:
-                connections.close_all()
-
-        slow = threading.Thread(target=slow_action)
-        slow.start()
-        inserted.wait(30)
-        late = [record(f"fast-{number}") for number in range(3)]
-        for _ in range(4):  # pass after pass while the slow one is in flight
-            sealer.seal()
-        assert sealer.horizon < early_ids[0] and sealed_horizon() < early_ids[0]
-        release.set()
-        slow.join()
+        with in_flight() as early:
+            late = [record(f"fast-{number}") for number in range(3)]
+            for _ in range(4):  # pass after pass while the slow one is in flight
+                sealer.seal()
+            assert sealer.horizon < early and sealed_horizon() < early
         assert sealer.seal() == 1
-        assert sealed_in_order()[-1] == (5, early_ids[0])
+        assert sealed_in_order()[-1] == (5, early)
         sealer.seal()  # nothing in flight now: the horizon reaches the newest event
         record("after")
         sealer.seal()

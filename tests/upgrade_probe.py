@@ -16,6 +16,8 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.migrations.executor import MigrationExecutor  # noqa: E402
 
+from tests.historical_cases import UPGRADE_CASE_CODES  # noqa: E402
+
 BEFORE = ("casebook", "0008_release_ledger_rows")
 
 
@@ -28,18 +30,10 @@ def seed_at_0008() -> None:
     for n, scope in enumerate(["aggregate", "aggregate", "internal"]):
         case = cases.objects.create(
             reference=f"CB-UPGR-000{n}",
-            primary_category="detention",
-            year=2019,
-            province_china="jilin",
-            province_origin="north_hamgyong",
-            gender="female",
-            age_band="18-24",
-            time_in_china="1-3y",
-            current_status="in_china",
-            source_proximity="victim",
             consent_scope=scope,
             author=user,
             team=team,
+            **UPGRADE_CASE_CODES,
         )
         apps.get_model("casebook", "CaseSubPattern").objects.create(case=case, code="extortion")
     release = apps.get_model("casebook", "Release").objects.create(
