@@ -130,6 +130,7 @@ def main() -> None:
     import lists
     import load
     import log_costs
+    import request_costs
     import rotation
     from million import build, say
 
@@ -138,6 +139,7 @@ def main() -> None:
         set(args.only.split(",")) if args.only else {"lists", "log", "rotation", "exports", "load"}
     )
     rows = []
+    costs = ""
     if "lists" in chosen:
         say("case lists")
         rows += lists.measure()
@@ -158,8 +160,12 @@ def main() -> None:
     if "load" in chosen:
         say(f"{load.CASEWORKERS + load.SUPERVISORS + load.AUDITORS} people on gunicorn")
         rows += load.measure(env, args.load_seconds)
+        say("each request of that load alone (where its time goes; not a target)")
+        costs = request_costs.breakdown(load.accounts())
     minutes = (time.monotonic() - started) / 60
     result = f"On {machine()} ({args.cases:,} cases; {minutes:.0f} minutes):\n\n{table(rows)}\n"
+    if costs:
+        result += f"\nEach request of the fifty people's mix alone:\n\n{costs}\n"
     print("\n" + result)
     (ROOT / "var" / "bench-results.md").write_text(result)
     missed = [row.name for row in rows if not row.met]
