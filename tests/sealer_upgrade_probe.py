@@ -1,9 +1,10 @@
 """Run by tests/test_migrations.py in a child process, against a fresh database.
 
 Migrates to 0016 (the last schema whose sealer read a queue), writes there what that
-release left behind: one event sealed, two committed and waiting in the sealer's queue.
-Migrates to 0017, seals and appends through today's code, goes back to 0016 with one
-event waiting, and prints what it finds at each step, as JSON.
+release left behind: one event sealed, two committed and waiting in the sealer's queue,
+and one with neither (as only a row written around the application is). Migrates to
+0017, seals and appends through today's code, goes back to 0016 with one event waiting,
+and prints what it finds at each step, as JSON.
 """
 
 import json
@@ -27,13 +28,14 @@ INSERT_EVENT = (
 
 
 def seed_at_0016() -> list[int]:
-    """Three events as the 0016 release appended them; the first sealed, two queued."""
+    """Four events: the first sealed, two queued (as the 0016 release appended them), the
+    last with neither a seal nor a place in the queue."""
     from casebook.audit.canonical import GENESIS_HASH, event_hash, hashed_fields
 
     events = MigrationExecutor(connection).loader.project_state(BEFORE).apps
     ids = []
     with connection.cursor() as cursor:
-        for name in ("system:sealed", "system:queued-1", "system:queued-2"):
+        for name in ("system:sealed", "system:queued-1", "system:queued-2", "system:stranded"):
             cursor.execute(INSERT_EVENT, [name])
             ids.append(cursor.fetchone()[0])
         first = events.get_model("casebook", "AccessEvent").objects.get(id=ids[0])
@@ -42,7 +44,7 @@ def seed_at_0016() -> list[int]:
             "VALUES (1, %s, %s, now())",
             [ids[0], event_hash(hashed_fields(first, 1), GENESIS_HASH)],
         )
-        for event_id in ids[1:]:
+        for event_id in ids[1:3]:
             cursor.execute("INSERT INTO casebook_unsealedevent (event_id) VALUES (%s)", [event_id])
     return ids
 
@@ -52,8 +54,11 @@ def after_upgrade(seeded: list[int]) -> dict:
     from casebook.audit.actions import Action, Actor
     from casebook.audit.sealing import seal_all
     from casebook.audit.verification import verify_log
-    from casebook.models import AccessSeal
+    from casebook.models import AccessEvent, AccessSeal
 
+    recorded = list(
+        AccessEvent.objects.filter(id__gt=seeded[-1]).values_list("action", "outcome", "details")
+    )
     waiting = verify_log()
     sealed = seal_all()
     whole = verify_log()
@@ -73,10 +78,21 @@ def after_upgrade(seeded: list[int]) -> dict:
         "positions": list(
             AccessSeal.objects.order_by("position").values_list("event_id", flat=True)
         )
-        == seeded + [new],
+        == seeded + [seeded[-1] + 1, new],
         "whole_verifies": whole.ok,
         "whole_events": whole.events,
-        "new_id_follows": new == seeded[-1] + 1,
+        "new_id_follows": new == seeded[-1] + 2,
+        "stranded_recorded": recorded
+        == [
+            (
+                "log.verify",
+                "denied",
+                {
+                    "result": "1 events had neither a seal nor a place in the sealer's queue "
+                    f"when migration 0017 ran (the first: id {seeded[-1]})"
+                },
+            )
+        ],
         "queued_after_going_back": queued_after_going_back == [left_waiting],
     }
 

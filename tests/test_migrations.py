@@ -119,19 +119,21 @@ def test_grants_made_before_0016_carry_their_case_s_creation_time_after_it():
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="upgrades are tested on PostgreSQL")
 def test_events_waiting_in_the_0016_queue_are_sealed_after_0017_and_requeued_going_back():
-    """0016 (the previous main) with one event sealed and two waiting in the sealer's
-    queue; after 0017 they are waiting, not stranded, the sealer seals them after the
-    first, a new event's id follows the old ones, and going back to 0016 queues the one
-    event still waiting."""
+    """0016 (the previous main) with one event sealed, two waiting in the sealer's queue
+    and one tampered in with neither; 0017 records the tampered one as a broken
+    verification before it drops the queue; after it the others are waiting, not
+    stranded, the sealer seals them after the first, a new event's id follows the old
+    ones, and going back to 0016 queues the one event still waiting."""
     found = probe("tests/sealer_upgrade_probe.py", "casebook_sealer_upgrade")
     assert found == {
         "waiting_verifies": True,
         "waiting_sealed": 1,
-        "waiting_unsealed": 2,
-        "sealed_by_the_new_sealer": 2,
+        "waiting_unsealed": 4,
+        "sealed_by_the_new_sealer": 4,
         "positions": True,
         "whole_verifies": True,
-        "whole_events": 3,
+        "whole_events": 5,
         "new_id_follows": True,
+        "stranded_recorded": True,
         "queued_after_going_back": True,
     }

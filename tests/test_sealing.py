@@ -6,6 +6,7 @@ they were committed. (A sealer process killed mid-seal under load: tests/test_fa
 """
 
 import datetime as dt
+import importlib
 import io
 import threading
 from collections.abc import Iterator
@@ -23,6 +24,8 @@ from casebook.audit.sealing import Sealer, seal_all, seal_waiting, sealed_horizo
 from casebook.audit.verification import verify_log
 from casebook.models import AccessEvent, AccessSeal
 from tests.transactional import LoggedTransactionTestCase, log_triggers_dropped
+
+HORIZON_MIGRATION = importlib.import_module("casebook.migrations.0017_access_log_sealed_by_horizon")
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="concurrent commits need PostgreSQL"
@@ -176,6 +179,37 @@ class SealerTests(LoggedTransactionTestCase):
         assert sealer.horizon == 0 and not AccessSeal.objects.exists()
         assert sealer.seal() == 1 and verify_log().ok
 
+    def test_a_pass_in_a_caller_s_transaction_is_remembered_only_if_it_commits(self):
+        record("first")
+        sealer = Sealer()
+        sealer.seal()
+        before = (sealer.horizon, list(sealer.passes), sealer.head)
+        record("second")
+        with pytest.raises(RuntimeError), transaction.atomic():
+            assert sealer.seal() == 1
+            raise RuntimeError("the caller's action fails after the pass")
+        assert (sealer.horizon, sealer.passes, sealer.head) == before
+        assert not AccessSeal.objects.filter(position=2).exists()
+        with transaction.atomic():
+            assert sealer.seal() == 1
+            assert sealer.head == 1  # not yet: the caller has not committed
+        assert sealer.head == 2 and verify_log().ok
+
+    def test_without_the_id_trigger_an_append_fails_and_writes_nothing(self):
+        """An event the sealer could never reach (an id not drawn after its transaction's
+        id) is never written: without 0017's trigger the append refuses."""
+        record("before")
+        with connection.schema_editor() as editor:
+            HORIZON_MIGRATION.drop_triggers(None, editor)
+        try:
+            with pytest.raises(DatabaseError), transaction.atomic():
+                record("without the trigger")
+        finally:
+            with connection.schema_editor() as editor:
+                HORIZON_MIGRATION.create_triggers(None, editor)
+        assert AccessEvent.objects.count() == 1
+        assert seal_all() == 1 and verify_log().ok
+
     def test_an_append_does_not_wait_for_a_sealer_that_holds_its_lock(self):
         """A sealer stuck mid-pass (holding its lock) delays seals, never actions."""
         record("first")
@@ -226,6 +260,24 @@ class SealerTests(LoggedTransactionTestCase):
 class SealerRobustnessTests(LoggedTransactionTestCase):
     """What an independent review found: each of these stalled the sealer, hung
     verification, or made a tamper-free log look tampered."""
+
+    def test_a_seal_written_around_the_sealer_with_a_far_horizon_hides_no_event(self):
+        """The horizon is outside the hashes: one claimed far beyond the sealed events
+        neither stops the sealer nor silences the alert (verification fails on it)."""
+        record("sealed")
+        seal_all()
+        forged = record("forged seal")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO casebook_accessseal (position, event_id, hash, sealed_at, horizon) "
+                "VALUES (2, %s, %s, now(), %s)",
+                [forged, "0" * 64, 10**15],
+            )
+        later = record("after the forged seal")
+        assert sealed_horizon() == forged
+        assert list(waiting_events().values_list("id", flat=True)) == [later]
+        assert Sealer().seal() == 1
+        assert not verify_log().ok
 
     def test_whether_an_event_is_waiting_is_read_in_the_same_statement_as_its_seal(self):
         from django.test.utils import CaptureQueriesContext

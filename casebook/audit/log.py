@@ -127,11 +127,12 @@ def record(
 
 
 # One statement, one round trip. The id is drawn by migration 0017's trigger, which
-# replaces the 0 given here (so the column's own default draws none); without the
-# trigger a second append would collide on id 0 and fail, never pass unsealable.
+# replaces the NULL given here (so the column's own default draws none); without the
+# trigger the append fails on the NULL id: it never writes an event the sealer could
+# not reach.
 APPEND = (
     'INSERT INTO "casebook_accessevent" (id, occurred_at, actor_id, actor_username, role, '
-    "action, target, outcome, reason, request_id, details) VALUES (0, %s, %s, %s, %s, %s, "
+    "action, target, outcome, reason, request_id, details) VALUES (NULL, %s, %s, %s, %s, %s, "
     "%s, %s, %s, %s, %s::jsonb) RETURNING id"
 )
 

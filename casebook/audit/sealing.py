@@ -33,13 +33,15 @@ it covered before seals existed (the position under its old name, "seq"), so the
 and checkpoints of the old chain stay valid.
 """
 
+import functools
 from dataclasses import dataclass, field
 from datetime import UTC
 from hashlib import sha256
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import BigIntegerField, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from casebook.audit.canonical import GENESIS_HASH, ISO_UTC, split_of_row
@@ -56,9 +58,30 @@ def chain_head() -> tuple[int, str]:
     return head if head else (0, GENESIS_HASH)
 
 
+def _newest_seal() -> tuple[int, str, int] | None:
+    """The newest seal's position, hash and horizon (None before the first seal). The
+    horizon is never above the newest event that has a seal (which every honest horizon
+    is at or below): it is outside the hashes, and a seal row written around the sealer
+    with a horizon beyond its events would otherwise stop the sealer and silence the
+    "sealer behind" alert. Verification reads the horizon as written, and fails on the
+    events it would hide."""
+    newest_sealed = AccessSeal.objects.order_by("-event_id").values("event_id")[:1]
+    return (
+        AccessSeal.objects.order_by("-position")
+        .annotate(
+            trusted=Least(
+                Coalesce("horizon", 0), Subquery(newest_sealed), output_field=BigIntegerField()
+            )
+        )
+        .values_list("position", "hash", "trusted")
+        .first()
+    )
+
+
 def sealed_horizon() -> int:
     """The horizon the newest seal records: every event at or below it is sealed."""
-    return AccessSeal.objects.order_by("-position").values_list("horizon", flat=True).first() or 0
+    newest = _newest_seal()
+    return newest[2] if newest else 0
 
 
 def waiting_events() -> QuerySet[AccessEvent]:
@@ -81,14 +104,11 @@ class Sealer:
         # Inside a caller's transaction (inline sealing) on PostgreSQL the transaction id
         # is the caller's, drawn before this pass's snapshot: such a pass is never
         # trusted. (SQLite lets one writer in at a time: what a pass sees is final.)
-        own_transaction = connection.vendor != "postgresql" or not connection.in_atomic_block
+        nested = connection.in_atomic_block
+        own_transaction = connection.vendor != "postgresql" or not nested
         with transaction.atomic():
             advisory_lock(SEALER_LOCK)
-            head = (
-                AccessSeal.objects.order_by("-position")
-                .values_list("position", "hash", "horizon")
-                .first()
-            )
+            head = _newest_seal()
             position, prev_hash, stored = head or (0, GENESIS_HASH, 0)
             if position < self.head:  # a restored or emptied database: forget what was seen
                 self.horizon, self.passes = 0, []
@@ -113,9 +133,17 @@ class Sealer:
             horizon, passes = self._moved_on(through, own, oldest_running, own_transaction)
             _append_seals(positions, sealed_ids, hashes, horizon)
             fault_pause("seal_before_commit")  # the fault suite's hook; else nothing
-        # Remembered once committed: a pass that rolled back sealed nothing.
-        self.horizon, self.passes, self.head = horizon, passes, position
+        # Remembered once committed: a pass that rolled back sealed nothing. Inside a
+        # caller's transaction, that is when the caller's transaction commits.
+        remembered = functools.partial(self._remember, horizon, passes, position)
+        if nested:
+            transaction.on_commit(remembered)
+        else:
+            remembered()
         return len(sealed_ids)
+
+    def _remember(self, horizon: int, passes: list[tuple[int, int | None]], head: int) -> None:
+        self.horizon, self.passes, self.head = horizon, passes, head
 
     def _moved_on(
         self, through: int, own: int | None, oldest_running: int | None, remember: bool

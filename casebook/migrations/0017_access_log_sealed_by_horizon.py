@@ -6,10 +6,14 @@ id the snapshot saw (casebook.audit.sealing explains why the sealer needs that);
 overrides whatever id an insert names. Each seal records the horizon its pass reached.
 Events still queued when this runs have no seal: the next pass seals them like any other
 (a sealer that finds no horizon recorded yet starts from the first event). Going back
-queues every unsealed event again.
+queues every unsealed event again. An event that had neither a seal nor a place in the
+queue (only tampering made one) is recorded first, as a broken verification.
 """
 
+import json
+
 from django.db import migrations, models
+from django.utils import timezone
 
 EVENTS = "casebook_accessevent"
 DRAW_ID_AFTER_XID = """
@@ -41,6 +45,40 @@ def drop_triggers(apps, schema_editor):
         schema_editor.execute("DROP FUNCTION IF EXISTS casebook_event_id_after_xid()")
 
 
+STRANDED = (
+    "SELECT e.id FROM casebook_accessevent e "
+    "WHERE NOT EXISTS (SELECT 1 FROM casebook_accessseal s WHERE s.event_id = e.id) "
+    "AND NOT EXISTS (SELECT 1 FROM casebook_unsealedevent q WHERE q.event_id = e.id) "
+    "ORDER BY e.id"
+)
+RECORD_BROKEN_VERIFICATION = (
+    "INSERT INTO casebook_accessevent (id, occurred_at, actor_id, actor_username, role, "
+    "action, target, outcome, reason, request_id, details) VALUES (NULL, %s, NULL, "
+    "'system:migrate', 'system', 'log.verify', '', 'denied', '', '', %s)"  # id: the trigger's
+)
+
+
+def record_stranded_events(apps, schema_editor):
+    """Until now an event with neither a seal nor a place in the queue broke
+    verification: appends wrote both in one statement, so only a row written around the
+    application has neither. Without the queue, the next pass would seal it like any
+    other; the log first records it as a broken verification, which auditors see among
+    their alerts from then on."""
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(STRANDED)
+        stranded = [row[0] for row in cursor.fetchall()]
+        if not stranded:
+            return
+        result = (
+            f"{len(stranded)} events had neither a seal nor a place in the sealer's queue "
+            f"when migration 0017 ran (the first: id {stranded[0]})"
+        )
+        cursor.execute(
+            RECORD_BROKEN_VERIFICATION,
+            [timezone.now(), json.dumps({"result": result})],
+        )
+
+
 def queue_the_unsealed_again(apps, schema_editor):
     """Going back: the old sealer finds unsealed events in its queue only."""
     schema_editor.execute(
@@ -59,6 +97,6 @@ class Migration(migrations.Migration):
             field=models.BigIntegerField(null=True),
         ),
         migrations.RunPython(create_triggers, drop_triggers),
-        migrations.RunPython(migrations.RunPython.noop, queue_the_unsealed_again),
+        migrations.RunPython(record_stranded_events, queue_the_unsealed_again),
         migrations.DeleteModel(name="UnsealedEvent"),
     ]
