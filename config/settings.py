@@ -136,7 +136,7 @@ TEMPLATES = [
 # Form widgets are drawn by Jinja2 (Django's own widget templates, autoescaped): the
 # case form has hundreds of options (taxonomy codes, years, the cases a survivor may be
 # linked to), and Django's template engine spends about 1 ms per 20 of them.
-FORM_RENDERER = "django.forms.renderers.Jinja2"
+FORM_RENDERER = "casebook.web.forms.rendering.WidgetRenderer"  # Django's for the admin's own
 
 # Case access is decided by casebook.cases.selectors alone. Guardian's authentication
 # backend is left out on purpose: through user.has_perm() it would let superusers

@@ -1,0 +1,18 @@
+from django.contrib.admin.widgets import AdminDateWidget
+from django.forms.renderers import get_default_renderer
+
+from casebook.web.forms.cases import CaseFilterForm
+
+
+def test_django_s_widgets_are_drawn_by_jinja2_and_escaped():
+    renderer = get_default_renderer()
+    template = renderer.get_template("django/forms/widgets/select.html")
+    assert type(template).__module__ == "django.template.backends.jinja2"
+    form = CaseFilterForm({"reference": '"><script>alert(1)</script>'})
+    html = str(form["reference"])
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_a_widget_only_django_s_engine_knows_is_drawn_by_it():
+    html = AdminDateWidget().render("when", "2026-12-06")
+    assert 'name="when"' in html and 'value="2026-12-06"' in html
