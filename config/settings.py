@@ -286,6 +286,9 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 # password could guess second-step codes four at a time, signing in again in between.
 AXES_RESET_ON_SUCCESS = False
 AXES_DISABLE_ACCESS_LOG = True  # sign-ins are recorded in Casebook's own access log
+# No start-up banner in every process's output, and axes' log lines name only what it
+# locks out by (verbose, they would add each client's user agent).
+AXES_VERBOSE = False
 AXES_ENABLE_ADMIN = False  # unlock with axes_reset_username / axes_reset_ip (operations guide)
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "casebook.web.client.client_ip"
