@@ -324,10 +324,11 @@ class SealerRobustnessTests(LoggedTransactionTestCase):
         sealer = Sealer()
         with mock.patch("casebook.audit.sealing.split_of_row", side_effect=unencodable_odd):
             assert sealer.seal() == 2 and sealer.seal() == 0
-        assert sealed_horizon() < odd  # never past it: later passes still look at it
-        assert list(waiting_events().values_list("id", flat=True)) == [odd]
-        verdict = verify_log()
-        assert verdict.ok and verdict.events == 2 and verdict.unsealed == 1
+            assert sealed_horizon() < odd  # never past it: later passes still look at it
+            assert list(waiting_events().values_list("id", flat=True)) == [odd]
+            verdict = verify_log()  # it can never be sealed: not merely waiting
+        assert not verdict.ok and verdict.events == 2 and verdict.unsealed == 1
+        assert verdict.stranded_event == odd and "no canonical encoding" in verdict.problem
 
     def test_an_event_without_a_canonical_encoding_is_a_broken_chain_not_a_crash(self):
         for number in range(3):

@@ -84,6 +84,13 @@ def sealed_horizon() -> int:
     return newest[2] if newest else 0
 
 
+def unsealable_event(horizon: int) -> int | None:
+    """The first event waiting above `horizon` that has no canonical encoding (only a
+    row written around the application has none): no pass will ever seal it."""
+    rows = _waiting_rows(horizon, BATCH)[3]
+    return next((row[0] for row in rows if split_of_row(1, *row[1:]) is None), None)
+
+
 def waiting_events() -> QuerySet[AccessEvent]:
     """The committed events waiting for their seal (above the horizon, without one)."""
     return AccessEvent.objects.filter(id__gt=sealed_horizon(), seal__isnull=True)

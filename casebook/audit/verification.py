@@ -18,6 +18,7 @@ from typing import Any
 from casebook.audit.canonical import GENESIS_HASH
 from casebook.audit.checkpoints import checkpoint_as_dict, checkpoint_message
 from casebook.audit.reading import chain_pieces, unsealed_events
+from casebook.audit.sealing import unsealable_event
 from casebook.crypto import signing
 from casebook.crypto.envelope import KeyMissing
 from casebook.models import AccessCheckpoint, AccessSeal
@@ -121,6 +122,19 @@ def verify_log(
             f"event {stranded} is neither sealed nor waiting for its seal",
             unsealed=len(unsealed),
             stranded_event=stranded,
+        )
+    unsealable = unsealable_event(horizon)
+    if unsealable is not None:
+        return Verdict(
+            False,
+            count,
+            head_seq,
+            prev_hash,
+            len(checkpoints),
+            head_seq + 1,
+            f"event {unsealable} has no canonical encoding: no pass can seal it",
+            unsealed=len(unsealed),
+            stranded_event=unsealable,
         )
     return Verdict(True, count, head_seq, prev_hash, len(checkpoints), unsealed=len(unsealed))
 
