@@ -88,8 +88,8 @@ def after_upgrade(seeded: list[int]) -> dict:
                 "log.verify",
                 "denied",
                 {
-                    "result": "1 events had neither a seal nor a place in the sealer's queue "
-                    f"when migration 0017 ran (the first: id {seeded[-1]})"
+                    "result": "events with neither a seal nor a place in the sealer's "
+                    f"queue when migration 0017 ran: 1 (the first: id {seeded[-1]})"
                 },
             )
         ],

@@ -70,8 +70,8 @@ def record_stranded_events(apps, schema_editor):
         if not stranded:
             return
         result = (
-            f"{len(stranded)} events had neither a seal nor a place in the sealer's queue "
-            f"when migration 0017 ran (the first: id {stranded[0]})"
+            "events with neither a seal nor a place in the sealer's queue when migration "
+            f"0017 ran: {len(stranded)} (the first: id {stranded[0]})"
         )
         cursor.execute(
             RECORD_BROKEN_VERIFICATION,
