@@ -11,17 +11,9 @@ import statistics
 import time
 from collections.abc import Callable
 
+from setup import median_ms
+
 REPEAT = 30
-
-
-def _median_ms(run: Callable[[], object]) -> float:
-    run()
-    samples = []
-    for _ in range(REPEAT):
-        started = time.perf_counter()
-        run()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
 
 
 def _statements(run: Callable[[], object]) -> int:
@@ -90,7 +82,7 @@ def breakdown(codes: dict[str, list[str]]) -> str:
         "| --- | --- | --- |",
     ]
     for name, run in kinds:
-        lines.append(f"| {name} | {_median_ms(run):.1f} ms | {_statements(run)} |")
+        lines.append(f"| {name} | {median_ms(run, REPEAT):.1f} ms | {_statements(run)} |")
     recordings = [recording() for _ in range(REPEAT)]
     lines.append(f"| recording a case (the POST) | {statistics.median(recordings):.1f} ms | - |")
     return "\n".join(lines)

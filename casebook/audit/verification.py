@@ -111,6 +111,10 @@ def verify_log(
             )
     unsealed, horizon = unsealed_events()
     stranded = next((event_id for event_id in unsealed if event_id <= horizon), None)
+    problem = f"event {stranded} is neither sealed nor waiting for its seal"
+    if stranded is None:
+        stranded = unsealable_event(horizon)
+        problem = f"event {stranded} has no canonical encoding: no pass can seal it"
     if stranded is not None:
         return Verdict(
             False,
@@ -119,22 +123,9 @@ def verify_log(
             prev_hash,
             len(checkpoints),
             head_seq + 1,
-            f"event {stranded} is neither sealed nor waiting for its seal",
+            problem,
             unsealed=len(unsealed),
             stranded_event=stranded,
-        )
-    unsealable = unsealable_event(horizon)
-    if unsealable is not None:
-        return Verdict(
-            False,
-            count,
-            head_seq,
-            prev_hash,
-            len(checkpoints),
-            head_seq + 1,
-            f"event {unsealable} has no canonical encoding: no pass can seal it",
-            unsealed=len(unsealed),
-            stranded_event=unsealable,
         )
     return Verdict(True, count, head_seq, prev_hash, len(checkpoints), unsealed=len(unsealed))
 
