@@ -3,6 +3,7 @@
 import datetime as dt
 import os
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -34,7 +35,7 @@ def statement_timeout_local(milliseconds: int) -> None:
             cursor.execute("SELECT set_config('statement_timeout', %s, true)", [str(milliseconds)])
 
 
-def prepared(statement: str, values: list[Any]) -> list[tuple[Any, ...]]:
+def prepared(statement: str, values: Sequence[Any] | Mapping[str, Any]) -> list[tuple[Any, ...]]:
     """The rows of `statement` (PostgreSQL), run on Django's connection, in its
     transaction, as a statement prepared once per connection with its values sent apart
     from it. For the statements every request runs: Django's own cursor writes the

@@ -1,32 +1,28 @@
 """The only code path that returns decrypted testimony.
 
-Each read fetches the case through visible_cases(user) (or, for break-glass, through
-the supervisor's overseen cases), writes its access event in the same transaction,
-and only then decrypts: a read whose event cannot be written is not served. Missing
-and forbidden cases both raise CaseNotFound, and the denial is recorded.
+Each read fetches the case among those visible to the user (selectors.case_to_open;
+for break-glass, among the supervisor's overseen cases), writes its access event in
+the same transaction, and only then decrypts: a read whose event cannot be written is
+not served. Missing and forbidden cases both raise CaseNotFound, and the denial is
+recorded.
 """
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor, Outcome
+from casebook.cases.case_to_open import CaseToOpen
 from casebook.cases.drafts import DRAFT_TABLE, draft_key, draft_target
 from casebook.cases.records import TESTIMONY_TABLE, CaseRecord, Pattern, Testimony
-from casebook.cases.selectors import (
-    Access,
-    deletable_cases,
-    overseen_cases,
-    same_survivor_references,
-    visible_cases,
-)
+from casebook.cases.selectors import Access, case_to_open, overseen_case_to_open
 from casebook.crypto import envelope, keys
 from casebook.models import CaseDraft, CasePattern
 
@@ -71,20 +67,25 @@ def record_denial(
 
 @sensitive_variables()
 def _read(
-    cases: QuerySet[CasePattern], user: User, reference: str, *, action: str, reason: str = ""
+    find: Callable[[], CaseToOpen | None],
+    user: User,
+    reference: str,
+    *,
+    action: str,
+    reason: str = "",
 ) -> CaseRecord:
     try:
         with transaction.atomic():
-            case, opened = _read_and_open(cases, user, reference, action=action, reason=reason)
+            found, opened = _read_and_open(find, user, reference, action=action, reason=reason)
     except envelope.CryptoError as error:
         # The read's event rolled back with it: the failure is recorded on its own, after
         # the rollback, so that the sign of tampering reaches the log auditors verify.
         _record_decrypt_failure(user, reference, error)
         raise
-    if case is None:
+    if found is None:
         record_denial(user, reference, attempted=action)
         raise CaseNotFound
-    return _record_of(user, case, opened, action)
+    return _record_of(found, opened, action)
 
 
 def _record_decrypt_failure(user: User, reference: str, error: Exception) -> None:
@@ -102,23 +103,14 @@ def _record_decrypt_failure(user: User, reference: str, error: Exception) -> Non
 
 @sensitive_variables()
 def _read_and_open(
-    cases: QuerySet[CasePattern], user: User, reference: str, *, action: str, reason: str
-) -> tuple[CasePattern | None, dict[str, str]]:
+    find: Callable[[], CaseToOpen | None], user: User, reference: str, *, action: str, reason: str
+) -> tuple[CaseToOpen | None, dict[str, str]]:
     """Inside the caller's transaction: the case, its read recorded, and its testimony
     opened (no log, no access)."""
-    case = (
-        cases.select_related("key", "testimony")
-        .prefetch_related("sub_patterns", "perpetrators")
-        .annotate(
-            # What the reader may do with it, in the same query as the case itself.
-            may_change=Exists(visible_cases(user, Access.CHANGE).filter(pk=OuterRef("pk"))),
-            may_delete=Exists(deletable_cases(user).filter(pk=OuterRef("pk"))),
-        )
-        .filter(reference=reference)
-        .first()
-    )
-    if case is None:
+    found = find()
+    if found is None:
         return None, {}
+    case = found.case
     # Logged before decryption, in the same transaction: no log, no access.
     log.record(action, actor=Actor.of(user), target=reference, reason=reason)
     sealed = {name: bytes(getattr(case.testimony, name)) for name in Testimony.FIELDS}
@@ -127,33 +119,29 @@ def _read_and_open(
     opened = envelope.open_fields(
         keys.keyring(), keys.wrapped_key(case.key), table=TESTIMONY_TABLE, sealed=sealed
     )
-    return case, opened
+    return found, opened
 
 
-def _record_of(user: User, case: CasePattern, opened: dict[str, str], action: str) -> CaseRecord:
+def _record_of(found: CaseToOpen, opened: dict[str, str], action: str) -> CaseRecord:
+    case = found.case
     return CaseRecord(
         reference=case.reference,
         version=case.version,
         created_at=case.created_at,
         updated_at=case.updated_at,
-        pattern=_pattern_of(case),
+        pattern=Pattern(
+            **{name: getattr(case, name) for name in Pattern.SCALARS},
+            sub_patterns=found.sub_patterns,
+            perpetrators=found.perpetrators,
+        ),
         testimony=Testimony(
             **{name: opened[name] for name in Testimony.FIELDS},
             confirmed_identifiers=frozenset(json.loads(opened.get(Testimony.CONFIRMED, "[]"))),
         ),
         break_glass=action == Action.CASE_BREAK_GLASS,
-        same_survivor_as=same_survivor_references(user, case),
-        may_change=case.may_change,  # type: ignore[attr-defined]  # annotated by the read
-        may_delete=case.may_delete,  # type: ignore[attr-defined]
-    )
-
-
-def _pattern_of(case: CasePattern) -> Pattern:
-    """The codes of a case loaded with its sub-patterns and perpetrators prefetched."""
-    return Pattern(
-        **{name: getattr(case, name) for name in Pattern.SCALARS},
-        sub_patterns=frozenset(row.code for row in case.sub_patterns.all()),
-        perpetrators=frozenset(row.code for row in case.perpetrators.all()),
+        same_survivor_as=found.same_survivor_as,
+        may_change=found.may_change,
+        may_delete=found.may_delete,
     )
 
 
@@ -163,7 +151,9 @@ def case_read(*, user: User, reference: str, access: Access = Access.VIEW) -> Ca
     Raises CaseNotFound for missing and forbidden cases alike (and records the denial),
     and CryptoError when the testimony cannot be decrypted: never ciphertext as text.
     """
-    return _read(visible_cases(user, access), user, reference, action=Action.CASE_VIEW)
+    return _read(
+        lambda: case_to_open(user, reference, access), user, reference, action=Action.CASE_VIEW
+    )
 
 
 def case_break_glass(*, supervisor: User, reference: str, reason: str) -> CaseRecord:
@@ -174,9 +164,12 @@ def case_break_glass(*, supervisor: User, reference: str, reason: str) -> CaseRe
     """
     if len(reason.strip()) < MIN_BREAK_GLASS_REASON:
         raise ValueError("A break-glass reason must be written out.")
-    cases = overseen_cases(supervisor)
     return _read(
-        cases, supervisor, reference, action=Action.CASE_BREAK_GLASS, reason=reason.strip()
+        lambda: overseen_case_to_open(supervisor, reference),
+        supervisor,
+        reference,
+        action=Action.CASE_BREAK_GLASS,
+        reason=reason.strip(),
     )
 
 

@@ -13,6 +13,7 @@ from django.contrib.auth.models import AnonymousUser, Permission, User
 from django.db import connection
 from django.db.models import QuerySet, Subquery
 
+from casebook.cases.case_to_open import CaseToOpen, read_prepared, read_through_orm
 from casebook.cases.granted_list import GrantedList
 from casebook.db import IdsInOrder, RowsByIds
 from casebook.models import CaseDraft, CaseGroupGrant, CasePattern, CaseUserGrant, Team
@@ -246,14 +247,41 @@ def linkable_cases(user: User | AnonymousUser, *, besides: str = "") -> list[tup
     )
 
 
-def same_survivor_references(user: User | AnonymousUser, case: CasePattern) -> tuple[str, ...]:
-    """The other cases of this case's survivor that `user` can open (never the others)."""
-    return tuple(
-        visible_cases(user)
-        .filter(survivor_group=case.survivor_group)
-        .exclude(pk=case.pk)
-        .order_by("created_at")
-        .values_list("reference", flat=True)
+def case_to_open(
+    user: User | AnonymousUser, reference: str, access: Access = Access.VIEW
+) -> CaseToOpen | None:
+    """The case `reference` as `user` is about to open it, if it is visible to them with
+    `access` (None for missing and forbidden alike), with what else they may do with it
+    and the survivor's other cases they can open (never the others)."""
+    if not _may_hold_grants(user):
+        return None
+    holder = cast(User, user)
+    if connection.vendor == "postgresql":
+        return read_prepared(
+            person=holder.pk,
+            groups=group_ids_of(holder),
+            teams=_supervised_team_ids(holder),
+            reference=reference,
+            access=access.value,
+        )
+    return _read_through_orm(visible_cases(holder, access), holder, reference)
+
+
+def overseen_case_to_open(supervisor: User | AnonymousUser, reference: str) -> CaseToOpen | None:
+    """The case `reference` of a team `supervisor` oversees, whether or not it is shared
+    with them (for break-glass only)."""
+    return _read_through_orm(overseen_cases(supervisor), supervisor, reference)
+
+
+def _read_through_orm(
+    cases: QuerySet[CasePattern], user: User | AnonymousUser, reference: str
+) -> CaseToOpen | None:
+    return read_through_orm(
+        cases,
+        reference,
+        changeable=visible_cases(user, Access.CHANGE),
+        deletable=deletable_cases(user),
+        same_survivor=visible_cases(user),
     )
 
 
