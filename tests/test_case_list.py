@@ -1,7 +1,10 @@
+import datetime as dt
+
 from django.db import connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from casebook.cases import services
 from casebook.cases.sharing import case_share
@@ -11,6 +14,7 @@ from tests import factories
 from tests.cast import CastTestCase
 
 LIST = reverse("casebook:case_list")
+MOMENT = dt.datetime(2026, 6, 15, 12, tzinfo=dt.UTC)
 
 
 class CaseListTests(TestCase):
@@ -54,7 +58,8 @@ class CaseListTests(TestCase):
     def test_a_code_outside_the_taxonomy_shows_as_itself(self):
         case = CasePattern(primary_category="retired_code", current_status="unknown")
         assert case.category_label == "retired_code"
-        assert case.status_label == "Unknown"
+        with translation.override("en"):  # whatever language an earlier request left active
+            assert case.status_label == "Unknown"
 
     def test_filters_by_category_year_and_status(self):
         factories.sign_in(self.client, self.author)
@@ -96,6 +101,31 @@ class CaseListTests(TestCase):
         ]
         detail = reverse("casebook:case_detail", args=[self.own[0].reference])
         assert f'href="{detail}"'.encode() not in response.content
+
+    def test_a_supervisor_s_rows_name_the_holders_and_link_sharing_and_break_glass(self):
+        case_share(supervisor=self.supervisor, case=self.shared, team=self.alpha)
+        factories.sign_in(self.client, self.supervisor)
+        for language, team in (("en", "Team Test Team Alpha"), ("ko", "Test Team Alpha 팀")):
+            self.client.cookies["django_language"] = language
+            page = self.client.get(LIST).content.decode()
+            row = page[page.index(f'<th scope="row">{self.shared.reference}</th>') :]
+            row = row[: row.index("</tr>")]
+            assert f"{team}, cw-author, cw-colleague" in " ".join(row.split())
+            for name in ("casebook:case_sharing", "casebook:case_break_glass"):
+                assert f'href="{reverse(name, args=[self.shared.reference])}"' in row
+
+    def test_rows_are_escaped(self):
+        from casebook.models import Team
+        from casebook.web.templatetags.casebook import case_rows
+
+        case = CasePattern(reference="CB-0000-0001", primary_category="<b>code</b>")
+        case.author = self.author
+        case.created_at = case.updated_at = MOMENT
+        holders = {"teams": [Team(name="<script>x</script>")], "users": []}
+        rows = case_rows([{"case": case, "openable": True, "holders": holders}], True)
+        assert "<b>" not in rows and "<script>" not in rows
+        assert "&lt;b&gt;code&lt;/b&gt;" in rows and "&lt;script&gt;x&lt;/script&gt;" in rows
+        assert 'href="/cases/CB-0000-0001/"' in rows and "<td>2026-06-15</td>" in rows
 
     def test_supervisor_filters_by_year_or_status_never_reveal_closed_cases(self):
         factories.sign_in(self.client, self.supervisor)

@@ -19,8 +19,8 @@ from django.views.decorators.debug import sensitive_variables
 
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor, Outcome
-from casebook.cases.case_to_open import CaseToOpen
 from casebook.cases.drafts import DRAFT_TABLE, draft_key, draft_target
+from casebook.cases.granted_reads import CaseToOpen
 from casebook.cases.records import TESTIMONY_TABLE, CaseRecord, Pattern, Testimony
 from casebook.cases.selectors import Access, case_to_open, overseen_case_to_open
 from casebook.crypto import envelope, keys

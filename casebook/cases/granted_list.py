@@ -36,13 +36,13 @@ _CASE_FIELDS = [field.attname for field in CasePattern._meta.concrete_fields]
 _CASE_COLUMNS = ", ".join(f'"{field.column}"' for field in CasePattern._meta.concrete_fields)
 
 
-def _page_statement(*, after: bool, newest_first: bool) -> str:
+def _page_statement(*, after: bool, newest_first: bool, columns: str = _CASE_COLUMNS) -> str:
     """The rows of a page of the list, read from the cursor (`after` it) in one direction:
     a page of ids from the direct grants' index, from each group's grants (one index
     range per group, so that a case shared with two of the person's teams cannot crowd
     the LIMIT), and from each overseen team's cases, each with a LIMIT; the first ids of
-    them all, once each; then those cases. The groups and teams come as arrays, so that
-    the statement is the same whoever reads it."""
+    them all, once each; then those cases' `columns`. The groups and teams come as
+    arrays, so that the statement is the same whoever reads it."""
     way, past = ("DESC", "<") if newest_first else ("ASC", ">")
 
     def ids(key: str, moment: str, table: str, holder: str) -> str:
@@ -66,7 +66,7 @@ def _page_statement(*, after: bool, newest_first: bool) -> str:
     )
     overseen = ids("id", "created_at", "casebook_casepattern", "team_id = team.id")
     return f"""
-        SELECT {_CASE_COLUMNS} FROM casebook_casepattern WHERE id IN (
+        SELECT {columns} FROM casebook_casepattern WHERE id IN (
             SELECT id FROM (
                 ({direct})
                 UNION ALL
@@ -85,6 +85,12 @@ _PAGES = {
     (after, newest_first): _page_statement(after=after, newest_first=newest_first)
     for after, newest_first in ((False, True), (True, True), (True, False))
 }
+
+# The first page's reference, category and year only: what the "same survivor as..."
+# picker lists of each case.
+_PICKED = _page_statement(
+    after=False, newest_first=True, columns='"reference", "primary_category", "year"'
+)
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,13 @@ class GrantedList:
         if self.related:
             prefetch_related_objects(cases, *self.related)
         return cases
+
+    def picked(self, limit: int) -> list[tuple[str, str, int]]:
+        """The first `limit` cases' reference, category and year, newest first."""
+        values = [self.person, limit, list(self.groups), limit, list(self.teams), limit, limit]
+        return [
+            (reference, category, year) for reference, category, year in prepared(_PICKED, values)
+        ]
 
     def select_related(self, *fields: str) -> "GrantedList":
         """The same list, whose cases come with these related rows: fetched in one more

@@ -13,8 +13,14 @@ from django.contrib.auth.models import AnonymousUser, Permission, User
 from django.db import connection
 from django.db.models import QuerySet, Subquery
 
-from casebook.cases.case_to_open import CaseToOpen, read_prepared, read_through_orm
 from casebook.cases.granted_list import GrantedList
+from casebook.cases.granted_reads import (
+    CaseToOpen,
+    openable_prepared,
+    read_prepared,
+    read_through_orm,
+    submitted_prepared,
+)
 from casebook.db import IdsInOrder, RowsByIds
 from casebook.models import CaseDraft, CaseGroupGrant, CasePattern, CaseUserGrant, Team
 from casebook.roles import Role, group_ids_of, role_of
@@ -239,6 +245,10 @@ LINKABLE_LIMIT = 1000
 def linkable_cases(user: User | AnonymousUser, *, besides: str = "") -> list[tuple[str, str, int]]:
     """(reference, category code, year) of the cases this user could mark as the same
     survivor's: only cases they can open, never a search over anyone else's."""
+    if _may_hold_grants(user) and connection.vendor == "postgresql":
+        holder = cast(User, user)
+        newest = GrantedList(holder.pk, tuple(group_ids_of(holder)), ()).picked(LINKABLE_LIMIT + 1)
+        return [case for case in newest if case[0] != besides][:LINKABLE_LIMIT]
     return list(
         visible_cases(user)
         .exclude(reference=besides)
@@ -265,6 +275,16 @@ def case_to_open(
             access=access.value,
         )
     return _read_through_orm(visible_cases(holder, access), holder, reference)
+
+
+def openable_among(user: User | AnonymousUser, ids: list[Any]) -> set[Any]:
+    """Those of the cases `ids` whose content `user` may open."""
+    if not _may_hold_grants(user) or not ids:
+        return set()
+    holder = cast(User, user)
+    if connection.vendor == "postgresql":
+        return openable_prepared(person=holder.pk, groups=group_ids_of(holder), ids=ids)
+    return set(visible_cases(holder).filter(pk__in=ids).values_list("pk", flat=True))
 
 
 def overseen_case_to_open(supervisor: User | AnonymousUser, reference: str) -> CaseToOpen | None:
@@ -318,6 +338,10 @@ def submitted_case(author: User, submission: uuid.UUID | None) -> str | None:
     (and only if they can still open it: one they cannot is as good as none)."""
     if submission is None:
         return None
+    if _may_hold_grants(author) and connection.vendor == "postgresql":
+        return submitted_prepared(
+            person=author.pk, groups=group_ids_of(author), submission=submission
+        )
     return (
         visible_cases(author)
         .filter(author=author, submission=submission)

@@ -53,9 +53,10 @@ class LinkUnavailable(Exception):
 
 
 @sensitive_variables()
-def _sealed(key: envelope.WrappedKey, testimony: Testimony) -> dict[str, Any]:
+def _sealed(
+    ring: envelope.Keyring, key: envelope.WrappedKey, testimony: Testimony
+) -> dict[str, Any]:
     """The testimony's row: its fields encrypted, with their keyed digests."""
-    ring = keys.keyring()
     fields = testimony.as_fields()
     digests = envelope.field_digests(ring, key, table=TESTIMONY_TABLE, fields=fields)
     confirmed = json.dumps(sorted(testimony.confirmed_identifiers), ensure_ascii=False)
@@ -69,7 +70,7 @@ def _store_testimony(
     case: CasePattern, key: envelope.WrappedKey, testimony: Testimony
 ) -> list[str]:
     """Encrypt and store the testimony; returns the names of the fields that changed."""
-    row = _sealed(key, testimony)
+    row = _sealed(keys.keyring(), key, testimony)
     previous = CaseTestimony.objects.filter(case=case).values_list("digests", flat=True).first()
     CaseTestimony.objects.update_or_create(case=case, defaults=row)
     return [name for name in Testimony.FIELDS if (previous or {}).get(name) != row["digests"][name]]
@@ -171,7 +172,9 @@ def case_create(
             author=author, team=team, submission=submission, **pattern.scalar_fields()
         )
         _store_new_codes(case, pattern)
-        CaseTestimony.objects.create(case=case, **_sealed(keys.case_key_create(case), testimony))
+        ring = keys.keyring()  # checked once for the key and the testimony
+        key = keys.case_key_create(case, ring)
+        CaseTestimony.objects.create(case=case, **_sealed(ring, key, testimony))
         _grant_author(case, author)
         linked = _link_survivor(case, author, survivor)
         log.record(

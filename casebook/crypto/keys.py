@@ -41,8 +41,9 @@ def wrapped_key(row: CaseKey) -> envelope.WrappedKey:
     )
 
 
-def case_key_create(case: CasePattern) -> envelope.WrappedKey:
-    key = envelope.new_case_key(keyring(), case_id=str(case.pk))
+def case_key_create(case: CasePattern, ring: envelope.Keyring) -> envelope.WrappedKey:
+    """A new data key for `case`, wrapped under `ring`'s current key (from keyring())."""
+    key = envelope.new_case_key(ring, case_id=str(case.pk))
     CaseKey.objects.create(
         case=case, kek_version=key.kek_version, wrapped=key.wrapped, generation=key.generation
     )

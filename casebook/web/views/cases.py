@@ -23,6 +23,7 @@ from casebook.cases.selectors import (
     linkable_cases,
     listed_case_parts,
     listed_to_count,
+    openable_among,
     submitted_case,
     visible_cases,
 )
@@ -68,7 +69,7 @@ def case_list(request):
     # A caseworker's list holds only visible cases; a supervisor's also holds closed ones.
     openable = set(ids)
     if is_supervisor:
-        openable = set(visible_cases(request.user).filter(pk__in=ids).values_list("pk", flat=True))
+        openable = openable_among(request.user, ids)
     holders = grant_holders(ids) if is_supervisor else {}
     drafts = [] if is_supervisor else list(drafts_of(request.user)[:DRAFTS_LISTED])
     entries = [
@@ -109,7 +110,7 @@ def _already_recorded(request, reference):
 @require_http_methods(["GET", "POST"])
 def case_create(request):
     teams = teams_of(request.user)
-    if not teams.exists():
+    if not teams:  # read once here; the form counts and picks from what was read
         messages.error(request, _("You are not on a team yet. Ask an administrator to add you."))
         return redirect("casebook:case_list")
     if request.method == "POST" and drafting.SAVE in request.POST:

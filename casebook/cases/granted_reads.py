@@ -1,13 +1,15 @@
-"""What opening one case reads, before anything is decrypted or logged: the case with
-its wrapped key and sealed testimony, its codes, whether its reader may also change or
-delete it, and the survivor's other cases the reader can open.
+"""Reads checked against a person's grants, each one hand-written statement prepared
+once per connection on PostgreSQL (casebook.db.prepared): the case a reader opens, the
+case a form submission already recorded, and which of a page of listed cases the
+reader can open. Every request of a caseworker's day makes one of them, and building
+the ORM's access-checked queries (unions of grants), and having PostgreSQL plan their
+text anew each time, cost more than reading the rows did. Who may hold grants, their
+groups and the teams they oversee are decided before any of them runs
+(casebook.cases.selectors); elsewhere (SQLite under `make run`) the ORM reads the same.
 
-On PostgreSQL that is one hand-written statement, prepared once per connection
-(casebook.db.prepared): the case page is what caseworkers open most, and building the
-ORM's access-checked queries for it (three unions of grants), and having PostgreSQL
-plan their text anew each time, cost more than reading the case did. Who may hold
-grants, their groups and the teams they oversee are decided before it runs
-(casebook.cases.selectors). Elsewhere (SQLite under `make run`) the ORM reads the same.
+Opening a case reads, before anything is decrypted or logged: the case with its
+wrapped key and sealed testimony, its codes, whether its reader may also change or
+delete it, and the survivor's other cases the reader can open.
 """
 
 from dataclasses import dataclass
@@ -108,6 +110,33 @@ def read_prepared(
         may_delete=may_delete,
         same_survivor_as=tuple(same_survivor),
     )
+
+
+# The case a form submission recorded, to open instead of recording it twice.
+SUBMITTED = f"""
+    SELECT c.reference FROM casebook_casepattern AS c
+     WHERE c.author_id = %(person)s AND c.submission = %(submission)s
+       AND {_granted("'view_casepattern'", "c.id")}"""  # noqa: S608 -- constants only
+
+
+def submitted_prepared(*, person: int, groups: list[int], submission: Any) -> str | None:
+    """The reference of the case the person `person` (in the groups `groups`) recorded
+    with the form submission `submission`, if they can still open it."""
+    found = prepared(SUBMITTED, {"person": person, "groups": groups, "submission": submission})
+    return str(found[0][0]) if found else None
+
+
+# Which of a page's cases (a supervisor's list also shows cases it cannot open).
+OPENABLE = f"""
+    SELECT listed.id FROM unnest(%(ids)s::uuid[]) AS listed (id)
+     WHERE {_granted("'view_casepattern'", "listed.id")}"""  # noqa: S608 -- constants only
+
+
+def openable_prepared(*, person: int, groups: list[int], ids: list[Any]) -> set[Any]:
+    """Those of the cases `ids` that the person `person` (in the groups `groups`) can
+    open."""
+    found = prepared(OPENABLE, {"person": person, "groups": groups, "ids": ids})
+    return {case_id for (case_id,) in found}
 
 
 def read_through_orm(

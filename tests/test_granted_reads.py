@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from guardian.shortcuts import assign_perm
 
 from casebook.cases import selectors
-from casebook.cases.case_to_open import STATEMENT, CaseToOpen
+from casebook.cases.granted_reads import STATEMENT, CaseToOpen
 from casebook.cases.records import SurvivorLink
 from casebook.cases.selectors import Access, case_to_open, visible_cases
 from casebook.cases.services import case_create
