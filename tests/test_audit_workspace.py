@@ -105,6 +105,27 @@ class WorkspaceTests(TestCase):
         assert "BREAK-GLASS" in page and "Fictional review reason" in page
         assert "FICTIONAL-NARRATIVE" not in page
 
+    def test_each_row_reads_in_the_auditor_s_words_and_escapes_what_was_recorded(self):
+        log.record(
+            Action.CASE_ACCESS,
+            actor=Actor.of(self.supervisor),
+            outcome=Outcome.DENIED,
+            target="<b>typed</b>",
+            details={"method": "GET", "folded": 3},
+        )
+        for language, words in (
+            ("en", ("Supervisor", "denied", "attempt: <code>GET</code>", "repeats folded")),
+            ("ko", ("책임자", "거부", "시도: <code>GET</code>", "반복")),
+        ):
+            self.client.cookies["django_language"] = language
+            page = self.client.get(LOG, {"outcome": "denied"}).content.decode()
+            row = page[page.index('<tr class=" event-denied">') :]
+            row = " ".join(row[: row.index("</tr>")].split())
+            assert "<code>&lt;b&gt;typed&lt;/b&gt;</code>" in row and "<b>" not in row
+            assert "<code>sup-alpha</code>" in row
+            for word in words:
+                assert word in row, (language, word)
+
     def test_viewing_and_downloading_are_themselves_recorded(self):
         before = AccessEvent.objects.count()
         self.client.get(LOG, {"actor": "sup-alpha"})

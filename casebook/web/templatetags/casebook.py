@@ -70,21 +70,46 @@ def _day(moment: dt.datetime) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d")
 
 
+def _rows(template_name: str, context: dict[str, Any]) -> SafeString:
+    """Rows of a table drawn by Jinja2 (autoescaped) like the forms' widgets: for a page
+    of fifty rows, Django's template engine spent more than the rest of the request."""
+    rows = get_default_renderer().get_template(template_name)
+    html: str = rows.render({**context, "_": _})
+    return mark_safe(html)  # noqa: S308 -- Jinja2's own output, autoescaped
+
+
 @register.simple_tag
 def case_rows(entries: list[dict[str, Any]], is_supervisor: bool) -> SafeString:
-    """The case list's rows (casebook/jinja2/casebook/case_rows.html), drawn by Jinja2
-    (autoescaped) like the forms' widgets: Django's template engine spent more on a page
-    of fifty rows than the rest of the request did."""
-    rows = get_default_renderer().get_template("casebook/case_rows.html")
-    html: str = rows.render(
+    """The case list's rows (casebook/jinja2/casebook/case_rows.html)."""
+    return _rows(
+        "casebook/case_rows.html",
         {
             "entries": entries,
             "is_supervisor": is_supervisor,
-            "_": _,
             "day": _day,
             "detail_url": _case_url("casebook:case_detail"),
             "sharing_url": _case_url("casebook:case_sharing"),
             "break_glass_url": _case_url("casebook:case_break_glass"),
-        }
+        },
     )
-    return mark_safe(html)  # noqa: S308 -- Jinja2's own output, autoescaped
+
+
+def _moment(moment: dt.datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@register.simple_tag
+def event_rows(events: list[Any], flagged: Any, break_glass: str) -> SafeString:
+    """The access log's rows (casebook/jinja2/casebook/event_rows.html): `flagged`
+    holds the actions auditors are shown first, `break_glass` the break-glass action."""
+    return _rows(
+        "casebook/event_rows.html",
+        {
+            "events": events,
+            "flagged": flagged,
+            "break_glass": break_glass,
+            "moment": _moment,
+            "role_label": role_label,
+            "details_items": details_items,
+        },
+    )
