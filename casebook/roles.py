@@ -57,7 +57,12 @@ def group_ids_of(user: User) -> list[int]:
 
 
 def _remember_groups(user: User) -> None:
-    groups = list(user.groups.values_list("id", "name"))
+    remember_groups(user, list(user.groups.values_list("id", "name")))
+
+
+def remember_groups(user: User, groups: list[tuple[int, str]]) -> None:
+    """Remember the user's groups, (id, name) each, read along with the account (as
+    casebook.accounts.backend reads them), so that their role is not asked again."""
     names = [name for _, name in groups if name in {r.value for r in Role}]
     # Two roles on one account is a misconfiguration: grant neither.
     setattr(user, MEMO, Role(names[0]) if len(names) == 1 else None)

@@ -143,7 +143,8 @@ FORM_RENDERER = "casebook.web.forms.rendering.WidgetRenderer"  # Django's for th
 # and global permissions see every case.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses locked-out usernames and addresses
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, reading each request's account and its groups at once.
+    "casebook.accounts.backend.AccountBackend",
 ]
 SILENCED_SYSTEM_CHECKS = ["guardian.W001"]
 ANONYMOUS_USER_NAME = None  # no guardian anonymous account: anonymous users see nothing

@@ -137,3 +137,19 @@ def test_events_waiting_in_the_0016_queue_are_sealed_after_0017_and_requeued_goi
         "stranded_recorded": True,
         "queued_after_going_back": True,
     }
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="upgrades are tested on PostgreSQL")
+def test_people_signed_in_before_0018_stay_signed_in_after_it():
+    """0017 (the previous main) with a live session naming Django's ModelBackend, an
+    expired one and one that does not decode; after 0018 the live one names the
+    account backend that replaced it, keeps the rest and still finds its person."""
+    found = probe("tests/session_upgrade_probe.py", "casebook_session_upgrade")
+    assert found == {
+        "live": "casebook.accounts.backend.AccountBackend",
+        "live_language_kept": "ko",
+        "expired": "django.contrib.auth.backends.ModelBackend",  # no one's any more
+        "undecodable_left": "not a session",
+        "found_again": True,
+        "after_going_back": "django.contrib.auth.backends.ModelBackend",
+    }
