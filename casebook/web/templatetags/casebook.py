@@ -74,7 +74,7 @@ def _rows(template_name: str, context: dict[str, Any]) -> SafeString:
     """Rows of a table drawn by Jinja2 (autoescaped) like the forms' widgets: for a page
     of fifty rows, Django's template engine spent more than the rest of the request."""
     rows = get_default_renderer().get_template(template_name)
-    html: str = rows.render({**context, "_": _})
+    html: str = rows.render(context)
     return mark_safe(html)  # noqa: S308 -- Jinja2's own output, autoescaped
 
 
