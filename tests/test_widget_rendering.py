@@ -34,3 +34,33 @@ def test_a_field_s_lazy_texts_are_escaped_as_django_s_templates_escape_them():
     listed, said = form["listed"].as_field_group(), form["said"].as_field_group()
     assert "<ul><li>a rule</li></ul>" in listed and "&lt;b&gt;label&lt;/b&gt;" in listed
     assert "<script>" not in said and "&lt;script&gt;x&lt;/script&gt;" in said
+
+
+def test_taxonomy_widgets_drawn_once_match_a_fresh_drawing_for_each_language_and_value():
+    import re
+
+    from django import forms
+    from django.utils import translation
+
+    from casebook.web.forms.cases import CasePatternForm
+    from casebook.web.forms.rendering import TaxonomyCheckboxes, TaxonomySelect
+
+    fresh = {TaxonomySelect: forms.Select, TaxonomyCheckboxes: forms.CheckboxSelectMultiple}
+    values = {"primary_category": "detention", "sub_patterns": ["resold", "sold_by_broker"]}
+    for language in ("en", "ko", "en"):
+        with translation.override(language):
+            for data in ({}, values, {"primary_category": "trafficking", "year": "2019"}):
+                form = CasePatternForm(data or None, linkable=[], editing=False)
+                for field in form:
+                    kept = type(field.field.widget)
+                    if kept not in fresh:
+                        continue
+                    drawn = str(field)
+                    field.field.widget.__class__ = fresh[kept]  # the same widget, not kept
+                    assert drawn == str(field), (language, field.name)
+                    chosen = data.get(field.name, [])
+                    for code in [chosen] if isinstance(chosen, str) else chosen:
+                        assert re.search(f'value="{code}"[^>]* (selected|checked)', drawn), code
+    with translation.override("ko"):
+        korean = str(CasePatternForm(linkable=[], editing=False)["primary_category"])
+    assert "인신매매" in korean and "Trafficking" not in korean

@@ -9,15 +9,17 @@ Django's engine only (the admin's, for one) is drawn by that engine instead of f
 
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jinja2
 from django import forms
 from django.forms.renderers import DjangoTemplates, Jinja2
+from django.forms.widgets import ChoiceWidget
 from django.template import TemplateDoesNotExist
 from django.template.backends.jinja2 import Jinja2 as Jinja2Backend
 from django.utils.functional import Promise
-from django.utils.translation import gettext
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language, gettext
 
 OWN_TEMPLATES = Path(__file__).resolve().parent.parent.parent / "jinja2"
 DJANGO_TEMPLATES = Path(forms.__file__).resolve().parent / "jinja2"
@@ -61,3 +63,60 @@ class WidgetRenderer(Jinja2):
             return super().get_template(template_name)
         except TemplateDoesNotExist:
             return self._django.get_template(template_name)
+
+
+# Drawings kept per process: a few per field, language and value in use (each a few kB).
+DRAWINGS_KEPT = 512
+_drawings: dict[tuple[Any, ...], SafeString] = {}
+
+
+def _codes(choices: Any) -> tuple[Any, ...]:
+    """The codes of `choices` (of each group's, for grouped choices), not their labels:
+    what a drawing depends on besides the language."""
+    return tuple(
+        _codes(label) if isinstance(label, list | tuple) else value for value, label in choices
+    )
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, dict):
+        return tuple(sorted((key, _frozen(item)) for key, item in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(item) for item in value)
+    return value
+
+
+class DrawnOnce:
+    """A widget whose choices are the taxonomy's, the same for everyone: it is drawn
+    once per language, name, value and attributes, and the drawing kept. The case form
+    draws about two hundred codes each time it opens, which cost more than everything
+    else the request did."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        widget = cast(ChoiceWidget, self)
+        key = (
+            type(self),
+            type(renderer),
+            get_language(),
+            name,
+            _frozen(widget.format_value(value)),
+            _frozen(widget.build_attrs(widget.attrs, attrs)),
+            _codes(widget.choices),
+        )
+        drawn = _drawings.get(key)
+        if drawn is None:
+            drawn = super().render(name, value, attrs, renderer)  # type: ignore[misc]
+            if len(_drawings) >= DRAWINGS_KEPT:
+                _drawings.clear()
+            _drawings[key] = drawn
+        return drawn
+
+
+class TaxonomySelect(DrawnOnce, forms.Select):
+    """One code of a taxonomy's list."""
+
+
+class TaxonomyCheckboxes(DrawnOnce, forms.CheckboxSelectMultiple):
+    """Any number of codes of a taxonomy's list."""
