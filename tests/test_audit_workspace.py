@@ -6,7 +6,7 @@ import io
 from unittest import mock
 
 from django.db import connection
-from django.test import TestCase
+from django.test import TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -125,6 +125,17 @@ class WorkspaceTests(TestCase):
             assert "<code>sup-alpha</code>" in row
             for word in words:
                 assert word in row, (language, word)
+
+    @override_settings(CASEBOOK_SEAL_INLINE=False)  # as in production: the sealer apart
+    def test_the_chain_s_head_and_the_newest_checkpoint_are_read_once(self):
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as seen:
+            assert self.client.get(LOG).status_code == 200
+        statements = [query["sql"] for query in seen.captured_queries]
+        newest_seal = [sql for sql in statements if 'FROM "casebook_accessseal" ORDER BY' in sql]
+        checkpoints = [sql for sql in statements if 'FROM "casebook_accesscheckpoint"' in sql]
+        assert len(newest_seal) == 1 and len(checkpoints) == 1, statements
 
     def test_viewing_and_downloading_are_themselves_recorded(self):
         before = AccessEvent.objects.count()

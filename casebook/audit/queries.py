@@ -4,11 +4,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, Min, QuerySet
 
 from casebook.audit.actions import FLAGGED_ACTIONS, Action
 from casebook.audit.checkpoint_shipping import last_send_failed
-from casebook.audit.sealing import chain_head, waiting_events
+from casebook.audit.sealing import newest_seal, waiting_events
 from casebook.models import AccessCheckpoint, AccessEvent
 
 PAGE = 50
@@ -86,16 +86,21 @@ class ChainStatus:
     last_checkpoint: AccessCheckpoint | None
     head_seq: int  # the newest seal's position
     waiting: int  # events committed and not yet sealed
+    oldest_waiting: dt.datetime | None  # when the one that has waited longest occurred
 
 
 def chain_status() -> ChainStatus:
+    head = newest_seal()  # its position, hash and horizon
+    position, horizon = (head[0], head[2]) if head else (0, 0)
+    waiting = waiting_events(horizon).aggregate(count=Count("id"), oldest=Min("occurred_at"))
     return ChainStatus(
         last_verification=AccessEvent.objects.filter(action=Action.LOG_VERIFY)
         .order_by("-id")
         .first(),
         last_checkpoint=AccessCheckpoint.objects.order_by("-seq").first(),
-        head_seq=chain_head()[0],
-        waiting=waiting_events().count(),
+        head_seq=position,
+        waiting=waiting["count"],
+        oldest_waiting=waiting["oldest"],
     )
 
 
@@ -130,7 +135,10 @@ class Alerts:
         )
 
 
-def alerts(now: dt.datetime) -> Alerts:
+def alerts(now: dt.datetime, status: ChainStatus | None = None) -> Alerts:
+    """What needs a look at `now`; `status` is chain_status(), when the caller has read
+    it already (the workspace shows both)."""
+    status = status or chain_status()
     since = now - dt.timedelta(days=ALERT_DAYS)
     # The first event of the period, found once on the time index; the counts then read
     # each action's index from that id on (ids are drawn in time order), instead of
@@ -142,7 +150,8 @@ def alerts(now: dt.datetime) -> Alerts:
         .first()
     )
     recent = AccessEvent.objects.filter(id__gte=first if first is not None else 2**62)
-    newest = AccessCheckpoint.objects.order_by("-seq").values_list("signed_at", flat=True).first()
+    newest = status.last_checkpoint.signed_at if status.last_checkpoint else None
+    oldest = status.oldest_waiting
     return Alerts(
         break_glass=recent.filter(action=Action.CASE_BREAK_GLASS).count(),
         account_changes=recent.filter(
@@ -156,12 +165,5 @@ def alerts(now: dt.datetime) -> Alerts:
         checkpoint_stale=newest is not None
         and newest < now - dt.timedelta(minutes=settings.CASEBOOK_CHECKPOINT_MAX_AGE_MINUTES),
         checkpoint_unsent=last_send_failed(),
-        sealer_behind=_oldest_waiting(now - SEALER_LATE),
+        sealer_behind=oldest is not None and oldest < now - SEALER_LATE,
     )
-
-
-def _oldest_waiting(before: dt.datetime) -> bool:
-    """Whether the longest-waiting event (the lowest unsealed id above the sealer's
-    horizon: ids are drawn in time order) occurred before `before`."""
-    oldest = waiting_events().order_by("id").values_list("occurred_at", flat=True).first()
-    return oldest is not None and oldest < before

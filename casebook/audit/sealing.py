@@ -58,7 +58,7 @@ def chain_head() -> tuple[int, str]:
     return head if head else (0, GENESIS_HASH)
 
 
-def _newest_seal() -> tuple[int, str, int] | None:
+def newest_seal() -> tuple[int, str, int] | None:
     """The newest seal's position, hash and horizon (None before the first seal). The
     horizon is never above the newest event that has a seal (which every honest horizon
     is at or below): it is outside the hashes, and a seal row written around the sealer
@@ -80,7 +80,7 @@ def _newest_seal() -> tuple[int, str, int] | None:
 
 def sealed_horizon() -> int:
     """The horizon the newest seal records: every event at or below it is sealed."""
-    newest = _newest_seal()
+    newest = newest_seal()
     return newest[2] if newest else 0
 
 
@@ -91,9 +91,11 @@ def unsealable_event(horizon: int) -> int | None:
     return next((row[0] for row in rows if split_of_row(1, *row[1:]) is None), None)
 
 
-def waiting_events() -> QuerySet[AccessEvent]:
-    """The committed events waiting for their seal (above the horizon, without one)."""
-    return AccessEvent.objects.filter(id__gt=sealed_horizon(), seal__isnull=True)
+def waiting_events(horizon: int | None = None) -> QuerySet[AccessEvent]:
+    """The committed events waiting for their seal (above the horizon, without one);
+    `horizon` is sealed_horizon(), when the caller has read it already."""
+    above = sealed_horizon() if horizon is None else horizon
+    return AccessEvent.objects.filter(id__gt=above, seal__isnull=True)
 
 
 @dataclass
@@ -115,7 +117,7 @@ class Sealer:
         own_transaction = connection.vendor != "postgresql" or not nested
         with transaction.atomic():
             advisory_lock(SEALER_LOCK)
-            head = _newest_seal()
+            head = newest_seal()
             position, prev_hash, stored = head or (0, GENESIS_HASH, 0)
             if position < self.head:  # a restored or emptied database: forget what was seen
                 self.horizon, self.passes = 0, []

@@ -41,18 +41,19 @@ def access_log(request):
     query = request.GET.copy()
     for key in ("before", "after"):
         query.pop(key, None)
+    status = chain_status()
     return render(
         request,
         "casebook/access_log.html",
         {
             "form": form,
             "page": page,
-            "status": chain_status(),
+            "status": status,
             "query": query.urlencode(),
             "break_glass": Action.CASE_BREAK_GLASS,
             "flagged": FLAGGED_ACTIONS,
             "checkpoint_max_age": settings.CASEBOOK_CHECKPOINT_MAX_AGE_MINUTES,
-            "alerts": alerts(timezone.now()),
+            "alerts": alerts(timezone.now(), status),
             "verification": latest_verification(),
         },
         status=400 if form.is_bound and form.errors else 200,
