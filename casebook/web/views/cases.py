@@ -19,7 +19,7 @@ from casebook.cases.selectors import (
     Access,
     deletable_cases,
     drafts_of,
-    grant_holders,
+    holder_names,
     linkable_cases,
     listed_case_parts,
     listed_to_count,
@@ -70,7 +70,7 @@ def case_list(request):
     openable = set(ids)
     if is_supervisor:
         openable = openable_among(request.user, ids)
-    holders = grant_holders(ids) if is_supervisor else {}
+    holders = holder_names(ids) if is_supervisor else {}
     drafts = [] if is_supervisor else list(drafts_of(request.user)[:DRAFTS_LISTED])
     entries = [
         {"case": case, "openable": case.pk in openable, "holders": holders.get(case.pk)}
