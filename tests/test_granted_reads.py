@@ -124,3 +124,25 @@ class CaseToOpenTests(CastTestCase):
         assert f'href="/cases/{self.linked.reference}/"' in page.content.decode()
         cases_read = [q["sql"] for q in seen.captured_queries if "casebook_casepattern" in q["sql"]]
         assert cases_read == [STATEMENT]
+
+
+class AuthorGrantTests(CastTestCase):
+    def test_both_ways_of_granting_a_new_case_to_its_author_write_the_same_three_grants(self):
+        from unittest import mock
+
+        from casebook.cases.services import _grant_author
+        from casebook.models import CaseUserGrant
+
+        def written() -> set[tuple[int, str]]:
+            grants = CaseUserGrant.objects.filter(content_object=self.case)
+            return set(grants.values_list("user_id", "permission__codename"))
+
+        wanted = {(self.author.pk, access.value) for access in Access}
+        assert written() == wanted  # as case_create wrote them (PostgreSQL's way)
+        for vendor in ("sqlite", "postgresql"):
+            CaseUserGrant.objects.filter(content_object=self.case).delete()
+            with mock.patch.object(connection, "vendor", vendor):
+                _grant_author(self.case, self.author)
+            assert written() == wanted, vendor
+            moments = CaseUserGrant.objects.filter(content_object=self.case)
+            assert set(moments.values_list("case_created_at", flat=True)) == {self.case.created_at}

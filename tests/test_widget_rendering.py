@@ -43,9 +43,9 @@ def test_taxonomy_widgets_drawn_once_match_a_fresh_drawing_for_each_language_and
     from django.utils import translation
 
     from casebook.web.forms.cases import CasePatternForm
-    from casebook.web.forms.rendering import TaxonomyCheckboxes, TaxonomySelect
+    from casebook.web.forms.rendering import FixedCheckboxes, FixedSelect
 
-    fresh = {TaxonomySelect: forms.Select, TaxonomyCheckboxes: forms.CheckboxSelectMultiple}
+    fresh = {FixedSelect: forms.Select, FixedCheckboxes: forms.CheckboxSelectMultiple}
     values = {"primary_category": "detention", "sub_patterns": ["resold", "sold_by_broker"]}
     for language in ("en", "ko", "en"):
         with translation.override(language):

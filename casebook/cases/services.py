@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib.auth.models import Permission, User
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -27,7 +27,7 @@ from casebook.cases.records import (
 )
 from casebook.cases.selectors import SHARED_ACCESS, Access, visible_cases
 from casebook.crypto import envelope, keys
-from casebook.db import fault_pause
+from casebook.db import fault_pause, prepared
 from casebook.models import (
     CaseKey,
     CasePattern,
@@ -106,12 +106,25 @@ def _store_new_codes(case: CasePattern, pattern: Pattern) -> None:
     )
 
 
+# A new case's three grants to its author, written in one statement on PostgreSQL with
+# the permissions looked up in it (Django's way takes two: the ids, then the grants).
+AUTHOR_GRANTS = """
+    INSERT INTO casebook_caseusergrant (permission_id, user_id, content_object_id, case_created_at)
+    SELECT permission.id, %s, %s, %s FROM auth_permission AS permission
+      JOIN django_content_type AS kind ON kind.id = permission.content_type_id
+     WHERE kind.app_label = 'casebook' AND kind.model = 'casepattern'
+       AND permission.codename = ANY(%s)"""
+AUTHOR_ACCESS = [access.value for access in (*SHARED_ACCESS, Access.DELETE)]
+
+
 def _grant_author(case: CasePattern, author: User) -> None:
     """A new case's author may view, change and delete it: its three grants written in
     one statement (guardian's assign_perm takes six, one grant at a time)."""
+    if connection.vendor == "postgresql":
+        prepared(AUTHOR_GRANTS, [author.pk, case.pk, case.created_at, AUTHOR_ACCESS])
+        return
     permissions = Permission.objects.filter(
-        content_type=ContentType.objects.get_for_model(CasePattern),
-        codename__in=[access.value for access in (*SHARED_ACCESS, Access.DELETE)],
+        content_type=ContentType.objects.get_for_model(CasePattern), codename__in=AUTHOR_ACCESS
     ).values_list("id", flat=True)
     CaseUserGrant.objects.bulk_create(
         CaseUserGrant(

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from casebook.audit.actions import registered_actions
 from casebook.audit.queries import EventFilter
+from casebook.web.forms.rendering import FixedSelect
 
 
 class EventFilterForm(forms.Form):
@@ -16,11 +17,12 @@ class EventFilterForm(forms.Form):
         required=False,
         help_text=_("Any part of the username."),
     )
-    action = forms.ChoiceField(label=_("Action"), required=False)
+    action = forms.ChoiceField(label=_("Action"), required=False, widget=FixedSelect)
     target = forms.CharField(label=_("Case reference or target"), max_length=64, required=False)
     outcome = forms.ChoiceField(
         label=_("Outcome"),
         required=False,
+        widget=FixedSelect,
         choices=[
             ("", _("Any")),
             ("allowed", _("Allowed")),

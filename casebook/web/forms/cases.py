@@ -14,7 +14,7 @@ from casebook import taxonomy
 from casebook.cases.identifiers import find_identifiers
 from casebook.cases.records import CaseRecord, Pattern, SurvivorLink, Testimony
 from casebook.models import CasePattern, Team
-from casebook.web.forms.rendering import TaxonomyCheckboxes, TaxonomySelect
+from casebook.web.forms.rendering import FixedCheckboxes, FixedSelect
 
 BLANK = [("", "---------")]
 
@@ -34,7 +34,7 @@ class CasePatternForm(forms.Form):
     """The coded dimensions of a case. `version` guards against stale edits."""
 
     primary_category = forms.ChoiceField(
-        label=_("Primary category"), choices=choose(taxonomy.Category), widget=TaxonomySelect
+        label=_("Primary category"), choices=choose(taxonomy.Category), widget=FixedSelect
     )
     sub_patterns = forms.MultipleChoiceField(
         label=_("Sub-patterns"),
@@ -45,50 +45,50 @@ class CasePatternForm(forms.Form):
             )
             for category, codes in taxonomy.SUB_PATTERNS_BY_CATEGORY.items()
         ],
-        widget=TaxonomyCheckboxes,
+        widget=FixedCheckboxes,
         required=False,
         help_text=_("Any number, from any category."),
     )
     perpetrators = forms.MultipleChoiceField(
         label=_("Perpetrator types"),
         choices=taxonomy.Perpetrator.choices,
-        widget=TaxonomyCheckboxes,
+        widget=FixedCheckboxes,
         required=False,
     )
     year = forms.TypedChoiceField(
         label=_("Year of the pattern"),
         coerce=int,
         choices=lambda: [("", "---------"), *taxonomy.year_choices()],
-        widget=TaxonomySelect,
+        widget=FixedSelect,
         help_text=_("The year only, never a date."),
     )
     province_china = forms.ChoiceField(
-        label=_("Province in China"), choices=choose(taxonomy.ProvinceChina), widget=TaxonomySelect
+        label=_("Province in China"), choices=choose(taxonomy.ProvinceChina), widget=FixedSelect
     )
     province_origin = forms.ChoiceField(
         label=_("Province of origin in North Korea"),
         choices=choose(taxonomy.ProvinceOrigin),
-        widget=TaxonomySelect,
+        widget=FixedSelect,
     )
     gender = forms.ChoiceField(
-        label=_("Gender"), choices=choose(taxonomy.Gender), widget=TaxonomySelect
+        label=_("Gender"), choices=choose(taxonomy.Gender), widget=FixedSelect
     )
     age_band = forms.ChoiceField(
-        label=_("Age at the time"), choices=choose(taxonomy.AgeBand), widget=TaxonomySelect
+        label=_("Age at the time"), choices=choose(taxonomy.AgeBand), widget=FixedSelect
     )
     time_in_china = forms.ChoiceField(
-        label=_("Time spent in China"), choices=choose(taxonomy.TimeInChina), widget=TaxonomySelect
+        label=_("Time spent in China"), choices=choose(taxonomy.TimeInChina), widget=FixedSelect
     )
     current_status = forms.ChoiceField(
-        label=_("Current status"), choices=choose(taxonomy.CurrentStatus), widget=TaxonomySelect
+        label=_("Current status"), choices=choose(taxonomy.CurrentStatus), widget=FixedSelect
     )
     source_proximity = forms.ChoiceField(
         label=_("Source of the account"),
         choices=choose(taxonomy.SourceProximity),
-        widget=TaxonomySelect,
+        widget=FixedSelect,
     )
     consent_scope = forms.ChoiceField(
-        label=_("Consent scope"), choices=choose(taxonomy.ConsentScope), widget=TaxonomySelect
+        label=_("Consent scope"), choices=choose(taxonomy.ConsentScope), widget=FixedSelect
     )
 
     narrative = forms.CharField(
@@ -293,7 +293,7 @@ class CaseFilterForm(forms.Form):
     category = forms.ChoiceField(
         label=_("Category"),
         choices=[("", _("All categories")), *taxonomy.Category.choices],
-        widget=TaxonomySelect,
+        widget=FixedSelect,
         required=False,
     )
     year = forms.TypedChoiceField(
@@ -301,13 +301,13 @@ class CaseFilterForm(forms.Form):
         coerce=int,
         empty_value=None,
         choices=lambda: [("", _("All years")), *taxonomy.year_choices()],
-        widget=TaxonomySelect,
+        widget=FixedSelect,
         required=False,
     )
     status = forms.ChoiceField(
         label=_("Current status"),
         choices=[("", _("All statuses")), *taxonomy.CurrentStatus.choices],
-        widget=TaxonomySelect,
+        widget=FixedSelect,
         required=False,
     )
     reference = forms.RegexField(

@@ -87,10 +87,10 @@ def _frozen(value: Any) -> Any:
 
 
 class DrawnOnce:
-    """A widget whose choices are the taxonomy's, the same for everyone: it is drawn
-    once per language, name, value and attributes, and the drawing kept. The case form
-    draws about two hundred codes each time it opens, which cost more than everything
-    else the request did."""
+    """A widget whose choices are fixed, the same for everyone (the taxonomy's codes,
+    the access log's actions): it is drawn once per language, name, value and
+    attributes, and the drawing kept. The case form draws about two hundred codes each
+    time it opens, which cost more than everything else the request did."""
 
     def render(
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
@@ -114,9 +114,9 @@ class DrawnOnce:
         return drawn
 
 
-class TaxonomySelect(DrawnOnce, forms.Select):
-    """One code of a taxonomy's list."""
+class FixedSelect(DrawnOnce, forms.Select):
+    """One of a fixed list of choices."""
 
 
-class TaxonomyCheckboxes(DrawnOnce, forms.CheckboxSelectMultiple):
-    """Any number of codes of a taxonomy's list."""
+class FixedCheckboxes(DrawnOnce, forms.CheckboxSelectMultiple):
+    """Any number of a fixed list of choices."""
