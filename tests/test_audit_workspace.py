@@ -127,15 +127,46 @@ class WorkspaceTests(TestCase):
                 assert word in row, (language, word)
 
     @override_settings(CASEBOOK_SEAL_INLINE=False)  # as in production: the sealer apart
-    def test_the_chain_s_head_and_the_newest_checkpoint_are_read_once(self):
+    def test_the_log_s_counts_are_one_statement_and_the_newest_checkpoint_one_more(self):
         from django.test.utils import CaptureQueriesContext
+
+        from casebook.audit.workspace import STATEMENT
 
         with CaptureQueriesContext(connection) as seen:
             assert self.client.get(LOG).status_code == 200
         statements = [query["sql"] for query in seen.captured_queries]
-        newest_seal = [sql for sql in statements if 'FROM "casebook_accessseal" ORDER BY' in sql]
+        assert statements.count(STATEMENT) == 1
+        assert not [sql for sql in statements if 'FROM "casebook_accessseal"' in sql]
         checkpoints = [sql for sql in statements if 'FROM "casebook_accesscheckpoint"' in sql]
-        assert len(newest_seal) == 1 and len(checkpoints) == 1, statements
+        assert len(checkpoints) == 1, statements
+
+    @override_settings(CASEBOOK_SEAL_INLINE=False)
+    def test_the_statement_counts_what_the_orm_counts(self):
+        from casebook.audit.queries import log_counts
+        from casebook.audit.workspace import counted
+
+        now = timezone.now()
+        seen = [counted(now)]
+        assert seen[0] == log_counts(now)
+        for action, outcome in (
+            (Action.CASE_DECRYPT_FAILED, Outcome.ERROR),
+            (Action.ACCOUNT_DEACTIVATE, Outcome.ALLOWED),
+            (Action.LOG_VERIFY, Outcome.DENIED),
+            (Action.LOG_CHECKPOINT_SENT, Outcome.ERROR),
+        ):
+            log.record(action, actor=Actor.of(self.supervisor), outcome=outcome)  # waits
+            seen.append(counted(now))
+            assert seen[-1] == log_counts(now), action
+        later = now + dt.timedelta(days=30)  # nothing in the period, all still waiting
+        assert counted(later) == log_counts(later)
+        first, last = seen[0], seen[-1]
+        assert (last.waiting, last.decrypt_failures, last.broken_verifications) == (
+            first.waiting + 4,
+            first.decrypt_failures + 1,
+            first.broken_verifications + 1,
+        )
+        assert last.account_changes == first.account_changes + 1 and last.last_send_failed
+        assert last.oldest_waiting is not None and counted(later).break_glass == 0
 
     def test_viewing_and_downloading_are_themselves_recorded(self):
         before = AccessEvent.objects.count()

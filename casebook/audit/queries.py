@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Count, Min, QuerySet
+from django.utils import timezone
 
 from casebook.audit.actions import FLAGGED_ACTIONS, Action
 from casebook.audit.checkpoint_shipping import last_send_failed
@@ -89,23 +90,68 @@ class ChainStatus:
     oldest_waiting: dt.datetime | None  # when the one that has waited longest occurred
 
 
-def chain_status() -> ChainStatus:
+ALERT_DAYS = 7  # what "recent" means for the alerts, and how old a checkpoint may be
+SEALER_LATE = dt.timedelta(minutes=1)  # the sealer keeps up within a second when it runs
+# The account changes auditors see flagged (break-glass and decryption failures apart).
+ACCOUNT_ACTIONS = sorted(FLAGGED_ACTIONS - {Action.CASE_BREAK_GLASS, Action.CASE_DECRYPT_FAILED})
+
+
+@dataclass(frozen=True)
+class LogCounts:
+    """What the workspace counts in the log, at a moment `now`."""
+
+    head_seq: int  # the newest seal's position
+    waiting: int  # events committed and not yet sealed
+    oldest_waiting: dt.datetime | None
+    break_glass: int  # in the ALERT_DAYS days before now
+    account_changes: int  # likewise
+    decrypt_failures: int  # likewise
+    broken_verifications: int  # ever
+    last_send_failed: bool  # the newest attempt to send a checkpoint off the host
+
+
+def log_counts(now: dt.datetime) -> LogCounts:
+    """The counts through the ORM, statement by statement (casebook.audit.workspace
+    reads the same in one on PostgreSQL)."""
     head = newest_seal()  # its position, hash and horizon
     position, horizon = (head[0], head[2]) if head else (0, 0)
     waiting = waiting_events(horizon).aggregate(count=Count("id"), oldest=Min("occurred_at"))
+    # The first event of the period, found once on the time index; the counts then read
+    # each action's index from that id on (ids are drawn in time order), instead of
+    # every event of the period.
+    first = (
+        AccessEvent.objects.filter(occurred_at__gte=now - dt.timedelta(days=ALERT_DAYS))
+        .order_by("occurred_at")
+        .values_list("id", flat=True)
+        .first()
+    )
+    recent = AccessEvent.objects.filter(id__gte=first if first is not None else 2**62)
+    return LogCounts(
+        head_seq=position,
+        waiting=waiting["count"],
+        oldest_waiting=waiting["oldest"],
+        break_glass=recent.filter(action=Action.CASE_BREAK_GLASS).count(),
+        account_changes=recent.filter(action__in=ACCOUNT_ACTIONS).count(),
+        decrypt_failures=recent.filter(action=Action.CASE_DECRYPT_FAILED).count(),
+        broken_verifications=AccessEvent.objects.filter(
+            action=Action.LOG_VERIFY, outcome="denied"
+        ).count(),
+        last_send_failed=last_send_failed(),
+    )
+
+
+def chain_status(counts: LogCounts | None = None) -> ChainStatus:
+    """The chain's status; `counts` are log_counts(), when the caller has read them."""
+    counts = counts or log_counts(timezone.now())
     return ChainStatus(
         last_verification=AccessEvent.objects.filter(action=Action.LOG_VERIFY)
         .order_by("-id")
         .first(),
         last_checkpoint=AccessCheckpoint.objects.order_by("-seq").first(),
-        head_seq=position,
-        waiting=waiting["count"],
-        oldest_waiting=waiting["oldest"],
+        head_seq=counts.head_seq,
+        waiting=counts.waiting,
+        oldest_waiting=counts.oldest_waiting,
     )
-
-
-ALERT_DAYS = 7  # what "recent" means for the alerts, and how old a checkpoint may be
-SEALER_LATE = dt.timedelta(minutes=1)  # the sealer keeps up within a second when it runs
 
 
 @dataclass(frozen=True)
@@ -135,35 +181,23 @@ class Alerts:
         )
 
 
-def alerts(now: dt.datetime, status: ChainStatus | None = None) -> Alerts:
-    """What needs a look at `now`; `status` is chain_status(), when the caller has read
-    it already (the workspace shows both)."""
-    status = status or chain_status()
-    since = now - dt.timedelta(days=ALERT_DAYS)
-    # The first event of the period, found once on the time index; the counts then read
-    # each action's index from that id on (ids are drawn in time order), instead of
-    # every event of the period.
-    first = (
-        AccessEvent.objects.filter(occurred_at__gte=since)
-        .order_by("occurred_at")
-        .values_list("id", flat=True)
-        .first()
-    )
-    recent = AccessEvent.objects.filter(id__gte=first if first is not None else 2**62)
+def alerts(
+    now: dt.datetime, status: ChainStatus | None = None, counts: LogCounts | None = None
+) -> Alerts:
+    """What needs a look at `now`; `counts` (log_counts(now)) and `status`
+    (chain_status(counts)) when the caller has read them (the workspace shows all)."""
+    counts = counts or log_counts(now)
+    status = status or chain_status(counts)
     newest = status.last_checkpoint.signed_at if status.last_checkpoint else None
-    oldest = status.oldest_waiting
+    oldest = counts.oldest_waiting
     return Alerts(
-        break_glass=recent.filter(action=Action.CASE_BREAK_GLASS).count(),
-        account_changes=recent.filter(
-            action__in=FLAGGED_ACTIONS - {Action.CASE_BREAK_GLASS, Action.CASE_DECRYPT_FAILED}
-        ).count(),
-        decrypt_failures=recent.filter(action=Action.CASE_DECRYPT_FAILED).count(),
-        broken_verifications=AccessEvent.objects.filter(
-            action=Action.LOG_VERIFY, outcome="denied"
-        ).count(),
+        break_glass=counts.break_glass,
+        account_changes=counts.account_changes,
+        decrypt_failures=counts.decrypt_failures,
+        broken_verifications=counts.broken_verifications,
         checkpoint_missing=newest is None,
         checkpoint_stale=newest is not None
         and newest < now - dt.timedelta(minutes=settings.CASEBOOK_CHECKPOINT_MAX_AGE_MINUTES),
-        checkpoint_unsent=last_send_failed(),
+        checkpoint_unsent=counts.last_send_failed,
         sealer_behind=oldest is not None and oldest < now - SEALER_LATE,
     )

@@ -15,6 +15,7 @@ from casebook.audit import log
 from casebook.audit.actions import FLAGGED_ACTIONS, Action, Actor
 from casebook.audit.queries import alerts, chain_status, event_page, filtered_events
 from casebook.audit.verification_runs import latest_verification, verification_request
+from casebook.audit.workspace import counted
 from casebook.roles import Role
 from casebook.web.decorators import role_required
 from casebook.web.forms.audit import EventFilterForm
@@ -41,7 +42,9 @@ def access_log(request):
     query = request.GET.copy()
     for key in ("before", "after"):
         query.pop(key, None)
-    status = chain_status()
+    now = timezone.now()
+    counts = counted(now)
+    status = chain_status(counts)
     return render(
         request,
         "casebook/access_log.html",
@@ -53,7 +56,7 @@ def access_log(request):
             "break_glass": Action.CASE_BREAK_GLASS,
             "flagged": FLAGGED_ACTIONS,
             "checkpoint_max_age": settings.CASEBOOK_CHECKPOINT_MAX_AGE_MINUTES,
-            "alerts": alerts(timezone.now(), status),
+            "alerts": alerts(now, status, counts),
             "verification": latest_verification(),
         },
         status=400 if form.is_bound and form.errors else 200,

@@ -1,0 +1,73 @@
+"""The auditor's workspace's counts of the log (casebook.audit.queries.LogCounts) in one
+statement, prepared once per connection on PostgreSQL (casebook.db.prepared), where the
+ORM sends nine: the workspace is the page auditors keep open, and composing and
+planning those nine cost more than counting did. Elsewhere (SQLite under `make run`)
+queries.log_counts reads the same, statement by statement.
+"""
+
+import datetime as dt
+
+from django.db import connection
+
+from casebook.audit.actions import Action
+from casebook.audit.queries import ACCOUNT_ACTIONS, ALERT_DAYS, LogCounts, log_counts
+from casebook.db import prepared
+
+NO_EVENT = 2**62  # an id above every event's: "since" when nothing happened in the period
+
+STATEMENT = """
+    WITH head AS (
+        SELECT seal.position, LEAST(COALESCE(seal.horizon, 0), (
+                SELECT newest.event_id FROM casebook_accessseal AS newest
+                 ORDER BY newest.event_id DESC LIMIT 1)) AS horizon
+          FROM casebook_accessseal AS seal ORDER BY seal.position DESC LIMIT 1
+    ), period AS (
+        SELECT COALESCE((
+            SELECT event.id FROM casebook_accessevent AS event
+             WHERE event.occurred_at >= %(since)s ORDER BY event.occurred_at LIMIT 1
+        ), %(no_event)s) AS first
+    ), waiting AS (
+        SELECT count(*) AS count, min(event.occurred_at) AS oldest
+          FROM casebook_accessevent AS event
+          LEFT JOIN casebook_accessseal AS seal ON seal.event_id = event.id
+         WHERE event.id > COALESCE((SELECT horizon FROM head), 0) AND seal.event_id IS NULL
+    )
+    SELECT COALESCE((SELECT position FROM head), 0), waiting.count, waiting.oldest,
+        (SELECT count(*) FROM casebook_accessevent AS event
+          WHERE event.id >= period.first AND event.action = %(break_glass)s),
+        (SELECT count(*) FROM casebook_accessevent AS event
+          WHERE event.id >= period.first AND event.action = ANY(%(account)s)),
+        (SELECT count(*) FROM casebook_accessevent AS event
+          WHERE event.id >= period.first AND event.action = %(decrypt_failed)s),
+        (SELECT count(*) FROM casebook_accessevent AS event
+          WHERE event.action = %(verify)s AND event.outcome = 'denied'),
+        (SELECT event.outcome FROM casebook_accessevent AS event
+          WHERE event.action = %(sent)s ORDER BY event.id DESC LIMIT 1) = 'error'
+      FROM waiting, period"""
+
+
+def counted(now: dt.datetime) -> LogCounts:
+    """What the workspace counts at `now`: in one statement on PostgreSQL."""
+    if connection.vendor != "postgresql":
+        return log_counts(now)
+    values = {
+        "since": now - dt.timedelta(days=ALERT_DAYS),
+        "no_event": NO_EVENT,
+        "break_glass": str(Action.CASE_BREAK_GLASS),
+        "account": [str(action) for action in ACCOUNT_ACTIONS],
+        "decrypt_failed": str(Action.CASE_DECRYPT_FAILED),
+        "verify": str(Action.LOG_VERIFY),
+        "sent": str(Action.LOG_CHECKPOINT_SENT),
+    }
+    [row] = prepared(STATEMENT, values)
+    head, waiting, oldest, break_glass, accounts, decrypt, broken, unsent = row
+    return LogCounts(
+        head_seq=head,
+        waiting=waiting,
+        oldest_waiting=oldest,
+        break_glass=break_glass,
+        account_changes=accounts,
+        decrypt_failures=decrypt,
+        broken_verifications=broken,
+        last_send_failed=bool(unsent),
+    )
