@@ -127,7 +127,7 @@ class WorkspaceTests(TestCase):
                 assert word in row, (language, word)
 
     @override_settings(CASEBOOK_SEAL_INLINE=False)  # as in production: the sealer apart
-    def test_the_log_s_counts_are_one_statement_and_the_newest_checkpoint_one_more(self):
+    def test_the_chain_s_head_is_read_once_with_the_alerts_counts_and_one_checkpoint(self):
         from django.test.utils import CaptureQueriesContext
 
         from casebook.audit.workspace import STATEMENT

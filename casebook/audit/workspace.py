@@ -1,16 +1,19 @@
-"""The auditor's workspace's counts of the log (casebook.audit.queries.LogCounts) in one
-statement, prepared once per connection on PostgreSQL (casebook.db.prepared), where the
-ORM sends nine: the workspace is the page auditors keep open, and composing and
-planning those nine cost more than counting did. Elsewhere (SQLite under `make run`)
-queries.log_counts reads the same, statement by statement.
+"""The auditor's workspace's counts of the log (casebook.audit.queries.LogCounts) in two
+statements on PostgreSQL, where the ORM sends nine: the chain's head and horizon and the
+alerts' counts in one, prepared once per connection (casebook.db.prepared), and the
+events waiting above that horizon. The workspace is the page auditors keep open, and
+composing and planning those nine cost more than counting did. Elsewhere (SQLite under
+`make run`) queries.log_counts reads the same, statement by statement.
 """
 
 import datetime as dt
 
 from django.db import connection
+from django.db.models import Count, Min
 
 from casebook.audit.actions import Action
 from casebook.audit.queries import ACCOUNT_ACTIONS, ALERT_DAYS, LogCounts, log_counts
+from casebook.audit.sealing import waiting_events
 from casebook.db import prepared
 
 NO_EVENT = 2**62  # an id above every event's: "since" when nothing happened in the period
@@ -26,13 +29,8 @@ STATEMENT = """
             SELECT event.id FROM casebook_accessevent AS event
              WHERE event.occurred_at >= %(since)s ORDER BY event.occurred_at LIMIT 1
         ), %(no_event)s) AS first
-    ), waiting AS (
-        SELECT count(*) AS count, min(event.occurred_at) AS oldest
-          FROM casebook_accessevent AS event
-          LEFT JOIN casebook_accessseal AS seal ON seal.event_id = event.id
-         WHERE event.id > COALESCE((SELECT horizon FROM head), 0) AND seal.event_id IS NULL
     )
-    SELECT COALESCE((SELECT position FROM head), 0), waiting.count, waiting.oldest,
+    SELECT COALESCE((SELECT position FROM head), 0), COALESCE((SELECT horizon FROM head), 0),
         (SELECT count(*) FROM casebook_accessevent AS event
           WHERE event.id >= period.first AND event.action = %(break_glass)s),
         (SELECT count(*) FROM casebook_accessevent AS event
@@ -43,11 +41,11 @@ STATEMENT = """
           WHERE event.action = %(verify)s AND event.outcome = 'denied'),
         (SELECT event.outcome FROM casebook_accessevent AS event
           WHERE event.action = %(sent)s ORDER BY event.id DESC LIMIT 1) = 'error'
-      FROM waiting, period"""
+      FROM period"""
 
 
 def counted(now: dt.datetime) -> LogCounts:
-    """What the workspace counts at `now`: in one statement on PostgreSQL."""
+    """What the workspace counts at `now`: in two statements on PostgreSQL."""
     if connection.vendor != "postgresql":
         return log_counts(now)
     values = {
@@ -60,11 +58,15 @@ def counted(now: dt.datetime) -> LogCounts:
         "sent": str(Action.LOG_CHECKPOINT_SENT),
     }
     [row] = prepared(STATEMENT, values)
-    head, waiting, oldest, break_glass, accounts, decrypt, broken, unsent = row
+    head, horizon, break_glass, accounts, decrypt, broken, unsent = row
+    # The waiting events apart, with the horizon written into the statement: planned
+    # without it (as any prepared statement is), a join of events to seals above an
+    # unknown horizon reads every seal.
+    waiting = waiting_events(horizon).aggregate(count=Count("id"), oldest=Min("occurred_at"))
     return LogCounts(
         head_seq=head,
-        waiting=waiting,
-        oldest_waiting=oldest,
+        waiting=waiting["count"],
+        oldest_waiting=waiting["oldest"],
         break_glass=break_glass,
         account_changes=accounts,
         decrypt_failures=decrypt,
