@@ -1,6 +1,7 @@
 """Where the fifty people's time goes: each kind of request of bench/load.py's mix, one
 at a time in this process (production settings, the bench database, nothing queued),
-beside the sign-in page, with the statements each runs.
+beside the sign-in page, with the statements each runs and the Python functions it
+calls (a count that, unlike the time, does not change with how busy the machine is).
 
 Not a target. On a saturated machine the load's p95 ratio follows the mean cost of
 its requests against the sign-in page's; this says which requests that mean is made
@@ -8,12 +9,30 @@ of, for whoever works on it."""
 
 import re
 import statistics
+import sys
 import time
 from collections.abc import Callable
 
 from setup import median_ms
 
 REPEAT = 30
+
+
+def _python_calls(run: Callable[[], object]) -> int:
+    """How many Python functions one run calls: unlike its time, the same however busy
+    the machine is, so that two runs (or two commits) compare."""
+    calls = 0
+
+    def counted(frame: object, event: str, arg: object) -> None:
+        nonlocal calls
+        calls += event == "call"
+
+    sys.setprofile(counted)
+    try:
+        run()
+    finally:
+        sys.setprofile(None)
+    return calls
 
 
 def _statements(run: Callable[[], object]) -> int:
@@ -53,19 +72,26 @@ def breakdown(codes: dict[str, list[str]]) -> str:
     listed = caseworker.get("/cases/").content.decode()
     reference = re.search(r'href="/cases/(CB-[0-9A-Z]{4}-[0-9A-Z]{4})/"', listed).group(1)
 
-    def recording() -> float:
-        """One POST of the case form, timed alone (each needs a form of its own)."""
+    def recording() -> Callable[[], object]:
+        """A POST of a freshly opened case form, to send once (each needs its own)."""
         page = caseworker.get("/cases/new/").content.decode()
         values = {
             name: re.search(rf'name="{name}" value="([^"]+)"', page).group(1)
             for name in ("csrfmiddlewaretoken", "submission")
         }
         form = {**CASE_FORM, **values, "narrative": "[BENCH] fictional load " * 20}
+
+        def send() -> object:
+            answer = caseworker.post("/cases/new/", form)
+            assert answer.status_code == 302, answer.status_code
+            return answer
+
+        return send
+
+    def timed(send: Callable[[], object]) -> float:
         started = time.perf_counter()
-        answer = caseworker.post("/cases/new/", form)
-        took = (time.perf_counter() - started) * 1000
-        assert answer.status_code == 302, answer.status_code
-        return took
+        send()
+        return (time.perf_counter() - started) * 1000
 
     kinds: list[tuple[str, Callable[[], object]]] = [
         ("sign-in page (the load's floor)", lambda: stranger.get("/accounts/login/")),
@@ -78,11 +104,13 @@ def breakdown(codes: dict[str, list[str]]) -> str:
         ("access log", lambda: auditor.get("/audit/")),
     ]
     lines = [
-        "| request, alone in one process | median | statements |",
-        "| --- | --- | --- |",
+        "| request, alone in one process | median | statements | Python calls |",
+        "| --- | --- | --- | --- |",
     ]
     for name, run in kinds:
-        lines.append(f"| {name} | {median_ms(run, REPEAT):.1f} ms | {_statements(run)} |")
-    recordings = [recording() for _ in range(REPEAT)]
-    lines.append(f"| recording a case (the POST) | {statistics.median(recordings):.1f} ms | - |")
+        figures = f"{median_ms(run, REPEAT):.1f} ms | {_statements(run)} | {_python_calls(run):,}"
+        lines.append(f"| {name} | {figures} |")
+    recorded = statistics.median(timed(recording()) for _ in range(REPEAT))
+    figures = f"{recorded:.1f} ms | {_statements(recording())} | {_python_calls(recording()):,}"
+    lines.append(f"| recording a case (the POST) | {figures} |")
     return "\n".join(lines)
