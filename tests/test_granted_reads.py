@@ -2,6 +2,8 @@
 survivor's other cases in one prepared statement on PostgreSQL: it finds exactly what
 the ORM's read (SQLite's) finds, for every reader, case and access."""
 
+import uuid
+
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -9,7 +11,7 @@ from guardian.shortcuts import assign_perm
 
 from casebook.cases import selectors
 from casebook.cases.granted_reads import STATEMENT, CaseToOpen
-from casebook.cases.records import SurvivorLink
+from casebook.cases.records import Pattern, SurvivorLink
 from casebook.cases.selectors import Access, case_to_open, visible_cases
 from casebook.cases.services import case_create
 from casebook.cases.sharing import case_share
@@ -126,23 +128,68 @@ class CaseToOpenTests(CastTestCase):
         assert cases_read == [STATEMENT]
 
 
-class AuthorGrantTests(CastTestCase):
-    def test_both_ways_of_granting_a_new_case_to_its_author_write_the_same_three_grants(self):
+class RecordedRowsTests(CastTestCase):
+    def test_a_case_recorded_in_one_statement_has_the_rows_the_orm_would_write(self):
         from unittest import mock
 
-        from casebook.cases.services import _grant_author
-        from casebook.models import CaseUserGrant
+        from casebook.cases import access
+        from casebook.models import CaseKey, CasePerpetrator, CaseSubPattern, CaseUserGrant
 
-        def written() -> set[tuple[int, str]]:
-            grants = CaseUserGrant.objects.filter(content_object=self.case)
-            return set(grants.values_list("user_id", "permission__codename"))
+        pattern = factories.pattern(
+            sub_patterns=frozenset({"resold", "sold_by_broker"}),
+            perpetrators=frozenset({"broker", "family"}),
+        )
 
-        wanted = {(self.author.pk, access.value) for access in Access}
-        assert written() == wanted  # as case_create wrote them (PostgreSQL's way)
-        for vendor in ("sqlite", "postgresql"):
-            CaseUserGrant.objects.filter(content_object=self.case).delete()
-            with mock.patch.object(connection, "vendor", vendor):
-                _grant_author(self.case, self.author)
-            assert written() == wanted, vendor
-            moments = CaseUserGrant.objects.filter(content_object=self.case)
-            assert set(moments.values_list("case_created_at", flat=True)) == {self.case.created_at}
+        def recorded(vendor: str) -> tuple:
+            # The way services.case_create writes (its other statements as they are).
+            with mock.patch("casebook.cases.services.connection", mock.Mock(vendor=vendor)):
+                case = case_create(
+                    author=self.author,
+                    team=self.alpha,
+                    pattern=pattern,
+                    testimony=factories.FICTIONAL_TESTIMONY,
+                    submission=uuid.uuid4(),
+                )
+            stored = CasePattern.objects.get(pk=case.pk)
+            assert (stored.created_at, stored.reference) == (case.created_at, case.reference)
+            grants = CaseUserGrant.objects.filter(content_object=case)
+            opened = access.case_read(user=self.author, reference=case.reference)
+            key = CaseKey.objects.get(case=case)
+            return (
+                {name: getattr(stored, name) for name in Pattern.SCALARS},
+                (stored.author_id, stored.team_id, stored.version),
+                set(CaseSubPattern.objects.filter(case=case).values_list("code", flat=True)),
+                set(CasePerpetrator.objects.filter(case=case).values_list("code", flat=True)),
+                (key.kek_version, key.generation, len(bytes(key.wrapped))),
+                set(grants.values_list("user_id", "permission__codename", "case_created_at"))
+                == {(self.author.pk, a.value, stored.created_at) for a in Access},
+                opened.testimony,
+                opened.pattern,
+            )
+
+        assert recorded("postgresql") == recorded("sqlite")
+
+    def test_a_form_submitted_twice_writes_nothing_the_second_time(self):
+        from django.db import IntegrityError
+
+        from casebook.models import CaseKey, CaseTestimony, CaseUserGrant
+
+        submission = uuid.uuid4()
+        first = case_create(
+            author=self.author,
+            team=self.alpha,
+            pattern=factories.pattern(),
+            testimony=factories.FICTIONAL_TESTIMONY,
+            submission=submission,
+        )
+        counts = [m.objects.count() for m in (CasePattern, CaseKey, CaseTestimony, CaseUserGrant)]
+        with self.assertRaises(IntegrityError):
+            case_create(
+                author=self.author,
+                team=self.alpha,
+                pattern=factories.pattern(),
+                testimony=factories.FICTIONAL_TESTIMONY,
+                submission=submission,
+            )
+        after = [m.objects.count() for m in (CasePattern, CaseKey, CaseTestimony, CaseUserGrant)]
+        assert after == counts and CasePattern.objects.filter(pk=first.pk).exists()

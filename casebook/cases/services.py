@@ -18,6 +18,7 @@ from django.views.decorators.debug import sensitive_variables
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor
 from casebook.cases.drafts import drafts_lose_access
+from casebook.cases.recorded_rows import rows_insert
 from casebook.cases.records import (
     KEEP_SURVIVOR_LINK,
     TESTIMONY_TABLE,
@@ -27,7 +28,7 @@ from casebook.cases.records import (
 )
 from casebook.cases.selectors import SHARED_ACCESS, Access, visible_cases
 from casebook.crypto import envelope, keys
-from casebook.db import fault_pause, prepared
+from casebook.db import fault_pause
 from casebook.models import (
     CaseKey,
     CasePattern,
@@ -106,23 +107,12 @@ def _store_new_codes(case: CasePattern, pattern: Pattern) -> None:
     )
 
 
-# A new case's three grants to its author, written in one statement on PostgreSQL with
-# the permissions looked up in it (Django's way takes two: the ids, then the grants).
-AUTHOR_GRANTS = """
-    INSERT INTO casebook_caseusergrant (permission_id, user_id, content_object_id, case_created_at)
-    SELECT permission.id, %s, %s, %s FROM auth_permission AS permission
-      JOIN django_content_type AS kind ON kind.id = permission.content_type_id
-     WHERE kind.app_label = 'casebook' AND kind.model = 'casepattern'
-       AND permission.codename = ANY(%s)"""
 AUTHOR_ACCESS = [access.value for access in (*SHARED_ACCESS, Access.DELETE)]
 
 
 def _grant_author(case: CasePattern, author: User) -> None:
     """A new case's author may view, change and delete it: its three grants written in
     one statement (guardian's assign_perm takes six, one grant at a time)."""
-    if connection.vendor == "postgresql":
-        prepared(AUTHOR_GRANTS, [author.pk, case.pk, case.created_at, AUTHOR_ACCESS])
-        return
     permissions = Permission.objects.filter(
         content_type=ContentType.objects.get_for_model(CasePattern), codename__in=AUTHOR_ACCESS
     ).values_list("id", flat=True)
@@ -181,14 +171,20 @@ def case_create(
     IntegrityError and writes nothing (casebook.cases.selectors.submitted_case finds the
     first)."""
     with transaction.atomic():
-        case = CasePattern.objects.create(
+        case = CasePattern(
             author=author, team=team, submission=submission, **pattern.scalar_fields()
         )
-        _store_new_codes(case, pattern)
         ring = keys.keyring()  # checked once for the key and the testimony
-        key = keys.case_key_create(case, ring)
-        CaseTestimony.objects.create(case=case, **_sealed(ring, key, testimony))
-        _grant_author(case, author)
+        if connection.vendor == "postgresql":  # in one statement (casebook.cases.recorded_rows)
+            key = envelope.new_case_key(ring, case_id=str(case.pk))
+            sealed = _sealed(ring, key, testimony)
+            rows_insert(case, pattern=pattern, key=key, sealed=sealed, access=AUTHOR_ACCESS)
+        else:
+            case.save(force_insert=True)
+            _store_new_codes(case, pattern)
+            key = keys.case_key_create(case, ring)
+            CaseTestimony.objects.create(case=case, **_sealed(ring, key, testimony))
+            _grant_author(case, author)
         linked = _link_survivor(case, author, survivor)
         log.record(
             Action.CASE_CREATE,
