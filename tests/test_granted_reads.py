@@ -175,21 +175,22 @@ class RecordedRowsTests(CastTestCase):
         from casebook.models import CaseKey, CaseTestimony, CaseUserGrant
 
         submission = uuid.uuid4()
-        first = case_create(
-            author=self.author,
-            team=self.alpha,
-            pattern=factories.pattern(),
-            testimony=factories.FICTIONAL_TESTIMONY,
-            submission=submission,
-        )
-        counts = [m.objects.count() for m in (CasePattern, CaseKey, CaseTestimony, CaseUserGrant)]
-        with self.assertRaises(IntegrityError):
-            case_create(
+
+        def record() -> CasePattern:
+            return case_create(
                 author=self.author,
                 team=self.alpha,
                 pattern=factories.pattern(),
                 testimony=factories.FICTIONAL_TESTIMONY,
                 submission=submission,
             )
-        after = [m.objects.count() for m in (CasePattern, CaseKey, CaseTestimony, CaseUserGrant)]
-        assert after == counts and CasePattern.objects.filter(pk=first.pk).exists()
+
+        def counts() -> list[int]:
+            tables = (CasePattern, CaseKey, CaseTestimony, CaseUserGrant)
+            return [table.objects.count() for table in tables]
+
+        first = record()
+        before = counts()
+        with self.assertRaises(IntegrityError):
+            record()
+        assert counts() == before and CasePattern.objects.filter(pk=first.pk).exists()

@@ -24,6 +24,11 @@ def choose(vocabulary: type[models.TextChoices]) -> list[tuple[str, str]]:
     return BLANK + list(vocabulary.choices)
 
 
+def coded(label: Any, vocabulary: type[models.TextChoices]) -> forms.ChoiceField:
+    """A required choice of one of `vocabulary`'s codes, nothing chosen at first."""
+    return forms.ChoiceField(label=label, choices=choose(vocabulary), widget=FixedSelect)
+
+
 SEPARATE = "separate"  # the choice that separates a case from its survivor's others
 NARRATIVE_MAX = 20_000
 NOTES_MAX = 10_000
@@ -33,9 +38,7 @@ DETAILS_MAX = 5_000
 class CasePatternForm(forms.Form):
     """The coded dimensions of a case. `version` guards against stale edits."""
 
-    primary_category = forms.ChoiceField(
-        label=_("Primary category"), choices=choose(taxonomy.Category), widget=FixedSelect
-    )
+    primary_category = coded(_("Primary category"), taxonomy.Category)
     sub_patterns = forms.MultipleChoiceField(
         label=_("Sub-patterns"),
         choices=[
@@ -62,34 +65,14 @@ class CasePatternForm(forms.Form):
         widget=FixedSelect,
         help_text=_("The year only, never a date."),
     )
-    province_china = forms.ChoiceField(
-        label=_("Province in China"), choices=choose(taxonomy.ProvinceChina), widget=FixedSelect
-    )
-    province_origin = forms.ChoiceField(
-        label=_("Province of origin in North Korea"),
-        choices=choose(taxonomy.ProvinceOrigin),
-        widget=FixedSelect,
-    )
-    gender = forms.ChoiceField(
-        label=_("Gender"), choices=choose(taxonomy.Gender), widget=FixedSelect
-    )
-    age_band = forms.ChoiceField(
-        label=_("Age at the time"), choices=choose(taxonomy.AgeBand), widget=FixedSelect
-    )
-    time_in_china = forms.ChoiceField(
-        label=_("Time spent in China"), choices=choose(taxonomy.TimeInChina), widget=FixedSelect
-    )
-    current_status = forms.ChoiceField(
-        label=_("Current status"), choices=choose(taxonomy.CurrentStatus), widget=FixedSelect
-    )
-    source_proximity = forms.ChoiceField(
-        label=_("Source of the account"),
-        choices=choose(taxonomy.SourceProximity),
-        widget=FixedSelect,
-    )
-    consent_scope = forms.ChoiceField(
-        label=_("Consent scope"), choices=choose(taxonomy.ConsentScope), widget=FixedSelect
-    )
+    province_china = coded(_("Province in China"), taxonomy.ProvinceChina)
+    province_origin = coded(_("Province of origin in North Korea"), taxonomy.ProvinceOrigin)
+    gender = coded(_("Gender"), taxonomy.Gender)
+    age_band = coded(_("Age at the time"), taxonomy.AgeBand)
+    time_in_china = coded(_("Time spent in China"), taxonomy.TimeInChina)
+    current_status = coded(_("Current status"), taxonomy.CurrentStatus)
+    source_proximity = coded(_("Source of the account"), taxonomy.SourceProximity)
+    consent_scope = coded(_("Consent scope"), taxonomy.ConsentScope)
 
     narrative = forms.CharField(
         label=_("Narrative summary"),
