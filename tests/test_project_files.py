@@ -109,3 +109,22 @@ def test_docker_compose_runs_exactly_one_sealer_beside_the_web_service():
     )
     assert sealer["depends_on"]["web"]["condition"] == "service_healthy"
     assert sealer.get("deploy", {}).get("replicas", 1) == 1
+
+
+def test_the_installed_package_carries_every_jinja2_template():
+    """The image installs Casebook with pip: a template left out of the package data
+    would be missing wherever the installed copy is imported."""
+    import tomllib
+
+    from setuptools.glob import glob
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    patterns = declared["package-data"]["casebook"]
+    package = ROOT / "casebook"
+    carried = {
+        Path(found).relative_to(package)
+        for pattern in patterns
+        for found in glob(str(package / pattern), recursive=True)
+    }
+    templates = {path.relative_to(package) for path in (package / "jinja2").rglob("*.html")}
+    assert templates and templates <= carried
