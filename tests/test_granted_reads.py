@@ -90,6 +90,37 @@ class CaseToOpenTests(CastTestCase):
         # Each caseworker's own and shared cases, viewed and changed; the supervisor's grant.
         assert found == 15
 
+    def test_the_other_prepared_reads_find_what_the_orm_finds(self):
+        from unittest import mock
+
+        from casebook.cases.selectors import linkable_cases, openable_among, submitted_case
+
+        submission = uuid.uuid4()
+        CasePattern.objects.filter(pk=self.linked.pk).update(submission=submission)
+        ids = list(CasePattern.objects.values_list("pk", flat=True))
+
+        def reads(vendor: str) -> list:
+            found = []
+            with mock.patch("casebook.cases.selectors.connection", mock.Mock(vendor=vendor)):
+                for reader in self.readers():
+                    found.append(
+                        (
+                            linkable_cases(reader),
+                            linkable_cases(reader, besides=self.case.reference),
+                            openable_among(reader, ids),
+                            submitted_case(reader, submission),
+                        )
+                    )
+            return found
+
+        prepared, through_orm = reads("postgresql"), reads("sqlite")
+        assert prepared == through_orm
+        author = prepared[0]
+        assert author[3] == self.linked.reference and self.case.reference not in {
+            reference for reference, _, _ in author[1]
+        }
+        assert len(author[2]) == 3  # the author's two and the team's shared one
+
     def test_what_each_reader_may_do_and_which_of_the_survivor_s_cases_they_see(self):
         author, colleague, _, supervisor, _ = self.readers()
         own = case_to_open(author, self.case.reference)
