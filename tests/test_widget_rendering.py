@@ -64,3 +64,26 @@ def test_taxonomy_widgets_drawn_once_match_a_fresh_drawing_for_each_language_and
     with translation.override("ko"):
         korean = str(CasePatternForm(linkable=[], editing=False)["primary_category"])
     assert "인신매매" in korean and "Trafficking" not in korean
+
+
+def test_only_drawings_of_no_code_or_one_valid_code_are_kept():
+    from django import forms
+
+    from casebook.web.forms import rendering
+    from casebook.web.forms.rendering import FixedCheckboxes, FixedSelect
+
+    rendering._drawings.clear()
+    select = FixedSelect(choices=[("", "---------"), ("a", "A"), ("b", "B")])
+    boxes = FixedCheckboxes(choices=[("a", "A"), ("b", "B")])
+    for junk in ("x" * 100_000, "<b>", ["a", "b"]):
+        select.render("code", junk)
+        boxes.render("codes", junk)
+    assert rendering._drawings == {}  # what was typed is drawn, never kept
+    assert 'value="a" selected' in select.render("code", "a") and len(rendering._drawings) == 1
+    select.render("code", None)
+    boxes.render("codes", ["b"])
+    assert len(rendering._drawings) == 3
+    # The same name and codes with other labels: another drawing.
+    other = FixedSelect(choices=[("", "All"), ("a", "A"), ("b", "B")])
+    assert "All" in other.render("code", None) and "---------" in select.render("code", None)
+    assert forms.Select(choices=select.choices).render("code", "a") == select.render("code", "a")

@@ -17,10 +17,18 @@ from django.db.models import prefetch_related_objects
 from casebook.db import Position, prepared
 from casebook.models import CasePattern
 
+# The case model's content type, by which the grants' permissions are looked up (a
+# codename alone could someday match another model's too).
+CASE_TYPE = (
+    "(SELECT id FROM django_content_type WHERE app_label = 'casebook' AND model = 'casepattern')"
+)
 # The view permission's id, looked up where it is used: a statement planned once per
 # connection finds it in one small index read, and a copy kept in the process would
 # outlive the tests' flushes (which give the permissions new ids).
-_VIEW = "(SELECT id FROM auth_permission WHERE codename = 'view_casepattern')"
+_VIEW = (
+    f"(SELECT id FROM auth_permission WHERE codename = 'view_casepattern'"  # noqa: S608
+    f" AND content_type_id = {CASE_TYPE})"
+)
 _COUNTED = f"""
     SELECT count(*) FROM (
         SELECT content_object_id FROM casebook_caseusergrant

@@ -18,6 +18,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 
+from casebook.cases.granted_list import CASE_TYPE
 from casebook.db import prepared
 from casebook.models import CaseKey, CasePattern, CaseTestimony
 
@@ -49,7 +50,8 @@ _TESTIMONY, _TESTIMONY_COLUMNS = _columns(CaseTestimony, "t")
 def _granted(permission: str, case: str) -> str:
     """Whether the case `case` is granted to the reader (directly or through one of
     their groups) with `permission`: two lookups in the grants' unique indexes."""
-    permission_id = f"(SELECT id FROM auth_permission WHERE codename = {permission})"  # noqa: S608
+    permission_id = f"""(SELECT id FROM auth_permission WHERE codename = {permission}
+        AND content_type_id = {CASE_TYPE})"""  # noqa: S608 -- constants only
     return f"""(
         EXISTS (SELECT 1 FROM casebook_caseusergrant
                  WHERE user_id = %(person)s AND permission_id = {permission_id}

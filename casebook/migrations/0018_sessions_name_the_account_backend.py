@@ -21,15 +21,16 @@ def renamed(old: str, new: str):
 
         sessions = apps.get_model("sessions", "Session")
         store = SessionStore()
-        live = sessions.objects.using(schema_editor.connection.alias).filter(
-            expire_date__gt=timezone.now()
-        )
-        for session in live.iterator(chunk_size=1000):
-            data = store.decode(session.session_data)
+        live = sessions.objects.filter(expire_date__gt=timezone.now())
+        for key, stored in live.values_list("session_key", "session_data").iterator(1000):
+            data = store.decode(stored)
             if data.get(BACKEND_SESSION_KEY) == old:
                 data[BACKEND_SESSION_KEY] = new
-                session.session_data = store.encode(data)
-                session.save(update_fields=["session_data"])
+                # Only if it is as it was read: a session signed out or written by a
+                # request meanwhile (the site may be serving) is left as that left it.
+                sessions.objects.filter(session_key=key, session_data=stored).update(
+                    session_data=store.encode(data)
+                )
 
     return rename
 

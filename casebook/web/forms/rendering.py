@@ -65,17 +65,41 @@ class WidgetRenderer(Jinja2):
             return self._django.get_template(template_name)
 
 
-# Drawings kept per process: a few per field, language and value in use (each a few kB).
+# Drawings kept per process: one per field, language, attributes and chosen code in use
+# (each a few kB); only drawings of no code or of one valid code are kept.
 DRAWINGS_KEPT = 512
 _drawings: dict[tuple[Any, ...], SafeString] = {}
 
 
-def _codes(choices: Any) -> tuple[Any, ...]:
-    """The codes of `choices` (of each group's, for grouped choices), not their labels:
-    what a drawing depends on besides the language."""
-    return tuple(
-        _codes(label) if isinstance(label, list | tuple) else value for value, label in choices
-    )
+def _label_key(label: Any) -> Any:
+    """A label as what it says in any language: a lazy translation by its message (the
+    language is in the key), anything else as itself."""
+    if isinstance(label, Promise):
+        return ("lazy", getattr(label, "_args", None) or str(label))
+    return label
+
+
+def _choices_key(choices: Any) -> tuple[Any, ...]:
+    """The codes and labels of `choices` (each group's, for grouped choices), without
+    translating a label: what a drawing depends on besides the language."""
+    key = []
+    for value, label in choices:
+        if isinstance(label, list | tuple):  # a group: its name, then its own choices
+            key.append((_label_key(value), _choices_key(label)))
+        else:
+            key.append((value, _label_key(label)))
+    return tuple(key)
+
+
+def _codes_of(choices: Any) -> set[str]:
+    """Every code `choices` offers (each group's, for grouped choices)."""
+    codes = set()
+    for value, label in choices:
+        if isinstance(label, list | tuple):
+            codes |= {str(code) for code, _ in label}
+        else:
+            codes.add(str(value))
+    return codes
 
 
 def _frozen(value: Any) -> Any:
@@ -88,30 +112,37 @@ def _frozen(value: Any) -> Any:
 
 class DrawnOnce:
     """A widget whose choices are fixed, the same for everyone (the taxonomy's codes,
-    the access log's actions): it is drawn once per language, name, value and
-    attributes, and the drawing kept. The case form draws about two hundred codes each
-    time it opens, which cost more than everything else the request did."""
+    the access log's actions): drawn with no code or one valid code chosen, it is drawn
+    once per language, name, code and attributes, and the drawing kept. The case form
+    draws about two hundred codes each time it opens, which cost more than everything
+    else the request did. Anything else submitted (several codes, or values that are
+    none) is drawn each time: what a person types never fills the memory of the
+    process."""
 
     def render(
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
     ) -> SafeString:
         widget = cast(ChoiceWidget, self)
+        chosen = [str(code) for code in widget.format_value(value) if code not in ("", None)]
+        if len(chosen) > 1 or not set(chosen) <= _codes_of(widget.choices):
+            drawn: SafeString = super().render(name, value, attrs, renderer)  # type: ignore[misc]
+            return drawn
         key = (
             type(self),
             type(renderer),
             get_language(),
             name,
-            _frozen(widget.format_value(value)),
+            tuple(chosen),
             _frozen(widget.build_attrs(widget.attrs, attrs)),
-            _codes(widget.choices),
+            _choices_key(widget.choices),
         )
-        drawn = _drawings.get(key)
-        if drawn is None:
-            drawn = super().render(name, value, attrs, renderer)  # type: ignore[misc]
+        kept = _drawings.get(key)
+        if kept is None:
+            kept = super().render(name, value, attrs, renderer)  # type: ignore[misc]
             if len(_drawings) >= DRAWINGS_KEPT:
                 _drawings.clear()
-            _drawings[key] = drawn
-        return drawn
+            _drawings[key] = kept
+        return kept
 
 
 class FixedSelect(DrawnOnce, forms.Select):
