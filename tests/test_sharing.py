@@ -1,6 +1,7 @@
 from django.urls import reverse
 
-from casebook.cases.selectors import grant_holders, visible_cases
+from casebook.cases.holders import grant_holders
+from casebook.cases.selectors import visible_cases
 from casebook.cases.sharing import SharingRefused, case_share, case_unshare
 from casebook.models import AccessEvent
 from casebook.roles import Role

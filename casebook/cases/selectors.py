@@ -7,7 +7,7 @@ holders of global permissions see exactly what was shared with them, like anyone
 
 import uuid
 from enum import StrEnum
-from typing import Any, TypedDict, cast
+from typing import Any, cast
 
 from django.contrib.auth.models import AnonymousUser, Permission, User
 from django.db import connection
@@ -24,11 +24,6 @@ from casebook.cases.granted_reads import (
 from casebook.db import IdsInOrder, RowsByIds
 from casebook.models import CaseDraft, CaseGroupGrant, CasePattern, CaseUserGrant, Team
 from casebook.roles import Role, group_ids_of, role_of
-
-
-class Holders(TypedDict):
-    users: list[User]
-    teams: list[Team]
 
 
 class Access(StrEnum):
@@ -315,44 +310,6 @@ def drafts_of(author: User | AnonymousUser) -> QuerySet[CaseDraft]:
         .only("id", "updated_at", "case__reference")
         .order_by("-updated_at")
     )
-
-
-def grant_holders(case_ids: list[Any]) -> dict[Any, Holders]:
-    """Who can open each case: {case_id: {"users": [...], "teams": [...]}}, in two queries."""
-    holders: dict[Any, Holders] = {case_id: {"users": [], "teams": []} for case_id in case_ids}
-    user_grants = CaseUserGrant.objects.filter(
-        content_object_id__in=case_ids, permission__codename=Access.VIEW
-    ).select_related("user")
-    for grant in user_grants.order_by("user__username"):
-        holders[grant.content_object_id]["users"].append(grant.user)
-    group_grants = CaseGroupGrant.objects.filter(
-        content_object_id__in=case_ids, permission__codename=Access.VIEW, group__team__isnull=False
-    ).select_related("group__team")
-    for team_grant in group_grants.order_by("group__team__name"):
-        holders[team_grant.content_object_id]["teams"].append(team_grant.group.team)
-    return holders
-
-
-class HolderNames(TypedDict):
-    users: list[str]
-    teams: list[str]
-
-
-def holder_names(case_ids: list[Any]) -> dict[Any, HolderNames]:
-    """Who can open each case, by name (usernames and team names, each sorted), for a
-    list of cases: two queries of names, no accounts or teams loaded."""
-    names: dict[Any, HolderNames] = {case_id: {"users": [], "teams": []} for case_id in case_ids}
-    people = CaseUserGrant.objects.filter(
-        content_object_id__in=case_ids, permission__codename=Access.VIEW
-    ).order_by("user__username")
-    for case_id, username in people.values_list("content_object_id", "user__username"):
-        names[case_id]["users"].append(username)
-    teams = CaseGroupGrant.objects.filter(
-        content_object_id__in=case_ids, permission__codename=Access.VIEW, group__team__isnull=False
-    ).order_by("group__team__name")
-    for case_id, team in teams.values_list("content_object_id", "group__team__name"):
-        names[case_id]["teams"].append(team)
-    return names
 
 
 def submitted_case(author: User, submission: uuid.UUID | None) -> str | None:

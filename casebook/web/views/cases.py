@@ -14,12 +14,12 @@ from django.views.decorators.http import require_http_methods
 
 from casebook.accounts.teams import teams_of
 from casebook.cases import access, services
+from casebook.cases.holders import holder_names
 from casebook.cases.records import Testimony
 from casebook.cases.selectors import (
     Access,
     deletable_cases,
     drafts_of,
-    holder_names,
     linkable_cases,
     listed_case_parts,
     listed_to_count,

@@ -5,7 +5,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from casebook.cases.access import record_denial
-from casebook.cases.selectors import grant_holders, overseen_cases
+from casebook.cases.holders import grant_holders
+from casebook.cases.selectors import overseen_cases
 from casebook.cases.sharing import SharingRefused, case_share, case_unshare, sharing_targets
 from casebook.web.client import submitted
 from casebook.web.decorators import attempt_label, case_methods, case_or_404, case_url
