@@ -35,6 +35,16 @@ def statement_timeout_local(milliseconds: int) -> None:
             cursor.execute("SELECT set_config('statement_timeout', %s, true)", [str(milliseconds)])
 
 
+def columns_of(model: Any, table: str = "") -> tuple[list[str], str]:
+    """`model`'s field names (in the order Model.from_db takes them) and its columns as a
+    select list, each prefixed with `table` when given: for the hand-written statements."""
+    fields = model._meta.concrete_fields
+    prefix = f"{table}." if table else ""
+    return [field.attname for field in fields], ", ".join(
+        f'{prefix}"{field.column}"' for field in fields
+    )
+
+
 def prepared(statement: str, values: Sequence[Any] | Mapping[str, Any]) -> list[tuple[Any, ...]]:
     """The rows of `statement` (PostgreSQL), run on Django's connection, in its
     transaction, as a statement prepared once per connection with its values sent apart

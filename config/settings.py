@@ -133,9 +133,9 @@ TEMPLATES = [
     },
 ]
 
-# Form widgets are drawn by Jinja2 (Django's own widget templates, autoescaped): the
-# case form has hundreds of options (taxonomy codes, years, the cases a survivor may be
-# linked to), and Django's template engine spends about 1 ms per 20 of them.
+# Form fields and widgets are drawn by Jinja2 (casebook.web.forms.rendering, autoescaped):
+# the case form has hundreds of options (taxonomy codes, years, the cases a survivor may
+# be linked to), and Django's template engine spends about 1 ms per 20 of them.
 FORM_RENDERER = "casebook.web.forms.rendering.WidgetRenderer"  # Django's for the admin's own
 
 # Case access is decided by casebook.cases.selectors alone. Guardian's authentication

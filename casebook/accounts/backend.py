@@ -9,11 +9,10 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import User
 from django.db import connection
 
-from casebook.db import prepared
+from casebook.db import columns_of, prepared
 from casebook.roles import remember_groups
 
-_FIELDS = [field.attname for field in User._meta.concrete_fields]
-_COLUMNS = ", ".join(f'u."{field.column}"' for field in User._meta.concrete_fields)
+_FIELDS, _COLUMNS = columns_of(User, "u")
 _GROUPS = """
     SELECT {column} FROM auth_user_groups AS member
       JOIN auth_group AS g ON g.id = member.group_id

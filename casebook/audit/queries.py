@@ -92,6 +92,7 @@ class ChainStatus:
 
 ALERT_DAYS = 7  # what "recent" means for the alerts, and how old a checkpoint may be
 SEALER_LATE = dt.timedelta(minutes=1)  # the sealer keeps up within a second when it runs
+NO_EVENT = 2**62  # an id above every event's: "since" when nothing happened in the period
 # The account changes auditors see flagged (break-glass and decryption failures apart).
 ACCOUNT_ACTIONS = sorted(FLAGGED_ACTIONS - {Action.CASE_BREAK_GLASS, Action.CASE_DECRYPT_FAILED})
 
@@ -110,12 +111,20 @@ class LogCounts:
     last_send_failed: bool  # the newest attempt to send a checkpoint off the host
 
 
+def waiting_above(horizon: int) -> tuple[int, dt.datetime | None]:
+    """How many events wait for their seal above `horizon`, and when the one that has
+    waited longest occurred (the horizon written into the statement, so that the
+    planner reads only the events above it)."""
+    waiting = waiting_events(horizon).aggregate(count=Count("id"), oldest=Min("occurred_at"))
+    return waiting["count"], waiting["oldest"]
+
+
 def log_counts(now: dt.datetime) -> LogCounts:
     """The counts through the ORM, statement by statement (casebook.audit.workspace
     reads the same in one on PostgreSQL)."""
     head = newest_seal()  # its position, hash and horizon
     position, horizon = (head[0], head[2]) if head else (0, 0)
-    waiting = waiting_events(horizon).aggregate(count=Count("id"), oldest=Min("occurred_at"))
+    waiting, oldest = waiting_above(horizon)
     # The first event of the period, found once on the time index; the counts then read
     # each action's index from that id on (ids are drawn in time order), instead of
     # every event of the period.
@@ -125,11 +134,11 @@ def log_counts(now: dt.datetime) -> LogCounts:
         .values_list("id", flat=True)
         .first()
     )
-    recent = AccessEvent.objects.filter(id__gte=first if first is not None else 2**62)
+    recent = AccessEvent.objects.filter(id__gte=first if first is not None else NO_EVENT)
     return LogCounts(
         head_seq=position,
-        waiting=waiting["count"],
-        oldest_waiting=waiting["oldest"],
+        waiting=waiting,
+        oldest_waiting=oldest,
         break_glass=recent.filter(action=Action.CASE_BREAK_GLASS).count(),
         account_changes=recent.filter(action__in=ACCOUNT_ACTIONS).count(),
         decrypt_failures=recent.filter(action=Action.CASE_DECRYPT_FAILED).count(),

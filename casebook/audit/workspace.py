@@ -9,14 +9,17 @@ composing and planning those nine cost more than counting did. Elsewhere (SQLite
 import datetime as dt
 
 from django.db import connection
-from django.db.models import Count, Min
 
 from casebook.audit.actions import Action
-from casebook.audit.queries import ACCOUNT_ACTIONS, ALERT_DAYS, LogCounts, log_counts
-from casebook.audit.sealing import waiting_events
+from casebook.audit.queries import (
+    ACCOUNT_ACTIONS,
+    ALERT_DAYS,
+    NO_EVENT,
+    LogCounts,
+    log_counts,
+    waiting_above,
+)
 from casebook.db import prepared
-
-NO_EVENT = 2**62  # an id above every event's: "since" when nothing happened in the period
 
 STATEMENT = """
     WITH head AS (
@@ -62,11 +65,11 @@ def counted(now: dt.datetime) -> LogCounts:
     # The waiting events apart, with the horizon written into the statement: planned
     # without it (as any prepared statement is), a join of events to seals above an
     # unknown horizon reads every seal.
-    waiting = waiting_events(horizon).aggregate(count=Count("id"), oldest=Min("occurred_at"))
+    waiting, oldest = waiting_above(horizon)
     return LogCounts(
         head_seq=head,
-        waiting=waiting["count"],
-        oldest_waiting=waiting["oldest"],
+        waiting=waiting,
+        oldest_waiting=oldest,
         break_glass=break_glass,
         account_changes=accounts,
         decrypt_failures=decrypt,

@@ -9,12 +9,12 @@ reading the page did.
 """
 
 from dataclasses import dataclass, replace
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from django.db import connection
 from django.db.models import prefetch_related_objects
 
-from casebook.db import Position, prepared
+from casebook.db import Position, columns_of, prepared
 from casebook.models import CasePattern
 
 # The case model's content type, by which the grants' permissions are looked up (a
@@ -22,13 +22,20 @@ from casebook.models import CasePattern
 CASE_TYPE = (
     "(SELECT id FROM django_content_type WHERE app_label = 'casebook' AND model = 'casepattern')"
 )
-# The view permission's id, looked up where it is used: a statement planned once per
-# connection finds it in one small index read, and a copy kept in the process would
-# outlive the tests' flushes (which give the permissions new ids).
-_VIEW = (
-    f"(SELECT id FROM auth_permission WHERE codename = 'view_casepattern'"  # noqa: S608
-    f" AND content_type_id = {CASE_TYPE})"
-)
+
+
+def permission_id(codename: str) -> str:
+    """The id of the case permission `codename` (an SQL text: a quoted constant or a
+    placeholder), looked up where it is used: a statement planned once per connection
+    finds it in one small index read, and a copy kept in the process would outlive the
+    tests' flushes (which give the permissions new ids)."""
+    return (
+        f"(SELECT id FROM auth_permission WHERE codename = {codename}"  # noqa: S608
+        f" AND content_type_id = {CASE_TYPE})"
+    )
+
+
+_VIEW = permission_id("'view_casepattern'")
 _COUNTED = f"""
     SELECT count(*) FROM (
         SELECT content_object_id FROM casebook_caseusergrant
@@ -40,8 +47,7 @@ _COUNTED = f"""
         SELECT id FROM casebook_casepattern WHERE team_id = ANY(%s::integer[])
         LIMIT %s
     ) AS listed"""  # noqa: S608 -- constants only
-_CASE_FIELDS = [field.attname for field in CasePattern._meta.concrete_fields]
-_CASE_COLUMNS = ", ".join(f'"{field.column}"' for field in CasePattern._meta.concrete_fields)
+_CASE_FIELDS, _CASE_COLUMNS = columns_of(CasePattern)
 
 
 def _page_statement(*, after: bool, newest_first: bool, columns: str = _CASE_COLUMNS) -> str:
@@ -147,9 +153,7 @@ class GrantedList:
     def picked(self, limit: int) -> list[tuple[str, str, int]]:
         """The first `limit` cases' reference, category and year, newest first."""
         values = [self.person, limit, list(self.groups), limit, list(self.teams), limit, limit]
-        return [
-            (reference, category, year) for reference, category, year in prepared(_PICKED, values)
-        ]
+        return cast(list[tuple[str, str, int]], prepared(_PICKED, values))
 
     def select_related(self, *fields: str) -> "GrantedList":
         """The same list, whose cases come with these related rows: fetched in one more

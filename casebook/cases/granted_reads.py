@@ -18,8 +18,8 @@ from typing import Any
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 
-from casebook.cases.granted_list import CASE_TYPE
-from casebook.db import prepared
+from casebook.cases.granted_list import permission_id
+from casebook.db import columns_of, prepared
 from casebook.models import CaseKey, CasePattern, CaseTestimony
 
 
@@ -36,29 +36,22 @@ class CaseToOpen:
     same_survivor_as: tuple[str, ...]
 
 
-def _columns(model: Any, table: str) -> tuple[list[str], str]:
-    fields = [field.attname for field in model._meta.concrete_fields]
-    columns = ", ".join(f'{table}."{field.column}"' for field in model._meta.concrete_fields)
-    return fields, columns
-
-
-_CASE, _CASE_COLUMNS = _columns(CasePattern, "c")
-_KEY, _KEY_COLUMNS = _columns(CaseKey, "k")
-_TESTIMONY, _TESTIMONY_COLUMNS = _columns(CaseTestimony, "t")
+_CASE, _CASE_COLUMNS = columns_of(CasePattern, "c")
+_KEY, _KEY_COLUMNS = columns_of(CaseKey, "k")
+_TESTIMONY, _TESTIMONY_COLUMNS = columns_of(CaseTestimony, "t")
 
 
 def _granted(permission: str, case: str) -> str:
     """Whether the case `case` is granted to the reader (directly or through one of
     their groups) with `permission`: two lookups in the grants' unique indexes."""
-    permission_id = f"""(SELECT id FROM auth_permission WHERE codename = {permission}
-        AND content_type_id = {CASE_TYPE})"""  # noqa: S608 -- constants only
+    granted = permission_id(permission)
     return f"""(
         EXISTS (SELECT 1 FROM casebook_caseusergrant
-                 WHERE user_id = %(person)s AND permission_id = {permission_id}
+                 WHERE user_id = %(person)s AND permission_id = {granted}
                    AND content_object_id = {case})
         OR EXISTS (SELECT 1 FROM casebook_casegroupgrant
                     WHERE group_id = ANY(%(groups)s::integer[])
-                      AND permission_id = {permission_id} AND content_object_id = {case}))"""  # noqa: S608 -- constants only
+                      AND permission_id = {granted} AND content_object_id = {case}))"""  # noqa: S608 -- constants only
 
 
 # The reader's own access (view, or change for the edit form) decides whether the case

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Model
 
+from casebook.cases.granted_list import CASE_TYPE
 from casebook.cases.records import Pattern
 from casebook.crypto import envelope
 from casebook.db import prepared
@@ -47,20 +48,18 @@ STATEMENT = f"""
     )
     INSERT INTO casebook_caseusergrant (permission_id, user_id, content_object_id, case_created_at)
     SELECT permission.id, %(author)s, %(case)s, %(created_at)s FROM auth_permission AS permission
-      JOIN django_content_type AS kind ON kind.id = permission.content_type_id
-     WHERE kind.app_label = 'casebook' AND kind.model = 'casepattern'
-       AND permission.codename = ANY(%(access)s)"""  # noqa: S608 -- constants only
+     WHERE permission.content_type_id = {CASE_TYPE} AND permission.codename = ANY(%(access)s)"""  # noqa: S608 -- constants only
 
 
-def _row(instance: Model, *, adding: bool = False) -> dict[str, Any]:
-    """`instance`'s columns as the statement's values, prepared as Django's own INSERT
-    prepares them (its auto_now fields set first, when `adding`)."""
-    values = {}
-    for field in instance._meta.concrete_fields:
-        value = field.pre_save(instance, add=True) if adding else getattr(instance, field.attname)
-        prepared_value = field.get_db_prep_save(value, connection)
-        values[f"{instance._meta.db_table}_{field.attname}"] = prepared_value
-    return values
+def _row(instance: Model) -> dict[str, Any]:
+    """The new `instance`'s columns as the statement's values, prepared as Django's own
+    INSERT prepares them (its auto_now fields set first)."""
+    return {
+        f"{instance._meta.db_table}_{field.attname}": field.get_db_prep_save(
+            field.pre_save(instance, add=True), connection
+        )
+        for field in instance._meta.concrete_fields
+    }
 
 
 def rows_insert(
@@ -79,7 +78,7 @@ def rows_insert(
         case_id=case.pk, kek_version=key.kek_version, wrapped=key.wrapped, generation=key.generation
     )
     values = {
-        **_row(case, adding=True),
+        **_row(case),
         **_row(data_key),
         **_row(testimony),
         "case": case.pk,
