@@ -53,14 +53,30 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # appends give up after the lock timeout (the action is refused, nothing saved). The
     # web entrypoint also limits each statement (CASEBOOK_DB_STATEMENT_TIMEOUT_MS);
     # exports raise that limit for themselves (CASEBOOK_EXPORT_STATEMENT_TIMEOUT_MS).
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = " ".join(
-        f"-c {name}={int(os.environ.get(variable, default))}"
-        for name, variable, default in (
-            ("lock_timeout", "CASEBOOK_DB_LOCK_TIMEOUT_MS", 5000),
-            ("statement_timeout", "CASEBOOK_DB_STATEMENT_TIMEOUT_MS", 0),
-            ("idle_in_transaction_session_timeout", "CASEBOOK_DB_IDLE_IN_TRANSACTION_MS", 60000),
-        )
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = " ".join(
+        [
+            f"-c {name}={int(os.environ.get(variable, default))}"
+            for name, variable, default in (
+                ("lock_timeout", "CASEBOOK_DB_LOCK_TIMEOUT_MS", 5000),
+                ("statement_timeout", "CASEBOOK_DB_STATEMENT_TIMEOUT_MS", 0),
+                (
+                    "idle_in_transaction_session_timeout",
+                    "CASEBOOK_DB_IDLE_IN_TRANSACTION_MS",
+                    60000,
+                ),
+            )
+        ]
+        # The statements every request runs (casebook.db.prepared) are prepared once per
+        # connection and planned once, without their values: a plan made anew for each
+        # execution cost more than running it. Only named prepared statements (and
+        # PL/pgSQL's) have cached plans; Django's own queries are planned each time.
+        + ["-c plan_cache_mode=force_generic_plan"]
     )
+    # Django turns psycopg's prepared statements off (for poolers in transaction mode),
+    # and with them casebook.db.prepared's. It asks for them by name; nothing else is
+    # prepared (Django's cursors never are, and a count this high is never reached).
+    options["prepare_threshold"] = 2**31 - 1
 # Who seals the access log (casebook.audit.sealing): on PostgreSQL the sealer, a process
 # of its own (`manage.py seal_access_log --follow`); on the embedded SQLite default, which
 # serialises every writer anyway, each append seals itself. CASEBOOK_SEAL_INLINE=1 or 0

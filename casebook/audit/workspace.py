@@ -21,7 +21,18 @@ from casebook.audit.queries import (
 )
 from casebook.db import prepared
 
-STATEMENT = """
+
+def _quoted(action: str) -> str:
+    """A registered action's name as an SQL constant."""
+    if not action.replace(".", "").replace("_", "").isalnum():
+        raise ValueError(f"not an action's name: {action!r}")
+    return f"'{action}'"
+
+
+# The actions are written into the statement, not sent as values: it is planned once,
+# without its values (casebook.db.prepared), and only a constant tells the planner which
+# action's index range is small.
+STATEMENT = f"""
     WITH head AS (
         SELECT seal.position, LEAST(COALESCE(seal.horizon, 0), (
                 SELECT newest.event_id FROM casebook_accessseal AS newest
@@ -31,36 +42,30 @@ STATEMENT = """
         SELECT COALESCE((
             SELECT event.id FROM casebook_accessevent AS event
              WHERE event.occurred_at >= %(since)s ORDER BY event.occurred_at LIMIT 1
-        ), %(no_event)s) AS first
+        ), {NO_EVENT}) AS first
     )
     SELECT COALESCE((SELECT position FROM head), 0), COALESCE((SELECT horizon FROM head), 0),
         (SELECT count(*) FROM casebook_accessevent AS event
-          WHERE event.id >= period.first AND event.action = %(break_glass)s),
+          WHERE event.id >= period.first AND event.action = {_quoted(Action.CASE_BREAK_GLASS)}),
         (SELECT count(*) FROM casebook_accessevent AS event
-          WHERE event.id >= period.first AND event.action = ANY(%(account)s)),
+          WHERE event.id >= period.first
+            AND event.action IN ({", ".join(_quoted(action) for action in ACCOUNT_ACTIONS)})),
         (SELECT count(*) FROM casebook_accessevent AS event
-          WHERE event.id >= period.first AND event.action = %(decrypt_failed)s),
+          WHERE event.id >= period.first
+            AND event.action = {_quoted(Action.CASE_DECRYPT_FAILED)}),
         (SELECT count(*) FROM casebook_accessevent AS event
-          WHERE event.action = %(verify)s AND event.outcome = 'denied'),
+          WHERE event.action = {_quoted(Action.LOG_VERIFY)} AND event.outcome = 'denied'),
         (SELECT event.outcome FROM casebook_accessevent AS event
-          WHERE event.action = %(sent)s ORDER BY event.id DESC LIMIT 1) = 'error'
-      FROM period"""
+          WHERE event.action = {_quoted(Action.LOG_CHECKPOINT_SENT)}
+          ORDER BY event.id DESC LIMIT 1) = 'error'
+      FROM period"""  # noqa: S608 -- registered action names only
 
 
 def counted(now: dt.datetime) -> LogCounts:
     """What the workspace counts at `now`: in two statements on PostgreSQL."""
     if connection.vendor != "postgresql":
         return log_counts(now)
-    values = {
-        "since": now - dt.timedelta(days=ALERT_DAYS),
-        "no_event": NO_EVENT,
-        "break_glass": str(Action.CASE_BREAK_GLASS),
-        "account": [str(action) for action in ACCOUNT_ACTIONS],
-        "decrypt_failed": str(Action.CASE_DECRYPT_FAILED),
-        "verify": str(Action.LOG_VERIFY),
-        "sent": str(Action.LOG_CHECKPOINT_SENT),
-    }
-    [row] = prepared(STATEMENT, values)
+    [row] = prepared(STATEMENT, {"since": now - dt.timedelta(days=ALERT_DAYS)})
     head, horizon, break_glass, accounts, decrypt, broken, unsent = row
     # The waiting events apart, with the horizon written into the statement: planned
     # without it (as any prepared statement is), a join of events to seals above an

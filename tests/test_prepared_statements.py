@@ -1,0 +1,65 @@
+"""The statements every request runs (casebook.db.prepared) are prepared on PostgreSQL
+once per connection and planned once, without their values; Django's own queries are
+never prepared."""
+
+import pytest
+from django.db import connection
+
+from casebook.accounts.backend import STATEMENT as ACCOUNT
+from casebook.audit.workspace import STATEMENT as WORKSPACE
+from tests import factories
+from tests.cast import CastTestCase
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
+)
+
+
+def _prepared_here() -> dict[str, tuple[int, int]]:
+    """This connection's prepared statements: their text, and how many times each was
+    run with a generic plan and with a custom one."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements")
+        return {" ".join(text.split()): (generic, custom) for text, generic, custom in cursor}
+
+
+def _as_prepared(statement: str) -> str:
+    """The text PostgreSQL holds for `statement` (psycopg numbers its placeholders)."""
+    return " ".join(statement.split())
+
+
+class PreparedStatementTests(CastTestCase):
+    def test_each_request_s_account_read_is_prepared_once_and_planned_once(self):
+        factories.sign_in(self.client, self.author)
+        for _ in range(7):
+            assert self.client.get("/").status_code == 302
+        held = {
+            text: plans
+            for text, plans in _prepared_here().items()
+            if text.startswith(_as_prepared(ACCOUNT)[:60])
+        }
+        assert len(held) == 1, held
+        [(generic, custom)] = held.values()
+        # More than the five custom plans PostgreSQL would try first, and none of them.
+        assert generic >= 7 and custom == 0
+
+    def test_the_workspace_s_counts_are_planned_once_with_their_actions_written_in(self):
+        factories.sign_in(self.client, self.auditor)
+        for _ in range(6):
+            assert self.client.get("/audit/").status_code == 200
+        held = [
+            plans
+            for text, plans in _prepared_here().items()
+            if text.startswith(_as_prepared(WORKSPACE)[:60])
+        ]
+        assert held and held[0][0] >= 6 and held[0][1] == 0
+        # The one value it is sent is the period's start: the actions, which tell the
+        # planner which index ranges are small, are in its text.
+        assert "case.break_glass" in WORKSPACE and WORKSPACE.count("%(") == 1
+
+    def test_django_s_own_queries_are_never_prepared(self):
+        factories.sign_in(self.client, self.author)
+        for _ in range(7):
+            self.client.get("/cases/")
+        for text in _prepared_here():
+            assert "django_session" not in text and "otp_" not in text, text
