@@ -118,7 +118,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "casebook.web.idle.IdleSessionMiddleware",  # its check runs after the CSRF check
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "casebook.web.middleware.SecondFactorMiddleware",  # django-otp's, its device prepared
     "casebook.web.middleware.AccountLanguageMiddleware",
     "casebook.web.middleware.MFARequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -292,6 +292,7 @@ CASEBOOK_IDLE_SECONDS = int(os.environ.get("CASEBOOK_IDLE_TIMEOUT_SECONDS", 30 *
 CASEBOOK_SESSION_LIMIT_SECONDS = int(os.environ.get("CASEBOOK_SESSION_LIMIT_SECONDS", 12 * 3600))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_AGE = CASEBOOK_SESSION_LIMIT_SECONDS
+SESSION_ENGINE = "casebook.accounts.sessions"  # Django's database sessions, read prepared
 SESSION_SAVE_EVERY_REQUEST = False  # written before the view (casebook.web.idle)
 
 # Lockout (django-axes): 5 failures lock the username and, separately, the address,

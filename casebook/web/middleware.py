@@ -9,7 +9,9 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
 from django_otp import user_has_device
+from django_otp.middleware import OTPMiddleware
 
+from casebook.accounts.devices import device_of_session
 from casebook.accounts.preferences import language_of
 from casebook.accounts.second_factor import mfa_required
 from casebook.audit.log import request_id_var
@@ -37,6 +39,14 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class SecondFactorMiddleware(OTPMiddleware):  # type: ignore[misc]  # django-otp is untyped
+    """django-otp's middleware (request.user.otp_device, is_verified()), with the
+    session's device read in one prepared statement (casebook.accounts.devices)."""
+
+    def _device_from_persistent_id(self, persistent_id: str) -> object:
+        return device_of_session(self._normalize_persistent_id(persistent_id))
 
 
 class MFARequiredMiddleware:
