@@ -32,6 +32,13 @@ class SessionReadTests(CastTestCase):
         assert SessionStore(key).load() == DjangoSessionStore(key).load() != {}
         assert self.client.get(CASES).status_code == 200
 
+    def test_sessions_written_before_this_store_still_read(self):
+        # The previous release wrote sessions with Django's own store: they go on.
+        earlier = DjangoSessionStore()
+        earlier["kept"] = "fictional value"
+        earlier.create()
+        assert SessionStore(earlier.session_key).load() == {"kept": "fictional value"}
+
     def test_an_expired_or_unknown_session_reads_as_none(self):
         key = self.signed_in_key()
         Session.objects.filter(pk=key).update(expire_date=timezone.now() - dt.timedelta(seconds=1))
