@@ -87,3 +87,78 @@ def test_only_drawings_of_no_code_or_one_valid_code_are_kept():
     other = FixedSelect(choices=[("", "All"), ("a", "A"), ("b", "B")])
     assert "All" in other.render("code", None) and "---------" in select.render("code", None)
     assert forms.Select(choices=select.choices).render("code", "a") == select.render("code", "a")
+
+
+def _drawn_fresh(form, name):
+    """The field's group as Django's own BoundField draws it (nothing kept)."""
+    from django.forms.boundfield import BoundField
+
+    return BoundField(form, form.fields[name], name).as_field_group()
+
+
+def test_field_groups_kept_match_a_fresh_drawing_for_each_language_and_value():
+    from django.utils import translation
+
+    from casebook.models import Team
+    from casebook.web.forms.cases import CaseCreateForm, CaseFilterForm
+    from casebook.web.forms.rendering import KeptFieldGroup
+
+    teams, linkable = Team.objects.none(), [("CB-TEST-0001", "trafficking", 2019)]
+    for language in ("en", "ko", "en"):
+        with translation.override(language):
+            for build in (
+                lambda: CaseCreateForm(linkable=linkable, teams=teams),
+                lambda: CaseFilterForm(),
+                lambda: CaseFilterForm({"category": "detention", "reference": "CB-7K"}),
+            ):
+                for _twice in range(2):
+                    form = build()
+                    for field in form:
+                        assert isinstance(field, KeptFieldGroup)
+                        assert field.as_field_group() == _drawn_fresh(form, field.name), (
+                            language,
+                            field.name,
+                        )
+    with translation.override("ko"):
+        korean = CaseFilterForm()["category"].as_field_group()
+        label = translation.gettext("Category")
+    assert label != "Category" and label in korean
+    assert korean != CaseFilterForm()["category"].as_field_group()  # English, drawn apart
+
+
+def test_what_was_typed_or_refused_is_drawn_never_kept():
+    from casebook.web.forms import rendering
+    from casebook.web.forms.cases import CaseFilterForm, CasePatternForm
+
+    rendering._drawings.clear()
+    typed = "FICTIONAL-TYPED-TEXT"
+    form = CasePatternForm(
+        {"narrative": typed, "primary_category": "not-a-code", "year": "1066"},
+        linkable=[("CB-TEST-0002", "detention", 2020)],
+        editing=False,
+    )
+    assert not form.is_valid()
+    for field in form:
+        html = field.as_field_group()
+        assert field.name != "narrative" or typed in html
+    kept = "".join(rendering._drawings.values())
+    assert typed not in kept and "not-a-code" not in kept and "1066" not in kept
+    assert "CB-TEST-0002" not in kept  # a person's own cases are never kept
+    assert "field-error" not in kept  # nor any field shown with its errors
+    # The same field with nothing typed is kept, and shows none of it.
+    empty = CasePatternForm(linkable=[], editing=False)["narrative"].as_field_group()
+    assert typed not in empty and empty in rendering._drawings.values()
+    assert "CB-7K" in CaseFilterForm({"reference": "CB-7K"})["reference"].as_field_group()
+    assert "CB-7K" not in "".join(rendering._drawings.values())
+
+
+def test_each_form_s_copy_of_fixed_choices_is_its_own_when_replaced():
+    from casebook.models import Team
+    from casebook.web.forms.cases import CaseCreateForm, CasePatternForm
+
+    first = CasePatternForm(linkable=[], editing=False)
+    second = CaseCreateForm(linkable=[], teams=Team.objects.none())
+    first.fields["primary_category"].choices = [("", "-"), ("detention", "Only this")]
+    assert len(second.fields["primary_category"].choices) > 2
+    assert len(CasePatternForm(linkable=[], editing=False).fields["gender"].choices) > 2
+    assert "Only this" not in str(CasePatternForm(linkable=[], editing=False)["primary_category"])

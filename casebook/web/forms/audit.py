@@ -7,22 +7,23 @@ from django.utils.translation import gettext_lazy as _
 
 from casebook.audit.actions import registered_actions
 from casebook.audit.queries import EventFilter
-from casebook.web.forms.rendering import FixedSelect
+from casebook.web.forms.rendering import FixedChoiceField, KeptFieldGroup
 
 
 class EventFilterForm(forms.Form):
+    bound_field_class = KeptFieldGroup
+
     actor = forms.CharField(
         label=_("Actor (username)"),
         max_length=150,
         required=False,
         help_text=_("Any part of the username."),
     )
-    action = forms.ChoiceField(label=_("Action"), required=False, widget=FixedSelect)
+    action = FixedChoiceField(label=_("Action"), required=False)
     target = forms.CharField(label=_("Case reference or target"), max_length=64, required=False)
-    outcome = forms.ChoiceField(
+    outcome = FixedChoiceField(
         label=_("Outcome"),
         required=False,
-        widget=FixedSelect,
         choices=[
             ("", _("Any")),
             ("allowed", _("Allowed")),

@@ -14,7 +14,12 @@ from casebook import taxonomy
 from casebook.cases.identifiers import find_identifiers
 from casebook.cases.records import CaseRecord, Pattern, SurvivorLink, Testimony
 from casebook.models import CasePattern, Team
-from casebook.web.forms.rendering import FixedCheckboxes, FixedSelect
+from casebook.web.forms.rendering import (
+    FixedChoiceField,
+    FixedMultipleChoiceField,
+    FixedTypedChoiceField,
+    KeptFieldGroup,
+)
 
 BLANK = [("", "---------")]
 
@@ -26,7 +31,7 @@ def choose(vocabulary: type[models.TextChoices]) -> list[tuple[str, str]]:
 
 def coded(label: Any, vocabulary: type[models.TextChoices]) -> forms.ChoiceField:
     """A required choice of one of `vocabulary`'s codes, nothing chosen at first."""
-    return forms.ChoiceField(label=label, choices=choose(vocabulary), widget=FixedSelect)
+    return FixedChoiceField(label=label, choices=choose(vocabulary))
 
 
 SEPARATE = "separate"  # the choice that separates a case from its survivor's others
@@ -38,8 +43,10 @@ DETAILS_MAX = 5_000
 class CasePatternForm(forms.Form):
     """The coded dimensions of a case. `version` guards against stale edits."""
 
+    bound_field_class = KeptFieldGroup  # most of its fields the same for everyone
+
     primary_category = coded(_("Primary category"), taxonomy.Category)
-    sub_patterns = forms.MultipleChoiceField(
+    sub_patterns = FixedMultipleChoiceField(
         label=_("Sub-patterns"),
         choices=[
             (
@@ -48,21 +55,18 @@ class CasePatternForm(forms.Form):
             )
             for category, codes in taxonomy.SUB_PATTERNS_BY_CATEGORY.items()
         ],
-        widget=FixedCheckboxes,
         required=False,
         help_text=_("Any number, from any category."),
     )
-    perpetrators = forms.MultipleChoiceField(
+    perpetrators = FixedMultipleChoiceField(
         label=_("Perpetrator types"),
         choices=taxonomy.Perpetrator.choices,
-        widget=FixedCheckboxes,
         required=False,
     )
-    year = forms.TypedChoiceField(
+    year = FixedTypedChoiceField(
         label=_("Year of the pattern"),
         coerce=int,
         choices=lambda: [("", "---------"), *taxonomy.year_choices()],
-        widget=FixedSelect,
         help_text=_("The year only, never a date."),
     )
     province_china = coded(_("Province in China"), taxonomy.ProvinceChina)
@@ -273,24 +277,23 @@ class CaseDeleteForm(forms.Form):
 class CaseFilterForm(forms.Form):
     """Filters of the case list. Invalid filters are reported and ignored."""
 
-    category = forms.ChoiceField(
+    bound_field_class = KeptFieldGroup
+
+    category = FixedChoiceField(
         label=_("Category"),
         choices=[("", _("All categories")), *taxonomy.Category.choices],
-        widget=FixedSelect,
         required=False,
     )
-    year = forms.TypedChoiceField(
+    year = FixedTypedChoiceField(
         label=_("Year"),
         coerce=int,
         empty_value=None,
         choices=lambda: [("", _("All years")), *taxonomy.year_choices()],
-        widget=FixedSelect,
         required=False,
     )
-    status = forms.ChoiceField(
+    status = FixedChoiceField(
         label=_("Current status"),
         choices=[("", _("All statuses")), *taxonomy.CurrentStatus.choices],
-        widget=FixedSelect,
         required=False,
     )
     reference = forms.RegexField(

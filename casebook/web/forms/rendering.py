@@ -7,12 +7,14 @@ Django's include two or four templates per option. A widget whose template exist
 Django's engine only (the admin's, for one) is drawn by that engine instead of failing.
 """
 
+import copy
 from functools import cached_property
 from pathlib import Path
 from typing import Any, cast
 
 import jinja2
 from django import forms
+from django.forms.boundfield import BoundField
 from django.forms.renderers import DjangoTemplates, Jinja2
 from django.forms.widgets import ChoiceWidget
 from django.template import TemplateDoesNotExist
@@ -110,6 +112,26 @@ def _frozen(value: Any) -> Any:
     return value
 
 
+def _fixed_code(widget: ChoiceWidget, value: Any) -> tuple[str, ...] | None:
+    """The code a fixed-choice widget shows: () for none, (code,) for one valid code,
+    None for anything else (several codes, or values that are none)."""
+    chosen = [str(code) for code in widget.format_value(value) if code not in ("", None)]
+    if len(chosen) > 1 or not set(chosen) <= _codes_of(widget.choices):
+        return None
+    return tuple(chosen)
+
+
+def _kept(key: tuple[Any, ...], draw: Any) -> SafeString:
+    """The drawing kept under `key`, drawn by `draw()` the first time."""
+    kept = _drawings.get(key)
+    if kept is None:
+        kept = draw()
+        if len(_drawings) >= DRAWINGS_KEPT:
+            _drawings.clear()
+        _drawings[key] = kept
+    return kept
+
+
 class DrawnOnce:
     """A widget whose choices are fixed, the same for everyone (the taxonomy's codes,
     the access log's actions): drawn with no code or one valid code chosen, it is drawn
@@ -123,26 +145,28 @@ class DrawnOnce:
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
     ) -> SafeString:
         widget = cast(ChoiceWidget, self)
-        chosen = [str(code) for code in widget.format_value(value) if code not in ("", None)]
-        if len(chosen) > 1 or not set(chosen) <= _codes_of(widget.choices):
-            drawn: SafeString = super().render(name, value, attrs, renderer)  # type: ignore[misc]
-            return drawn
+        chosen = _fixed_code(widget, value)
+        drawn = super().render  # type: ignore[misc]
+        if chosen is None:
+            return cast(SafeString, drawn(name, value, attrs, renderer))
         key = (
             type(self),
             type(renderer),
             get_language(),
             name,
-            tuple(chosen),
+            chosen,
             _frozen(widget.build_attrs(widget.attrs, attrs)),
             _choices_key(widget.choices),
         )
-        kept = _drawings.get(key)
-        if kept is None:
-            kept = super().render(name, value, attrs, renderer)  # type: ignore[misc]
-            if len(_drawings) >= DRAWINGS_KEPT:
-                _drawings.clear()
-            _drawings[key] = kept
-        return kept
+        return _kept(key, lambda: drawn(name, value, attrs, renderer))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        """Each form's copy shares the fixed choices (Django's copies them one by one,
+        and checks each again, for every form built)."""
+        copied = cast(ChoiceWidget, copy.copy(self))
+        copied.attrs = cast(ChoiceWidget, self).attrs.copy()
+        memo[id(self)] = copied
+        return copied
 
 
 class FixedSelect(DrawnOnce, forms.Select):
@@ -151,3 +175,71 @@ class FixedSelect(DrawnOnce, forms.Select):
 
 class FixedCheckboxes(DrawnOnce, forms.CheckboxSelectMultiple):
     """Any number of a fixed list of choices."""
+
+
+class SharedChoices:
+    """A choice field whose choices are fixed (with a FixedSelect or FixedCheckboxes):
+    each form's copy of it shares them, where Django's copies every choice, lazy label
+    and all, for every form built. Choices are replaced, never changed in place."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return forms.Field.__deepcopy__(cast(forms.Field, self), memo)
+
+
+class FixedChoiceField(SharedChoices, forms.ChoiceField):
+    widget = FixedSelect
+
+
+class FixedTypedChoiceField(SharedChoices, forms.TypedChoiceField):
+    widget = FixedSelect
+
+
+class FixedMultipleChoiceField(SharedChoices, forms.MultipleChoiceField):
+    widget = FixedCheckboxes
+
+
+class KeptFieldGroup(BoundField):
+    """A field with its label, help and widget ({{ field.as_field_group }}) drawn once
+    per language, form, field and attributes, and the drawing kept, when it shows
+    nothing anyone typed or chose apart from a fixed code: no errors, and no value, or
+    one valid code of a fixed-choice widget. The case form is mostly such fields, the
+    same for everyone who opens it. Anything else is drawn each time."""
+
+    def as_field_group(self) -> SafeString:
+        key = self._kept_key()
+        if key is None:
+            return super().as_field_group()
+        return _kept(key, super().as_field_group)
+
+    def _kept_key(self) -> tuple[Any, ...] | None:
+        field, widget, form = self.field, self.field.widget, self.form
+        if self.errors or field.show_hidden_initial:
+            return None
+        if isinstance(widget, DrawnOnce):
+            shown = _fixed_code(cast(ChoiceWidget, widget), self.value())
+            offered = _choices_key(cast(ChoiceWidget, widget).choices)
+        elif isinstance(widget, ChoiceWidget) or self.value() not in (None, "", False):
+            return None  # choices of someone's own (their cases, their teams), or a value
+        else:
+            shown, offered = (), ()
+        if shown is None:
+            return None
+        return (
+            KeptFieldGroup,
+            type(form),
+            type(form.renderer),
+            get_language(),
+            self.html_name,
+            self.auto_id,
+            shown,
+            offered,
+            _label_key(self.label),
+            _label_key(self.help_text),
+            field.required,
+            field.disabled,
+            form.use_required_attribute,
+            form.label_suffix,
+            field.label_suffix,
+            type(widget),
+            _frozen(widget.attrs),
+        )
