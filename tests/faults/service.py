@@ -181,6 +181,16 @@ class Casebook:
             return cursor.fetchall() if cursor.description else []
 
 
+def form_values_in(page: Answer) -> dict[str, str]:
+    """A form page's CSRF token and single-use submission value."""
+    values = {}
+    for name in ("csrfmiddlewaretoken", "submission"):
+        found = re.search(rf'name="{name}" value="([^"]+)"', page.body.decode())
+        if found:
+            values[name] = found.group(1)
+    return values
+
+
 @dataclass
 class Person:
     """Someone using Casebook through its HTTP interface, behind a TLS proxy."""
@@ -215,13 +225,7 @@ class Person:
             connection.close()
 
     def form_values(self, path: str) -> dict[str, str]:
-        page = self.request("GET", path)
-        values = {}
-        for name in ("csrfmiddlewaretoken", "submission"):
-            found = re.search(rf'name="{name}" value="([^"]+)"', page.body.decode())
-            if found:
-                values[name] = found.group(1)
-        return values
+        return form_values_in(self.request("GET", path))
 
     def sign_in(self, code: str) -> None:
         token = self.form_values("/accounts/login/")
