@@ -162,3 +162,20 @@ def test_each_form_s_copy_of_fixed_choices_is_its_own_when_replaced():
     assert len(second.fields["primary_category"].choices) > 2
     assert len(CasePatternForm(linkable=[], editing=False).fields["gender"].choices) > 2
     assert "Only this" not in str(CasePatternForm(linkable=[], editing=False)["primary_category"])
+
+
+def test_a_zero_is_a_value_and_never_kept_as_nothing():
+    from django import forms
+
+    from casebook.web.forms import rendering
+    from casebook.web.forms.rendering import KeptFieldGroup
+
+    class Form(forms.Form):
+        bound_field_class = KeptFieldGroup
+        count = forms.IntegerField(required=False)
+
+    rendering._drawings.clear()
+    empty = Form()["count"].as_field_group()
+    zero = Form(initial={"count": 0})["count"].as_field_group()
+    assert 'value="0"' in zero and 'value="0"' not in empty
+    assert len(rendering._drawings) == 1  # the empty one only

@@ -7,6 +7,7 @@ composing and planning those nine cost more than counting did. Elsewhere (SQLite
 """
 
 import datetime as dt
+import re
 
 from django.db import connection
 
@@ -24,7 +25,7 @@ from casebook.db import prepared
 
 def _quoted(action: str) -> str:
     """A registered action's name as an SQL constant."""
-    if not action.replace(".", "").replace("_", "").isalnum():
+    if not re.fullmatch(r"[a-z0-9_.]+", action):
         raise ValueError(f"not an action's name: {action!r}")
     return f"'{action}'"
 

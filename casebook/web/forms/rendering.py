@@ -198,6 +198,11 @@ class FixedMultipleChoiceField(SharedChoices, forms.MultipleChoiceField):
     widget = FixedCheckboxes
 
 
+def _nothing(value: Any) -> bool:
+    """Whether a field's value shows nothing (0 is a value, though 0 == False)."""
+    return value is None or value is False or (isinstance(value, str) and value == "")
+
+
 class KeptFieldGroup(BoundField):
     """A field with its label, help and widget ({{ field.as_field_group }}) drawn once
     per language, form, field and attributes, and the drawing kept, when it shows
@@ -218,7 +223,7 @@ class KeptFieldGroup(BoundField):
         if isinstance(widget, DrawnOnce):
             shown = _fixed_code(cast(ChoiceWidget, widget), self.value())
             offered = _choices_key(cast(ChoiceWidget, widget).choices)
-        elif isinstance(widget, ChoiceWidget) or self.value() not in (None, "", False):
+        elif isinstance(widget, ChoiceWidget) or not _nothing(self.value()):
             return None  # choices of someone's own (their cases, their teams), or a value
         else:
             shown, offered = (), ()
