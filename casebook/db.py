@@ -35,6 +35,9 @@ def statement_timeout_local(milliseconds: int) -> None:
             cursor.execute("SELECT set_config('statement_timeout', %s, true)", [str(milliseconds)])
 
 
+INTEGER_ID_MAX = 2**31 - 1  # the largest id an integer column (an AutoField's) holds
+
+
 def columns_of(model: Any, table: str = "") -> tuple[list[str], str]:
     """`model`'s field names (in the order Model.from_db takes them) and its columns as a
     select list, each prefixed with `table` when given: for the hand-written statements."""

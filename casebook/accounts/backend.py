@@ -9,7 +9,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import User
 from django.db import connection
 
-from casebook.db import columns_of, prepared
+from casebook.db import INTEGER_ID_MAX, columns_of, prepared
 from casebook.roles import remember_groups
 
 _FIELDS, _COLUMNS = columns_of(User, "u")
@@ -22,7 +22,6 @@ STATEMENT = f"""
         ARRAY({_GROUPS.format(column="g.id")}),
         ARRAY({_GROUPS.format(column="g.name")})
       FROM auth_user AS u WHERE u.id = %s"""  # noqa: S608 -- constants only
-_LARGEST_ID = 2**31 - 1  # auth_user.id is an integer column
 
 
 class AccountBackend(ModelBackend):
@@ -33,7 +32,7 @@ class AccountBackend(ModelBackend):
             pk = int(user_id)
         except (TypeError, ValueError):
             return None
-        found = prepared(STATEMENT, [pk]) if 0 < pk <= _LARGEST_ID else []
+        found = prepared(STATEMENT, [pk]) if 0 < pk <= INTEGER_ID_MAX else []
         if not found:
             return None
         *columns, group_ids, group_names = found[0]

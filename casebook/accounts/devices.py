@@ -8,9 +8,7 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from casebook.db import columns_of, prepared
-
-_LARGEST_ID = 2**31 - 1  # the devices' ids are integer columns
+from casebook.db import INTEGER_ID_MAX, columns_of, prepared
 
 
 def _read(model: type[Device]) -> tuple[type[Device], list[str], str]:
@@ -32,5 +30,5 @@ def device_of_session(persistent_id: str) -> Device | None:
         pk = int(number)
     except ValueError:
         return None
-    found = prepared(statement, [pk]) if 0 < pk <= _LARGEST_ID else []
+    found = prepared(statement, [pk]) if 0 < pk <= INTEGER_ID_MAX else []
     return model.from_db(connection.alias, fields, found[0]) if found else None

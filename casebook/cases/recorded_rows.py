@@ -17,15 +17,15 @@ from django.db.models import Model
 from casebook.cases.granted_list import CASE_TYPE
 from casebook.cases.records import Pattern
 from casebook.crypto import envelope
-from casebook.db import prepared
+from casebook.crypto.keys import case_key_row
+from casebook.db import columns_of, prepared
 from casebook.models import CaseKey, CasePattern, CaseTestimony
 
 
 def _values_of(model: type[Model]) -> tuple[str, str]:
     """The column list of `model`'s table and the named placeholders of one row."""
-    fields = model._meta.concrete_fields
-    columns = ", ".join(f'"{field.column}"' for field in fields)
-    names = ", ".join(f"%({model._meta.db_table}_{field.attname})s" for field in fields)
+    fields, columns = columns_of(model)
+    names = ", ".join(f"%({model._meta.db_table}_{field})s" for field in fields)
     return columns, names
 
 
@@ -74,9 +74,7 @@ def rows_insert(
     sealed testimony row `sealed` and its author's grants of `access`, in one statement;
     `case` is then as if saved."""
     testimony = CaseTestimony(case_id=case.pk, **sealed)
-    data_key = CaseKey(
-        case_id=case.pk, kek_version=key.kek_version, wrapped=key.wrapped, generation=key.generation
-    )
+    data_key = case_key_row(case, key)
     values = {
         **_row(case),
         **_row(data_key),

@@ -41,12 +41,17 @@ def wrapped_key(row: CaseKey) -> envelope.WrappedKey:
     )
 
 
+def case_key_row(case: CasePattern, key: envelope.WrappedKey) -> CaseKey:
+    """The (unsaved) row that keeps `case`'s wrapped data key `key`."""
+    return CaseKey(
+        case=case, kek_version=key.kek_version, wrapped=key.wrapped, generation=key.generation
+    )
+
+
 def case_key_create(case: CasePattern, ring: envelope.Keyring) -> envelope.WrappedKey:
     """A new data key for `case`, wrapped under `ring`'s current key (from keyring())."""
     key = envelope.new_case_key(ring, case_id=str(case.pk))
-    CaseKey.objects.create(
-        case=case, kek_version=key.kek_version, wrapped=key.wrapped, generation=key.generation
-    )
+    case_key_row(case, key).save(force_insert=True)
     return key
 
 
