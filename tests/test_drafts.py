@@ -90,6 +90,29 @@ class DraftTests(CastTestCase):
         case_unshare(supervisor=self.supervisor, case=self.case, user=self.colleague)
         assert not CaseDraft.objects.exists()
 
+    def test_the_case_list_shows_the_author_s_own_drafts_newest_first(self):
+        new_case = self.save_new_draft()
+        edit = reverse("casebook:case_edit", args=[self.case.reference])
+        data = factories.form_data(narrative=TYPED, version="1", save_draft="1")
+        assert self.client.post(edit, data).status_code == 302
+        edited = CaseDraft.objects.get(case=self.case)
+        CaseDraft.objects.filter(pk=new_case.pk).update(
+            updated_at=timezone.now() - dt.timedelta(hours=1)
+        )
+        page = self.client.get(reverse("casebook:case_list")).content.decode()
+        drafts = page[page.index('id="drafts-title"') : page.index("</section>")]
+        links = [f"{edit}?draft={edited.pk}", f"{CREATE}?draft={new_case.pk}"]
+        assert [drafts.index(f'href="{link}"') for link in links] == sorted(
+            drafts.index(f'href="{link}"') for link in links
+        )
+        assert f"Changes to {self.case.reference}" in drafts and "A new case" in drafts
+        assert "FICTIONAL-DRAFT" not in page
+        factories.sign_in(self.client, self.colleague)
+        assert (
+            'id="drafts-title"'
+            not in self.client.get(reverse("casebook:case_list")).content.decode()
+        )
+
     def test_drafts_are_destroyed_fourteen_days_after_their_last_save(self):
         self.save_new_draft()
         run_due_jobs(timezone.now() + dt.timedelta(days=13))

@@ -11,8 +11,8 @@ import datetime as dt
 import json
 import uuid
 
-from django.contrib.auth.models import User
-from django.db import transaction
+from django.contrib.auth.models import AnonymousUser, User
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -21,11 +21,42 @@ from casebook.audit import log
 from casebook.audit.actions import Action, Actor, Outcome
 from casebook.cases.selectors import Access, visible_cases
 from casebook.crypto import envelope, keys
+from casebook.db import prepared
 from casebook.models import CaseDraft, CasePattern
 
 DRAFT_TABLE = CaseDraft._meta.db_table
 DRAFT_DAYS = 14
 MAX_DRAFT_CHARS = 40_000  # the case form's own limits, with room for its coded fields
+
+
+# The drafts every caseworker's list shows: prepared on PostgreSQL (casebook.db).
+_LISTED = """
+    SELECT d.id, d.updated_at, d.case_id, c.reference
+      FROM casebook_casedraft AS d LEFT JOIN casebook_casepattern AS c ON c.id = d.case_id
+     WHERE d.author_id = %s ORDER BY d.updated_at DESC LIMIT %s"""
+_CASE_OF_DRAFT = CaseDraft._meta.get_field("case")
+
+
+def drafts_listed(author: User | AnonymousUser, limit: int) -> list[CaseDraft]:
+    """The author's own newest `limit` drafts, with the reference of the case each edits
+    (metadata only: what was typed stays sealed, and is not even read)."""
+    if not author.is_authenticated:
+        return []
+    if connection.vendor != "postgresql":
+        drafts = CaseDraft.objects.filter(author=author).select_related("case")
+        newest = drafts.only("id", "updated_at", "case__reference").order_by("-updated_at")
+        return list(newest[:limit])
+    listed = []
+    for draft_id, updated_at, case_id, reference in prepared(_LISTED, [author.pk, limit]):
+        draft = CaseDraft.from_db(
+            connection.alias, ["id", "updated_at", "case_id"], (draft_id, updated_at, case_id)
+        )
+        case = None
+        if case_id is not None:
+            case = CasePattern.from_db(connection.alias, ["id", "reference"], (case_id, reference))
+        _CASE_OF_DRAFT.set_cached_value(draft, case)
+        listed.append(draft)
+    return listed
 
 
 class DraftRefused(Exception):

@@ -11,6 +11,7 @@ reading the page did.
 from dataclasses import dataclass, replace
 from typing import ClassVar, cast
 
+from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import prefetch_related_objects
 
@@ -48,9 +49,13 @@ _COUNTED = f"""
         LIMIT %s
     ) AS listed"""  # noqa: S608 -- constants only
 _CASE_FIELDS, _CASE_COLUMNS = columns_of(CasePattern)
+# Each listed case's author by name, read with the page (every list shows it).
+_AUTHOR = "(SELECT username FROM auth_user WHERE auth_user.id = casebook_casepattern.author_id)"
 
 
-def _page_statement(*, after: bool, newest_first: bool, columns: str = _CASE_COLUMNS) -> str:
+def _page_statement(
+    *, after: bool, newest_first: bool, columns: str = f"{_CASE_COLUMNS}, {_AUTHOR}"
+) -> str:
     """The rows of a page of the list, read from the cursor (`after` it) in one direction:
     a page of ids from the direct grants' index, from each group's grants (one index
     range per group, so that a case shared with two of the person's teams cannot crowd
@@ -144,10 +149,9 @@ class GrantedList:
             limit,
         ]
         statement = self.statement(after=cursor is not None, newest_first=newest_first)
-        found = prepared(statement, values)
-        cases = [CasePattern.from_db(connection.alias, _CASE_FIELDS, row) for row in found]
-        if self.related:
-            prefetch_related_objects(cases, *self.related)
+        cases = [_with_author(row) for row in prepared(statement, values)]
+        if others := [field for field in self.related if field != "author"]:
+            prefetch_related_objects(cases, *others)
         return cases
 
     def picked(self, limit: int) -> list[tuple[str, str, int]]:
@@ -156,6 +160,19 @@ class GrantedList:
         return cast(list[tuple[str, str, int]], prepared(_PICKED, values))
 
     def select_related(self, *fields: str) -> "GrantedList":
-        """The same list, whose cases come with these related rows: fetched in one more
-        query each (the statement reads the case table only), like select_related's."""
+        """The same list, whose cases come with these related rows: the author always
+        (its id and username, read with the page), any other in one more query each,
+        like select_related's."""
         return replace(self, related=(*self.related, *fields))
+
+
+_AUTHOR_FIELD = CasePattern._meta.get_field("author")
+
+
+def _with_author(row: tuple[object, ...]) -> CasePattern:
+    """A case from a page's row, its author (id and username only; anything else of the
+    account would be read when asked for) attached as select_related attaches it."""
+    case = CasePattern.from_db(connection.alias, _CASE_FIELDS, row[:-1])
+    author = User.from_db(connection.alias, ["id", "username"], (case.author_id, row[-1]))
+    _AUTHOR_FIELD.set_cached_value(case, author)
+    return case

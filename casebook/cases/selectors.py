@@ -21,8 +21,8 @@ from casebook.cases.granted_reads import (
     read_through_orm,
     submitted_prepared,
 )
-from casebook.db import IdsInOrder, RowsByIds
-from casebook.models import CaseDraft, CaseGroupGrant, CasePattern, CaseUserGrant, Team
+from casebook.db import IdsInOrder, RowsByIds, prepared
+from casebook.models import CaseGroupGrant, CasePattern, CaseUserGrant, Team
 from casebook.roles import Role, group_ids_of, role_of
 
 
@@ -195,6 +195,7 @@ def listed_case_parts(
 
 
 TEAMS_MEMO = "_casebook_supervised_team_ids"
+_SUPERVISED = f"SELECT team_id FROM {Team.supervisors.through._meta.db_table} WHERE user_id = %s"  # noqa: S608
 
 
 def _supervised_team_ids(user: User) -> list[int]:
@@ -204,8 +205,13 @@ def _supervised_team_ids(user: User) -> list[int]:
     Memoised on the user object, like their role and groups (casebook.roles): a list
     request counts its cases and reads a page of them, and asks once."""
     if not hasattr(user, TEAMS_MEMO):
-        teams = supervised_teams(user).order_by().values_list("id", flat=True)
-        setattr(user, TEAMS_MEMO, list(teams))
+        if role_of(user) != Role.SUPERVISOR:
+            teams = []
+        elif connection.vendor == "postgresql":
+            teams = [team for (team,) in prepared(_SUPERVISED, [user.pk])]
+        else:
+            teams = list(supervised_teams(user).order_by().values_list("id", flat=True))
+        setattr(user, TEAMS_MEMO, teams)
     return list(getattr(user, TEAMS_MEMO))
 
 
@@ -297,18 +303,6 @@ def _read_through_orm(
         changeable=visible_cases(user, Access.CHANGE),
         deletable=deletable_cases(user),
         same_survivor=visible_cases(user),
-    )
-
-
-def drafts_of(author: User | AnonymousUser) -> QuerySet[CaseDraft]:
-    """The author's own drafts, newest first (metadata only: what was typed is sealed)."""
-    if not author.is_authenticated:
-        return CaseDraft.objects.none()
-    return (
-        CaseDraft.objects.filter(author=author)
-        .select_related("case")
-        .only("id", "updated_at", "case__reference")
-        .order_by("-updated_at")
     )
 
 

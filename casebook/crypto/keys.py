@@ -9,7 +9,11 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from casebook.crypto import envelope
+from casebook.db import prepared
 from casebook.models import CaseKey, CasePattern, KeyCheck
+
+# Read before every encryption and decryption: prepared on PostgreSQL (casebook.db).
+_KEY_CHECKS = "SELECT kek_version, check_value FROM casebook_keycheck"
 
 
 def keyring() -> envelope.Keyring:
@@ -21,7 +25,7 @@ def keyring() -> envelope.Keyring:
     a key changed under a running process is caught at once.
     """
     ring = envelope.load_keyring()
-    stored = dict(KeyCheck.objects.values_list("kek_version", "check_value"))
+    stored = dict(_key_checks())
     for version, kek in ring.keys.items():
         if version in stored:
             envelope.verify_key_check(kek, bytes(stored[version]), version)
@@ -30,6 +34,12 @@ def keyring() -> envelope.Keyring:
                 kek_version=version, defaults={"check_value": envelope.key_check_value(kek)}
             )
     return ring
+
+
+def _key_checks() -> list[tuple[int, bytes]]:
+    if connection.vendor == "postgresql":
+        return [(version, bytes(value)) for version, value in prepared(_KEY_CHECKS, [])]
+    return list(KeyCheck.objects.values_list("kek_version", "check_value"))
 
 
 def wrapped_key(row: CaseKey) -> envelope.WrappedKey:

@@ -14,12 +14,12 @@ from django.views.decorators.http import require_http_methods
 
 from casebook.accounts.teams import teams_of
 from casebook.cases import access, services
+from casebook.cases.drafts import drafts_listed
 from casebook.cases.holders import holder_names
 from casebook.cases.records import Testimony
 from casebook.cases.selectors import (
     Access,
     deletable_cases,
-    drafts_of,
     linkable_cases,
     listed_case_parts,
     listed_to_count,
@@ -71,7 +71,7 @@ def case_list(request):
     if is_supervisor:
         openable = openable_among(request.user, ids)
     holders = holder_names(ids) if is_supervisor else {}
-    drafts = [] if is_supervisor else list(drafts_of(request.user)[:DRAFTS_LISTED])
+    drafts = [] if is_supervisor else drafts_listed(request.user, DRAFTS_LISTED)
     entries = [
         {"case": case, "openable": case.pk in openable, "holders": holders.get(case.pk)}
         for case in rows
