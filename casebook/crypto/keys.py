@@ -38,8 +38,10 @@ def keyring() -> envelope.Keyring:
 
 def _key_checks() -> list[tuple[int, bytes]]:
     if connection.vendor == "postgresql":
-        return [(version, bytes(value)) for version, value in prepared(_KEY_CHECKS, [])]
-    return list(KeyCheck.objects.values_list("kek_version", "check_value"))
+        stored = prepared(_KEY_CHECKS, [])
+    else:
+        stored = list(KeyCheck.objects.values_list("kek_version", "check_value"))
+    return [(version, bytes(value)) for version, value in stored]
 
 
 def wrapped_key(row: CaseKey) -> envelope.WrappedKey:
