@@ -208,6 +208,15 @@ VOCABULARIES: dict[str, type[models.TextChoices]] = {
 FIRST_YEAR = 1990
 
 
+def label_of(choices: type[models.TextChoices], value: str) -> str:
+    """The label of `value` among `choices`, in the active language; the value itself
+    if it is not one (a code retired since it was recorded)."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
 def last_year() -> int:
     """The latest year a pattern may have: the current year (UTC)."""
     return timezone.now().year

@@ -38,3 +38,25 @@ class StartPageTests(CastTestCase):
         factories.sign_in(self.client, self.supervisor)
         page = self.client.get(reverse("casebook:case_list")).content.decode()
         assert 'href="/dashboard/"' in page and 'href="/audit/"' not in page
+
+    def test_the_navigation_is_each_role_s_own_in_the_reader_s_language(self):
+        # Drawn once per role and language, and kept: each drawing must stay its own.
+        links = {
+            self.author: ('href="/cases/new/"', "Record a case", "사례 기록"),
+            self.supervisor: ('href="/dashboard/"', "Dashboard", "대시보드"),
+            self.auditor: ('href="/audit/"', "Access log", "접근 기록"),
+        }
+        for language in ("en", "ko", "en"):
+            for user, start in (
+                (self.author, "/cases/"),
+                (self.supervisor, "/cases/"),
+                (self.auditor, "/audit/"),
+            ):
+                factories.sign_in(self.client, user)
+                self.client.cookies["django_language"] = language
+                page = self.client.get(start).content.decode()
+                nav = page[page.index("<nav") : page.index("</nav>")]
+                for other, (link, english, korean) in links.items():
+                    assert (link in nav) == (other == user), (user.username, link)
+                    if other == user:
+                        assert (english if language == "en" else korean) in nav

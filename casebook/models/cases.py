@@ -108,19 +108,11 @@ class CasePattern(models.Model):
     # get_..._display() hashes every choice's (lazily translated) label on each call.
     @property
     def category_label(self) -> str:
-        return _label(taxonomy.Category, self.primary_category)
+        return taxonomy.label_of(taxonomy.Category, self.primary_category)
 
     @property
     def status_label(self) -> str:
-        return _label(taxonomy.CurrentStatus, self.current_status)
-
-
-def _label(choices: type[models.TextChoices], value: str) -> str:
-    """The label of `value` among `choices`; the value itself if it is not one."""
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return value
+        return taxonomy.label_of(taxonomy.CurrentStatus, self.current_status)
 
 
 class CaseSubPattern(models.Model):

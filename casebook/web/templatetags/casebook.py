@@ -1,17 +1,20 @@
 """Filters that put codes into the reader's words, and the case list's rows."""
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from typing import Any
 
 from django import template
 from django.forms.renderers import get_default_renderer
-from django.urls import reverse
+from django.template.loader import render_to_string
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
+from casebook import taxonomy
 from casebook.roles import Role
 
 register = template.Library()
@@ -56,6 +59,24 @@ def details_items(details: dict[str, Any]) -> list[tuple[str, str]]:
     return items
 
 
+# Each role's navigation as drawn, per language and script prefix: a few of them.
+_navigations: dict[tuple[str | None, str | None, str], SafeString] = {}
+
+
+@register.simple_tag
+def main_navigation(role: str | None) -> SafeString:
+    """The main navigation of `role` (casebook/_navigation.html), drawn once per role,
+    language and script prefix: every signed-in page shows it, and reversing and
+    translating its links each time cost more than some of the pages' own content."""
+    key = (role, get_language(), get_script_prefix())
+    kept = _navigations.get(key)
+    if kept is None:
+        kept = _navigations[key] = render_to_string(
+            "casebook/_navigation.html", {"casebook_role": role}
+        )
+    return kept
+
+
 SAMPLE_REFERENCE = "CB-0000-0000"
 
 
@@ -66,15 +87,18 @@ def _case_url(name: str) -> Callable[[str], str]:
     return lambda reference: sample.replace(SAMPLE_REFERENCE, reference)
 
 
-def _day(moment: dt.datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d")
+def _dates(form: str) -> Callable[[dt.datetime], str]:
+    """Moments written as `form` (strftime's) in the current time zone, looked up once."""
+    zone = timezone.get_current_timezone()
+    return lambda moment: moment.astimezone(zone).strftime(form)
 
 
 def _rows(template_name: str, context: dict[str, Any]) -> SafeString:
     """Rows of a table drawn by Jinja2 (autoescaped) like the forms' widgets: for a page
-    of fifty rows, Django's template engine spent more than the rest of the request."""
+    of fifty rows, Django's template engine spent more than the rest of the request.
+    Each text is translated once per drawing (`_`), not once per row."""
     rows = get_default_renderer().get_template(template_name)
-    html: str = rows.render(context)
+    html: str = rows.render({"_": functools.cache(_), **context})
     return mark_safe(html)  # noqa: S308 -- Jinja2's own output, autoescaped
 
 
@@ -86,16 +110,14 @@ def case_rows(entries: list[dict[str, Any]], is_supervisor: bool) -> SafeString:
         {
             "entries": entries,
             "is_supervisor": is_supervisor,
-            "day": _day,
+            "day": _dates("%Y-%m-%d"),
+            "category": functools.cache(functools.partial(taxonomy.label_of, taxonomy.Category)),
+            "status": functools.cache(functools.partial(taxonomy.label_of, taxonomy.CurrentStatus)),
             "detail_url": _case_url("casebook:case_detail"),
             "sharing_url": _case_url("casebook:case_sharing"),
             "break_glass_url": _case_url("casebook:case_break_glass"),
         },
     )
-
-
-def _moment(moment: dt.datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @register.simple_tag
@@ -108,8 +130,8 @@ def event_rows(events: list[Any], flagged: Any, break_glass: str) -> SafeString:
             "events": events,
             "flagged": flagged,
             "break_glass": break_glass,
-            "moment": _moment,
-            "role_label": role_label,
+            "moment": _dates("%Y-%m-%d %H:%M:%S"),
+            "role_label": functools.cache(role_label),
             "details_items": details_items,
         },
     )
