@@ -1,5 +1,6 @@
 """The case form and the case list's filters, validated against the taxonomy."""
 
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
@@ -35,6 +36,7 @@ def coded(label: Any, vocabulary: type[models.TextChoices]) -> forms.ChoiceField
 
 
 SEPARATE = "separate"  # the choice that separates a case from its survivor's others
+Linkable = list[tuple[str, str, int]]  # (reference, category code, year) of pickable cases
 NARRATIVE_MAX = 20_000
 NOTES_MAX = 10_000
 DETAILS_MAX = 5_000
@@ -147,19 +149,31 @@ class CasePatternForm(forms.Form):
     )
 
     def __init__(
-        self, *args: Any, linkable: list[tuple[str, str, int]], editing: bool, **kwargs: Any
+        self,
+        *args: Any,
+        linkable: Linkable | Callable[[], Linkable],
+        editing: bool,
+        **kwargs: Any,
     ) -> None:
+        """`linkable`: the cases the survivor picker offers, or what reads them when the
+        picker is first drawn or a case chosen in it is checked (most forms submitted
+        choose none, and then they are never read)."""
         super().__init__(*args, **kwargs)
         field = cast(forms.ChoiceField, self.fields["same_survivor_as"])
         first = _("Unchanged") if editing else _("No other case")
-        choices: list[tuple[str, Any]] = [("", first)]
-        if editing:
-            choices.append((SEPARATE, _("Not the same survivor as any other case")))
-        choices += [
-            (reference, f"{reference} · {taxonomy.Category(category).label} · {year}")
-            for reference, category, year in linkable
-        ]
-        field.choices = choices
+
+        @functools.cache
+        def picker() -> list[tuple[str, Any]]:
+            choices: list[tuple[str, Any]] = [("", first)]
+            if editing:
+                choices.append((SEPARATE, _("Not the same survivor as any other case")))
+            cases = linkable() if callable(linkable) else linkable
+            return choices + [
+                (reference, f"{reference} · {taxonomy.Category(category).label} · {year}")
+                for reference, category, year in cases
+            ]
+
+        field.choices = picker
 
     SECTIONS = (
         (_("What happened"), ("primary_category", "sub_patterns", "perpetrators")),
@@ -304,7 +318,7 @@ class CaseFilterForm(forms.Form):
         error_messages={"invalid": _("A reference has letters, digits and dashes only.")},
     )
     mine = forms.BooleanField(label=_("Only cases I recorded"), required=False)
-    sort = forms.ChoiceField(
+    sort = FixedChoiceField(
         label=_("Order"),
         choices=[("created", _("Newest recorded first")), ("updated", _("Newest changed first"))],
         required=False,

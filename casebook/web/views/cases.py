@@ -117,7 +117,10 @@ def case_create(request):
         return drafting.save_and_return(request, CaseCreateForm, None)
     initial, draft = drafting.reopened(request, CaseCreateForm)
     form = CaseCreateForm(
-        submitted(request), initial=initial, teams=teams, linkable=linkable_cases(request.user)
+        submitted(request),
+        initial=initial,
+        teams=teams,
+        linkable=lambda: linkable_cases(request.user),
     )
     if request.method == "POST" and form.is_valid():
         submission = form.cleaned_data["submission"]
@@ -139,7 +142,7 @@ def case_create(request):
             # typed, with a fresh value, to send once more.
             data = request.POST.copy()
             data["submission"] = str(uuid.uuid4())
-            form = CaseCreateForm(data, teams=teams, linkable=linkable_cases(request.user))
+            form = CaseCreateForm(data, teams=teams, linkable=lambda: linkable_cases(request.user))
             form.is_valid()
             form.add_error(None, _("This form was already used. Check it and record it again."))
             return render(
@@ -195,7 +198,7 @@ def case_edit(request, reference):
         from_draft, draft = drafting.reopened(request, CaseEditForm)
         initial = {**CaseEditForm.initial_from(record), "version": record.version, **from_draft}
         form = CaseEditForm(
-            initial=initial, linkable=linkable_cases(request.user, besides=reference)
+            initial=initial, linkable=lambda: linkable_cases(request.user, besides=reference)
         )
         return render(
             request, "casebook/case_form.html", {"form": form, "case": record, "draft": draft}
@@ -211,7 +214,7 @@ def case_edit(request, reference):
 
     form = CaseEditForm(
         request.POST,
-        linkable=linkable_cases(request.user, besides=reference),
+        linkable=lambda: linkable_cases(request.user, besides=reference),
         confirmed_loader=confirmed_before,
     )
     context = {"form": form, "case": case, "draft": drafting.draft_id(request.POST.get("draft"))}
