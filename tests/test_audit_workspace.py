@@ -100,6 +100,28 @@ class WorkspaceTests(TestCase):
         back = self.client.get(LOG, {"after": second.newer}).context["page"]
         assert [e.id for e in back.events] == [e.id for e in first.events]
 
+    @override_settings(CASEBOOK_SEAL_INLINE=False)  # the newest event waits for its seal
+    def test_the_unfiltered_pages_read_what_the_orm_reads(self):
+        from casebook.audit.queries import EventFilter, event_page, filtered_events
+        from casebook.audit.workspace import page_of
+
+        details = {"method": "GET", "folded": 3, "path": "/경로/路径"}
+        waiting = log.record(Action.CASE_ACCESS, actor=Actor.of(self.supervisor), details=details)
+        first = page_of(EventFilter(), before=None, after=None)
+        second = page_of(EventFilter(), before=first.older, after=None)
+        for page, before in ((first, None), (second, first.older)):
+            orm = event_page(filtered_events(EventFilter()), before=before, after=None)
+            assert (page.older, page.newer) == (orm.older, orm.newer)
+            read = [(e.pk, e.action, e.details, getattr(e, "seal", None)) for e in page.events]
+            assert read == [
+                (e.pk, e.action, e.details, getattr(e, "seal", None)) for e in orm.events
+            ]
+        assert first.events[0].pk == waiting and first.events[0].details == details
+        assert getattr(first.events[0], "seal", None) is None
+        assert first.events[1].seal.position > 0
+        row = self.client.get(LOG).content.decode()
+        assert "waiting for its seal" in row and "/경로/路径" in row
+
     def test_break_glass_stands_out_and_no_testimony_is_shown(self):
         page = self.client.get(LOG).content.decode()
         assert "BREAK-GLASS" in page and "Fictional review reason" in page

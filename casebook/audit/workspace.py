@@ -2,11 +2,13 @@
 statements on PostgreSQL, where the ORM sends nine: the chain's head and horizon and the
 alerts' counts in one, prepared once per connection (casebook.db.prepared), and the
 events waiting above that horizon. The workspace is the page auditors keep open, and
-composing and planning those nine cost more than counting did. Elsewhere (SQLite under
-`make run`) queries.log_counts reads the same, statement by statement.
+composing and planning those nine cost more than counting did. Its unfiltered pages of
+events, newest first, are prepared too. Elsewhere (SQLite under `make run`)
+queries.log_counts and queries.event_page read the same through the ORM.
 """
 
 import datetime as dt
+import json
 import re
 
 from django.db import connection
@@ -16,11 +18,17 @@ from casebook.audit.queries import (
     ACCOUNT_ACTIONS,
     ALERT_DAYS,
     NO_EVENT,
+    PAGE,
+    EventFilter,
+    EventPage,
     LogCounts,
+    event_page,
+    filtered_events,
     log_counts,
     waiting_above,
 )
-from casebook.db import prepared
+from casebook.db import columns_of, prepared
+from casebook.models import AccessEvent, AccessSeal
 
 
 def _quoted(action: str) -> str:
@@ -81,4 +89,48 @@ def counted(now: dt.datetime) -> LogCounts:
         decrypt_failures=decrypt,
         broken_verifications=broken,
         last_send_failed=bool(unsent),
+    )
+
+
+_EVENT_FIELDS, _EVENT_COLUMNS = columns_of(AccessEvent, "event")
+_DETAILS = _EVENT_FIELDS.index("details")  # JSON, which Model.from_db leaves undecoded
+
+
+def _newest_events(after: bool) -> str:
+    """The newest events (before an id, when `after` a page), each with its seal's
+    position: the page's size written in, so that the plan reads one page's rows."""
+    before = "WHERE event.id < %s " if after else ""
+    return f"""
+        SELECT {_EVENT_COLUMNS}, seal.position FROM casebook_accessevent AS event
+          LEFT JOIN casebook_accessseal AS seal ON seal.event_id = event.id
+        {before}ORDER BY event.id DESC LIMIT {PAGE + 1}"""  # noqa: S608 -- constants only
+
+
+_NEWEST, _OLDER = _newest_events(False), _newest_events(True)
+_SEAL, _SEALED = AccessSeal._meta.get_field("event").remote_field, ["position", "event_id"]
+
+
+def page_of(chosen: EventFilter, *, before: int | None, after: int | None) -> EventPage:
+    """The page of the events `chosen` filters, as queries.event_page reads it: on
+    PostgreSQL the unfiltered pages going older in one prepared statement."""
+    if connection.vendor != "postgresql" or chosen != EventFilter() or after is not None:
+        return event_page(filtered_events(chosen), before=before, after=after)
+    found = prepared(_OLDER, [before]) if before is not None else prepared(_NEWEST, [])
+    events = []
+    for *columns, position in found:
+        if isinstance(columns[_DETAILS], str):  # as the ORM gives it: decoded
+            columns[_DETAILS] = json.loads(columns[_DETAILS])
+        event = AccessEvent.from_db(connection.alias, _EVENT_FIELDS, columns)
+        seal = None
+        if position is not None:
+            seal = AccessSeal.from_db(
+                connection.alias, ["position", "event_id"], (position, event.pk)
+            )
+        _SEAL.set_cached_value(event, seal)
+        events.append(event)
+    rows = events[:PAGE]
+    return EventPage(
+        events=rows,
+        older=rows[-1].id if rows and len(events) > PAGE else None,
+        newer=rows[0].id if rows and before is not None else None,
     )

@@ -6,6 +6,7 @@ model: loading a model never yields plaintext, and a record never carries one.
 """
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 from django.utils.functional import Promise
@@ -103,7 +104,7 @@ class CaseRecord:
     def __repr__(self) -> str:
         return f"CaseRecord({self.reference}, testimony=<redacted>)"
 
-    @property
+    @functools.cached_property  # a page shows each of them: worked out once
     def labels(self) -> dict[str, str | Promise]:
         """The label of each coded field (translated when shown); the year as it is."""
         labels: dict[str, str | Promise] = {"year": str(self.pattern.year)}

@@ -13,9 +13,9 @@ from django.views.decorators.http import require_POST
 
 from casebook.audit import log
 from casebook.audit.actions import FLAGGED_ACTIONS, Action, Actor
-from casebook.audit.queries import alerts, chain_status, event_page, filtered_events
+from casebook.audit.queries import alerts, chain_status, filtered_events
 from casebook.audit.verification_runs import latest_verification, verification_request
-from casebook.audit.workspace import counted
+from casebook.audit.workspace import counted, page_of
 from casebook.roles import Role
 from casebook.web.decorators import role_required
 from casebook.web.forms.audit import EventFilterForm
@@ -34,9 +34,10 @@ def _seq_param(request, name: str) -> int | None:
 def access_log(request):
     """The auditor's workspace: filter, page, and see the chain's status."""
     form = EventFilterForm(request.GET or None)
-    events = filtered_events(form.event_filter())
-    page = event_page(
-        events, before=_seq_param(request, "before"), after=_seq_param(request, "after")
+    page = page_of(
+        form.event_filter(),
+        before=_seq_param(request, "before"),
+        after=_seq_param(request, "after"),
     )
     log.record(Action.LOG_VIEW, actor=Actor.of(request.user), details={"filters": form.used()})
     query = request.GET.copy()
