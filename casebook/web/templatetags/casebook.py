@@ -7,6 +7,7 @@ from typing import Any
 
 from django import template
 from django.forms.renderers import get_default_renderer
+from django.template.defaultfilters import linebreaks_filter
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
@@ -100,6 +101,25 @@ def _rows(template_name: str, context: dict[str, Any]) -> SafeString:
     rows = get_default_renderer().get_template(template_name)
     html: str = rows.render({"_": functools.cache(_), **context})
     return mark_safe(html)  # noqa: S308 -- Jinja2's own output, autoescaped
+
+
+@register.simple_tag
+def case_page(record: Any, can_edit: bool, can_delete: bool) -> SafeString:
+    """A case as its reader sees it (casebook/jinja2/casebook/case_page.html): the page
+    every opening of a case draws, twenty-odd labelled fields."""
+    return _rows(
+        "casebook/case_page.html",
+        {
+            "record": record,
+            "can_edit": can_edit,
+            "can_delete": can_delete,
+            "day": _dates("%Y-%m-%d"),
+            "linebreaks": functools.partial(linebreaks_filter, autoescape=True),
+            "detail_url": _case_url("casebook:case_detail"),
+            "edit_url": _case_url("casebook:case_edit"),
+            "delete_url": _case_url("casebook:case_delete"),
+        },
+    )
 
 
 @register.simple_tag
