@@ -149,7 +149,8 @@ class GrantedList:
             limit,
         ]
         statement = self.statement(after=cursor is not None, newest_first=newest_first)
-        cases = [_with_author(row) for row in prepared(statement, values)]
+        authors: dict[int, User] = {}  # most of a page is often one person's
+        cases = [_with_author(row, authors) for row in prepared(statement, values)]
         if others := [field for field in self.related if field != "author"]:
             prefetch_related_objects(cases, *others)
         return cases
@@ -169,10 +170,16 @@ class GrantedList:
 _AUTHOR_FIELD = CasePattern._meta.get_field("author")
 
 
-def _with_author(row: tuple[object, ...]) -> CasePattern:
+def _with_author(row: tuple[object, ...], authors: dict[int, User]) -> CasePattern:
     """A case from a page's row, its author (id and username only; anything else of the
-    account would be read when asked for) attached as select_related attaches it."""
+    account would be read when asked for) attached as select_related attaches it, one
+    account object per author of the page."""
     case = CasePattern.from_db(connection.alias, _CASE_FIELDS, row[:-1])
-    author = User.from_db(connection.alias, ["id", "username"], (case.author_id, row[-1]))
+    author = authors.get(case.author_id)
+    if author is None:
+        fields = (case.author_id, row[-1])
+        author = authors[case.author_id] = User.from_db(
+            connection.alias, ["id", "username"], fields
+        )
     _AUTHOR_FIELD.set_cached_value(case, author)
     return case

@@ -124,20 +124,43 @@ def case_page(record: Any, can_edit: bool, can_delete: bool) -> SafeString:
 
 @register.simple_tag
 def case_rows(entries: list[dict[str, Any]], is_supervisor: bool) -> SafeString:
-    """The case list's rows (casebook/jinja2/casebook/case_rows.html)."""
+    """The case list's rows (casebook/jinja2/casebook/case_rows.html), each row's cells
+    worked out here: fifty rows of a dozen lookups each cost Jinja2 more than Python."""
     return _rows(
-        "casebook/case_rows.html",
-        {
-            "entries": entries,
-            "is_supervisor": is_supervisor,
-            "day": _dates("%Y-%m-%d"),
-            "category": functools.cache(functools.partial(taxonomy.label_of, taxonomy.Category)),
-            "status": functools.cache(functools.partial(taxonomy.label_of, taxonomy.CurrentStatus)),
-            "detail_url": _case_url("casebook:case_detail"),
-            "sharing_url": _case_url("casebook:case_sharing"),
-            "break_glass_url": _case_url("casebook:case_break_glass"),
-        },
+        "casebook/case_rows.html", {"rows": _row_cells(entries), "is_supervisor": is_supervisor}
     )
+
+
+def _row_cells(entries: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """(reference, its page's link or "" when it cannot be opened, category, year, status,
+    author, recorded, updated, holders, sharing link, break-glass link or "") per entry;
+    what cannot be opened shows no year or status."""
+    day = _dates("%Y-%m-%d")
+    category = functools.cache(functools.partial(taxonomy.label_of, taxonomy.Category))
+    status = functools.cache(functools.partial(taxonomy.label_of, taxonomy.CurrentStatus))
+    detail, sharing, glass = (
+        _case_url(f"casebook:{name}")
+        for name in ("case_detail", "case_sharing", "case_break_glass")
+    )
+    cells = []
+    for entry in entries:
+        case, openable, reference = entry["case"], entry["openable"], entry["case"].reference
+        cells.append(
+            (
+                reference,
+                detail(reference) if openable else "",
+                category(case.primary_category),
+                case.year if openable else "",
+                status(case.current_status) if openable else "",
+                case.author.get_username(),
+                day(case.created_at),
+                day(case.updated_at),
+                entry["holders"],
+                sharing(reference),
+                "" if openable else glass(reference),
+            )
+        )
+    return cells
 
 
 @register.simple_tag
