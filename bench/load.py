@@ -1,7 +1,8 @@
 """Fifty signed-in people on gunicorn (production settings, the sealer running) for a
 minute: caseworkers listing, opening and recording cases, supervisors on their list and
 the dashboard, auditors on the access log. The floor: the same number of people
-loading the sign-in page for the same time, in the same run."""
+loading the sign-in page for the same time, in the same run, the two taking turns in
+six rounds of ten seconds each (ROUNDS)."""
 
 import os
 import random
