@@ -123,9 +123,7 @@ def page_of(chosen: EventFilter, *, before: int | None, after: int | None) -> Ev
         event = AccessEvent.from_db(connection.alias, _EVENT_FIELDS, columns)
         seal = None
         if position is not None:
-            seal = AccessSeal.from_db(
-                connection.alias, ["position", "event_id"], (position, event.pk)
-            )
+            seal = AccessSeal.from_db(connection.alias, _SEALED, (position, event.pk))
         _SEAL.set_cached_value(event, seal)
         events.append(event)
     rows = events[:PAGE]

@@ -177,9 +177,8 @@ def _with_author(row: tuple[object, ...], authors: dict[int, User]) -> CasePatte
     case = CasePattern.from_db(connection.alias, _CASE_FIELDS, row[:-1])
     author = authors.get(case.author_id)
     if author is None:
-        fields = (case.author_id, row[-1])
-        author = authors[case.author_id] = User.from_db(
-            connection.alias, ["id", "username"], fields
-        )
+        named = (case.author_id, row[-1])
+        author = User.from_db(connection.alias, ["id", "username"], named)
+        authors[case.author_id] = author
     _AUTHOR_FIELD.set_cached_value(case, author)
     return case

@@ -1,4 +1,5 @@
-"""Filters that put codes into the reader's words, and the case list's rows."""
+"""Filters that put codes into the reader's words; the main navigation, the case page and
+the lists' rows, drawn by Jinja2 or drawn once."""
 
 import datetime as dt
 import functools
@@ -60,7 +61,9 @@ def details_items(details: dict[str, Any]) -> list[tuple[str, str]]:
     return items
 
 
-# Each role's navigation as drawn, per language and script prefix: a few of them.
+# Each role's navigation as drawn, per language and script prefix: a few of them (a
+# prefix is the deployment's; were many to come, all would be drawn anew).
+NAVIGATIONS_KEPT = 64
 _navigations: dict[tuple[str | None, str | None, str], SafeString] = {}
 
 
@@ -72,9 +75,10 @@ def main_navigation(role: str | None) -> SafeString:
     key = (role, get_language(), get_script_prefix())
     kept = _navigations.get(key)
     if kept is None:
-        kept = _navigations[key] = render_to_string(
-            "casebook/_navigation.html", {"casebook_role": role}
-        )
+        if len(_navigations) >= NAVIGATIONS_KEPT:
+            _navigations.clear()
+        kept = render_to_string("casebook/_navigation.html", {"casebook_role": role})
+        _navigations[key] = kept
     return kept
 
 
