@@ -3,6 +3,7 @@
 import csv
 import datetime as dt
 import io
+import os
 from unittest import mock
 
 from django.db import connection
@@ -159,7 +160,7 @@ class WorkspaceTests(TestCase):
         statements = [query["sql"] for query in seen.captured_queries]
         assert statements.count(STATEMENT) == 1
         assert not [sql for sql in statements if 'FROM "casebook_accessseal"' in sql]
-        checkpoints = [sql for sql in statements if 'FROM "casebook_accesscheckpoint"' in sql]
+        checkpoints = [sql for sql in statements if "FROM casebook_accesscheckpoint" in sql]
         assert len(checkpoints) == 1, statements
 
     @override_settings(CASEBOOK_SEAL_INLINE=False)
@@ -189,6 +190,33 @@ class WorkspaceTests(TestCase):
         )
         assert last.account_changes == first.account_changes + 1 and last.last_send_failed
         assert last.oldest_waiting is not None and counted(later).break_glass == 0
+
+    def test_the_chain_s_status_and_the_latest_run_read_what_the_orm_reads(self):
+        from casebook.audit.checkpoints import checkpoint_create
+        from casebook.audit.queries import chain_status
+        from casebook.audit.verification_runs import latest_verification, verification_request
+        from casebook.audit.workspace import counted, status_and_run
+        from tests.keyrings import new_kek  # 32 random bytes: a signing key as well
+
+        def both():
+            counts = counted(timezone.now())
+            return status_and_run(counts), (chain_status(counts), latest_verification())
+
+        assert both()[0] == both()[1] == both()[0]  # nothing verified, checkpointed or asked
+        log.record(
+            Action.LOG_VERIFY, actor=Actor.of(self.auditor), details={"result": "intact 키 验"}
+        )
+        with mock.patch.dict(os.environ, {"CASEBOOK_AUDIT_SIGNING_KEY": new_kek()}):
+            checkpoint_create(actor=Actor.of(self.auditor))
+        verification_request(auditor=self.auditor)
+        (status, run), (orm_status, orm_run) = both()
+        assert status == orm_status and run == orm_run and run is not None
+        assert status.last_verification.details == {"result": "intact 키 验"}
+        assert (status.last_checkpoint.seq, status.last_checkpoint.signature) == (
+            orm_status.last_checkpoint.seq,
+            orm_status.last_checkpoint.signature,
+        )
+        assert (run.requested_at, run.requested_by_id) == (orm_run.requested_at, self.auditor.pk)
 
     def test_viewing_and_downloading_are_themselves_recorded(self):
         before = AccessEvent.objects.count()

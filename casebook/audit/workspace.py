@@ -10,8 +10,10 @@ queries.log_counts and queries.event_page read the same through the ORM.
 import datetime as dt
 import json
 import re
+from collections.abc import Sequence
+from typing import Any
 
-from django.db import connection
+from django.db import connection, models
 
 from casebook.audit.actions import Action
 from casebook.audit.queries import (
@@ -19,16 +21,19 @@ from casebook.audit.queries import (
     ALERT_DAYS,
     NO_EVENT,
     PAGE,
+    ChainStatus,
     EventFilter,
     EventPage,
     LogCounts,
+    chain_status,
     event_page,
     filtered_events,
     log_counts,
     waiting_above,
 )
+from casebook.audit.verification_runs import latest_verification
 from casebook.db import columns_of, prepared
-from casebook.models import AccessEvent, AccessSeal
+from casebook.models import AccessCheckpoint, AccessEvent, AccessSeal, VerificationRun
 
 
 def _quoted(action: str) -> str:
@@ -93,7 +98,19 @@ def counted(now: dt.datetime) -> LogCounts:
 
 
 _EVENT_FIELDS, _EVENT_COLUMNS = columns_of(AccessEvent, "event")
-_DETAILS = _EVENT_FIELDS.index("details")  # JSON, which Model.from_db leaves undecoded
+
+
+def _built(model: type[models.Model], row: Sequence[Any]) -> Any:
+    """A `model` object from a row of all its columns, as the ORM builds it (its JSON
+    decoded, which Model.from_db leaves to the ORM)."""
+    fields = model._meta.concrete_fields
+    values = [
+        json.loads(value)
+        if isinstance(field, models.JSONField) and isinstance(value, str)
+        else value
+        for field, value in zip(fields, row, strict=True)
+    ]
+    return model.from_db(connection.alias, [field.attname for field in fields], values)
 
 
 def _newest_events(after: bool) -> str:
@@ -118,9 +135,7 @@ def page_of(chosen: EventFilter, *, before: int | None, after: int | None) -> Ev
     found = prepared(_OLDER, [before]) if before is not None else prepared(_NEWEST, [])
     events = []
     for *columns, position in found:
-        if isinstance(columns[_DETAILS], str):  # as the ORM gives it: decoded
-            columns[_DETAILS] = json.loads(columns[_DETAILS])
-        event = AccessEvent.from_db(connection.alias, _EVENT_FIELDS, columns)
+        event = _built(AccessEvent, columns)
         seal = None
         if position is not None:
             seal = AccessSeal.from_db(connection.alias, _SEALED, (position, event.pk))
@@ -132,3 +147,36 @@ def page_of(chosen: EventFilter, *, before: int | None, after: int | None) -> Ev
         older=rows[-1].id if rows and len(events) > PAGE else None,
         newer=rows[0].id if rows and before is not None else None,
     )
+
+
+# The newest verification in the log, the newest checkpoint and the newest verification
+# asked for, each one index read (the action written in, as in STATEMENT).
+_LAST_VERIFIED = f"""
+    SELECT {_EVENT_COLUMNS} FROM casebook_accessevent AS event
+     WHERE event.action = {_quoted(Action.LOG_VERIFY)} ORDER BY event.id DESC LIMIT 1"""  # noqa: S608
+_LAST_CHECKPOINT = f"""
+    SELECT {columns_of(AccessCheckpoint)[1]} FROM casebook_accesscheckpoint
+     ORDER BY seq DESC LIMIT 1"""  # noqa: S608 -- constants only
+_LAST_RUN = f"""
+    SELECT {columns_of(VerificationRun)[1]} FROM casebook_verificationrun
+     ORDER BY requested_at DESC LIMIT 1"""  # noqa: S608 -- constants only
+
+
+def _newest(model: type[models.Model], statement: str) -> Any:
+    found = prepared(statement, [])
+    return _built(model, found[0]) if found else None
+
+
+def status_and_run(counts: LogCounts) -> tuple[ChainStatus, VerificationRun | None]:
+    """The chain's status (queries.chain_status) and the latest verification asked for
+    (verification_runs.latest_verification): on PostgreSQL in three prepared reads."""
+    if connection.vendor != "postgresql":
+        return chain_status(counts), latest_verification()
+    status = ChainStatus(
+        last_verification=_newest(AccessEvent, _LAST_VERIFIED),
+        last_checkpoint=_newest(AccessCheckpoint, _LAST_CHECKPOINT),
+        head_seq=counts.head_seq,
+        waiting=counts.waiting,
+        oldest_waiting=counts.oldest_waiting,
+    )
+    return status, _newest(VerificationRun, _LAST_RUN)

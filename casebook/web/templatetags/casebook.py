@@ -127,6 +127,14 @@ def case_page(record: Any, can_edit: bool, can_delete: bool) -> SafeString:
 
 
 @register.simple_tag
+def case_form_fields(form: Any) -> SafeString:
+    """The case form's fields, section by section (casebook/jinja2/casebook/
+    case_form_fields.html): each field's group is mostly kept (casebook.web.forms.rendering),
+    and going through twenty of them cost Django's template engine more than drawing them."""
+    return _rows("casebook/case_form_fields.html", {"form": form})
+
+
+@register.simple_tag
 def case_rows(entries: list[dict[str, Any]], is_supervisor: bool) -> SafeString:
     """The case list's rows (casebook/jinja2/casebook/case_rows.html), each row's cells
     worked out here: fifty rows of a dozen lookups each cost Jinja2 more than Python."""

@@ -13,9 +13,9 @@ from django.views.decorators.http import require_POST
 
 from casebook.audit import log
 from casebook.audit.actions import FLAGGED_ACTIONS, Action, Actor
-from casebook.audit.queries import alerts, chain_status, filtered_events
-from casebook.audit.verification_runs import latest_verification, verification_request
-from casebook.audit.workspace import counted, page_of
+from casebook.audit.queries import alerts, filtered_events
+from casebook.audit.verification_runs import verification_request
+from casebook.audit.workspace import counted, page_of, status_and_run
 from casebook.roles import Role
 from casebook.web.decorators import role_required
 from casebook.web.forms.audit import EventFilterForm
@@ -45,7 +45,7 @@ def access_log(request):
         query.pop(key, None)
     now = timezone.now()
     counts = counted(now)
-    status = chain_status(counts)
+    status, verification = status_and_run(counts)
     return render(
         request,
         "casebook/access_log.html",
@@ -58,7 +58,7 @@ def access_log(request):
             "flagged": FLAGGED_ACTIONS,
             "checkpoint_max_age": settings.CASEBOOK_CHECKPOINT_MAX_AGE_MINUTES,
             "alerts": alerts(now, status, counts),
-            "verification": latest_verification(),
+            "verification": verification,
         },
         status=400 if form.is_bound and form.errors else 200,
     )
