@@ -67,7 +67,11 @@ def prepared(statement: str, values: Sequence[Any] | Mapping[str, Any]) -> list[
         with database.wrap_database_errors:
             cursor = _prepared_cursor(database)
             cursor.execute(statement, values, prepare=True)
-            return cursor.fetchall() if cursor.description else []
+            # Whether it returned rows, from the result's status: its description would
+            # build an object per column of every statement, each time.
+            result = cursor.pgresult
+            returned = result is not None and result.status == psycopg.pq.ExecStatus.TUPLES_OK
+            return cursor.fetchall() if returned else []
     finally:
         if logged:
             took = time.monotonic() - started

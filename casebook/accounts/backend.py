@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import User
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 
 from casebook.db import INTEGER_ID_MAX, columns_of, prepared
 from casebook.roles import remember_groups
@@ -36,6 +36,6 @@ class AccountBackend(ModelBackend):
         if not found:
             return None
         *columns, group_ids, group_names = found[0]
-        user = User.from_db(connection.alias, _FIELDS, columns)
+        user = User.from_db(DEFAULT_DB_ALIAS, _FIELDS, columns)
         remember_groups(user, list(zip(group_ids, group_names, strict=True)))
         return user if self.user_can_authenticate(user) else None

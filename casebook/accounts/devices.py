@@ -3,7 +3,7 @@ with), read on PostgreSQL in one prepared statement (casebook.db.prepared) where
 django-otp composes and plans an ORM query anew on every request. Other device types,
 and SQLite, go through django-otp's own lookup."""
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -31,4 +31,4 @@ def device_of_session(persistent_id: str) -> Device | None:
     except ValueError:
         return None
     found = prepared(statement, [pk]) if 0 < pk <= INTEGER_ID_MAX else []
-    return model.from_db(connection.alias, fields, found[0]) if found else None
+    return model.from_db(DEFAULT_DB_ALIAS, fields, found[0]) if found else None

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.sessions.backends import db
 from django.contrib.sessions.models import Session
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.utils import timezone
 
 from casebook.db import columns_of, prepared
@@ -26,4 +26,4 @@ class SessionStore(db.SessionStore):
         if not found:
             self._session_key = None
             return None
-        return Session.from_db(connection.alias, _FIELDS, found[0])
+        return Session.from_db(DEFAULT_DB_ALIAS, _FIELDS, found[0])

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, models
 
 from casebook.audit.actions import Action
 from casebook.audit.queries import (
@@ -110,7 +110,7 @@ def _built(model: type[models.Model], row: Sequence[Any]) -> Any:
         else value
         for field, value in zip(fields, row, strict=True)
     ]
-    return model.from_db(connection.alias, [field.attname for field in fields], values)
+    return model.from_db(DEFAULT_DB_ALIAS, [field.attname for field in fields], values)
 
 
 def _newest_events(after: bool) -> str:
@@ -138,7 +138,7 @@ def page_of(chosen: EventFilter, *, before: int | None, after: int | None) -> Ev
         event = _built(AccessEvent, columns)
         seal = None
         if position is not None:
-            seal = AccessSeal.from_db(connection.alias, _SEALED, (position, event.pk))
+            seal = AccessSeal.from_db(DEFAULT_DB_ALIAS, _SEALED, (position, event.pk))
         _SEAL.set_cached_value(event, seal)
         events.append(event)
     rows = events[:PAGE]

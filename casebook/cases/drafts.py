@@ -12,7 +12,7 @@ import json
 import uuid
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -49,11 +49,11 @@ def drafts_listed(author: User | AnonymousUser, limit: int) -> list[CaseDraft]:
     listed = []
     for draft_id, updated_at, case_id, reference in prepared(_LISTED, [author.pk, limit]):
         draft = CaseDraft.from_db(
-            connection.alias, ["id", "updated_at", "case_id"], (draft_id, updated_at, case_id)
+            DEFAULT_DB_ALIAS, ["id", "updated_at", "case_id"], (draft_id, updated_at, case_id)
         )
         case = None
         if case_id is not None:
-            case = CasePattern.from_db(connection.alias, ["id", "reference"], (case_id, reference))
+            case = CasePattern.from_db(DEFAULT_DB_ALIAS, ["id", "reference"], (case_id, reference))
         _CASE_OF_DRAFT.set_cached_value(draft, case)
         listed.append(draft)
     return listed

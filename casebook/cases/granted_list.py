@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import ClassVar, cast
 
 from django.contrib.auth.models import User
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import prefetch_related_objects
 
 from casebook.db import Position, columns_of, prepared
@@ -174,11 +174,11 @@ def _with_author(row: tuple[object, ...], authors: dict[int, User]) -> CasePatte
     """A case from a page's row, its author (id and username only; anything else of the
     account would be read when asked for) attached as select_related attaches it, one
     account object per author of the page."""
-    case = CasePattern.from_db(connection.alias, _CASE_FIELDS, row[:-1])
+    case = CasePattern.from_db(DEFAULT_DB_ALIAS, _CASE_FIELDS, row[:-1])
     author = authors.get(case.author_id)
     if author is None:
         named = (case.author_id, row[-1])
-        author = User.from_db(connection.alias, ["id", "username"], named)
+        author = User.from_db(DEFAULT_DB_ALIAS, ["id", "username"], named)
         authors[case.author_id] = author
     _AUTHOR_FIELD.set_cached_value(case, author)
     return case

@@ -15,7 +15,7 @@ delete it, and the survivor's other cases the reader can open.
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Exists, OuterRef, QuerySet
 
 from casebook.cases.granted_list import permission_id
@@ -89,13 +89,13 @@ def read_prepared(
         return None
     row = found[0]
     ends = (len(_CASE), len(_CASE) + len(_KEY), len(_CASE) + len(_KEY) + len(_TESTIMONY))
-    case = CasePattern.from_db(connection.alias, _CASE, row[: ends[0]])
+    case = CasePattern.from_db(DEFAULT_DB_ALIAS, _CASE, row[: ends[0]])
     # Absent only if a row was removed around the app: then, as through the ORM,
     # reaching case.key or case.testimony raises.
     if row[ends[0]] is not None:
-        case.key = CaseKey.from_db(connection.alias, _KEY, row[ends[0] : ends[1]])
+        case.key = CaseKey.from_db(DEFAULT_DB_ALIAS, _KEY, row[ends[0] : ends[1]])
     if row[ends[1]] is not None:
-        case.testimony = CaseTestimony.from_db(connection.alias, _TESTIMONY, row[ends[1] : ends[2]])
+        case.testimony = CaseTestimony.from_db(DEFAULT_DB_ALIAS, _TESTIMONY, row[ends[1] : ends[2]])
     sub_patterns, perpetrators, may_change, may_delete, same_survivor = row[ends[2] :]
     return CaseToOpen(
         case=case,
