@@ -91,3 +91,17 @@ class DeviceReadTests(CastTestCase):
         assert self.client.get(CASES).status_code == 200
         TOTPDevice.objects.filter(user=self.author).update(confirmed=False)
         assert self.client.get(CASES)["Location"].startswith("/accounts/")
+
+    def test_views_get_the_account_itself_verified_or_not(self):
+        from django.contrib.auth.models import AnonymousUser, User
+
+        factories.sign_in(self.client, self.author)
+        signed_in = self.client.get(CASES).wsgi_request.user
+        assert type(signed_in) is User and signed_in.pk == self.author.pk
+        assert signed_in.is_verified() and signed_in.otp_device is not None
+        self.client.logout()
+        anonymous = self.client.get("/accounts/login/").wsgi_request.user
+        assert type(anonymous) is AnonymousUser and not anonymous.is_verified()
+        self.client.force_login(self.author)  # the password passed, the second step not yet
+        halfway = self.client.get(CASES)
+        assert halfway.status_code == 302 and not halfway.wsgi_request.user.is_verified()

@@ -3,11 +3,13 @@
 import re
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
+from django.utils.functional import LazyObject, empty
 from django_otp import user_has_device
 from django_otp.middleware import OTPMiddleware
 
@@ -48,6 +50,19 @@ class SecondFactorMiddleware(OTPMiddleware):  # type: ignore[misc]  # django-otp
     def _device_from_persistent_id(self, persistent_id: str) -> object:
         return device_of_session(self._normalize_persistent_id(persistent_id))
 
+    def _verify_user_sync(self, request: HttpRequest, user: object) -> object:
+        # The account itself rather than Django's lazy wrapper of it, once verified:
+        # read through two lazy wrappers, each of a request's hundred-odd reads of
+        # request.user went through two proxies.
+        return _unwrapped(super()._verify_user_sync(request, user))
+
+
+def _unwrapped(user: object) -> object:
+    """What a lazy object stands for, once it has been worked out; else the object."""
+    if isinstance(user, LazyObject) and user._wrapped is not empty:
+        return user._wrapped
+    return user
+
 
 class MFARequiredMiddleware:
     """A signed-in user who owes a second factor reaches only its verification (or, with
@@ -57,10 +72,13 @@ class MFARequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = request.user
+        authenticated = request.user.is_authenticated  # works the account out
+        # From here on the account itself: the view and its templates read it directly.
+        user: Any = _unwrapped(request.user)
+        request.user = user
         if (
-            not user.is_authenticated
-            or user.is_verified()  # type: ignore[attr-defined]  # set by django-otp's middleware
+            not authenticated
+            or user.is_verified()  # set by django-otp's middleware
             or request.path.startswith(OPEN_PATHS)
         ):
             return self.get_response(request)
