@@ -5,6 +5,8 @@ rename or reuse one. Labels are translatable. Every dimension is coarse on purpo
 (years, provinces and bands only): see DOMAIN.md, "Minimise".
 """
 
+import functools
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -223,4 +225,10 @@ def last_year() -> int:
 
 
 def year_choices() -> list[tuple[int, str]]:
-    return [(year, str(year)) for year in range(last_year(), FIRST_YEAR - 1, -1)]
+    """Every year a pattern may have, newest first (a form reads them several times)."""
+    return list(_years_down_from(last_year()))
+
+
+@functools.lru_cache(maxsize=2)
+def _years_down_from(newest: int) -> tuple[tuple[int, str], ...]:
+    return tuple((year, str(year)) for year in range(newest, FIRST_YEAR - 1, -1))

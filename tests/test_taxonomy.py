@@ -63,3 +63,23 @@ def test_years_run_from_1990_to_this_year():
     years = [year for year, _ in taxonomy.year_choices()]
     assert years[-1] == taxonomy.FIRST_YEAR == 1990
     assert years[0] == taxonomy.last_year()
+
+
+def test_the_forms_years_follow_the_calendar_into_a_new_year():
+    import datetime as dt
+    from unittest import mock
+
+    from casebook.web.forms.cases import CaseFilterForm, CasePatternForm
+
+    def offered(form):
+        return [code for code, _ in form.fields["year"].choices]
+
+    this_year = taxonomy.last_year()
+    assert offered(CaseFilterForm())[:2] == ["", this_year]
+    new_year = dt.datetime(this_year + 1, 1, 1, 0, 0, 1, tzinfo=dt.UTC)
+    with mock.patch("django.utils.timezone.now", return_value=new_year):
+        assert offered(CaseFilterForm())[:3] == ["", this_year + 1, this_year]
+        form = CasePatternForm({"year": str(this_year + 1)}, linkable=[], editing=False)
+        form.is_valid()
+        assert "year" not in form.errors and form.cleaned_data["year"] == this_year + 1
+    assert offered(CasePatternForm(linkable=[], editing=False))[1] == this_year

@@ -9,6 +9,7 @@ from typing import Any, cast
 from django import forms
 from django.db import models
 from django.db.models import QuerySet
+from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from casebook import taxonomy
@@ -23,6 +24,18 @@ from casebook.web.forms.rendering import (
 )
 
 BLANK = [("", "---------")]
+
+
+class YearChoices(BaseChoiceIterator):
+    """The years a pattern may have, newest first (up to the current year, whenever
+    read), after an empty choice labelled `first`. Choices given as a function are
+    worked out and checked again each time they are read, several times a form."""
+
+    def __init__(self, first: Any) -> None:
+        self.first = first
+
+    def __iter__(self) -> Any:
+        return iter([("", self.first), *taxonomy.year_choices()])
 
 
 def choose(vocabulary: type[models.TextChoices]) -> list[tuple[str, str]]:
@@ -68,7 +81,7 @@ class CasePatternForm(forms.Form):
     year = FixedTypedChoiceField(
         label=_("Year of the pattern"),
         coerce=int,
-        choices=lambda: [("", "---------"), *taxonomy.year_choices()],
+        choices=YearChoices("---------"),
         help_text=_("The year only, never a date."),
     )
     province_china = coded(_("Province in China"), taxonomy.ProvinceChina)
@@ -302,7 +315,7 @@ class CaseFilterForm(forms.Form):
         label=_("Year"),
         coerce=int,
         empty_value=None,
-        choices=lambda: [("", _("All years")), *taxonomy.year_choices()],
+        choices=YearChoices(_("All years")),
         required=False,
     )
     status = FixedChoiceField(
