@@ -77,6 +77,21 @@ class CaseCreateFormTests(TestCase):
         assert response.status_code == 400
         assert CasePattern.objects.count() == 0
 
+    def test_an_author_on_two_teams_chooses_one_among_them_by_name(self):
+        from casebook.accounts.teams import team_add_member
+
+        zeta = factories.team("Test Team Zeta")
+        team_add_member(team=zeta, user=self.author, role=Role.CASEWORKER)
+        self.author.refresh_from_db()
+        factories.sign_in(self.client, self.author)
+        page = self.client.get(CREATE).content.decode()
+        chosen = page[page.index('<select name="team"') : page.index("</select>")]
+        assert chosen.index("Test Team Alpha") < chosen.index("Test Team Zeta")
+        response = self.client.post(CREATE, factories.form_data(team=str(zeta.pk)))
+        assert response.status_code == 302
+        assert CasePattern.objects.get().team == zeta
+        assert self.client.post(CREATE, factories.form_data()).status_code == 400  # none chosen
+
     def test_other_roles_cannot_create(self):
         for username, role, team in (
             ("sup-1", Role.SUPERVISOR, "Test Team Alpha"),

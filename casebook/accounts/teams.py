@@ -1,11 +1,11 @@
 """Teams and their membership."""
 
 from django.contrib.auth.models import AnonymousUser, Group, User
-from django.db import transaction
-from django.db.models import QuerySet
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 
+from casebook.db import prepared
 from casebook.models import Team
-from casebook.roles import Role
+from casebook.roles import Role, group_ids_of
 
 TEAM_GROUP_PREFIX = "team:"
 
@@ -30,11 +30,20 @@ def team_add_member(*, team: Team, user: User, role: Role) -> None:
         raise ValueError(f"A {role} does not belong to a team.")
 
 
-def teams_of(user: User | AnonymousUser) -> QuerySet[Team]:
-    """The teams whose caseworkers' group this user is in (none for anyone else)."""
+# Every opening and recording of a case asks: prepared on PostgreSQL (casebook.db).
+_TEAMS_OF = "SELECT id, name, group_id FROM casebook_team WHERE group_id = ANY(%s::integer[])"
+
+
+def teams_of(user: User | AnonymousUser) -> list[Team]:
+    """The teams whose caseworkers' group this user is in (none for anyone else), by
+    name; their groups are read with the account (casebook.roles.group_ids_of)."""
     if not user.is_authenticated:
-        return Team.objects.none()
-    return Team.objects.filter(group__user=user)
+        return []
+    if connection.vendor != "postgresql":
+        return list(Team.objects.filter(group__user=user).order_by("name"))
+    found = prepared(_TEAMS_OF, [group_ids_of(user)])
+    teams = [Team.from_db(DEFAULT_DB_ALIAS, ["id", "name", "group_id"], row) for row in found]
+    return sorted(teams, key=lambda team: team.name)
 
 
 def team_names() -> list[str]:

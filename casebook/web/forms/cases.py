@@ -2,13 +2,12 @@
 
 import functools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, cast
 
 from django import forms
 from django.db import models
-from django.db.models import QuerySet
 from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
@@ -257,13 +256,17 @@ class CaseCreateForm(CasePatternForm):
     # A single-use value per opened form: submitting it twice records one case.
     submission = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, teams: Sequence[Team], **kwargs: Any) -> None:
+        """`teams`: the author's (casebook.accounts.teams.teams_of), read once."""
         super().__init__(*args, editing=False, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("submission", uuid.uuid4())
         team_field = cast("forms.ModelChoiceField[Team]", self.fields["team"])
-        team_field.queryset = teams
-        self.only_team = teams.first() if teams.count() == 1 else None
+        # Read again only to offer a choice of several, or to check the one chosen.
+        team_field.queryset = Team.objects.filter(pk__in=[team.pk for team in teams]).order_by(
+            "name"
+        )
+        self.only_team = teams[0] if len(teams) == 1 else None
         if self.only_team is not None:
             # One team: no choice to make, so the field is neither shown nor required.
             self.fields["team"].required = False
