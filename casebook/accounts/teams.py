@@ -1,7 +1,10 @@
 """Teams and their membership."""
 
+from collections.abc import Sequence
+
 from django.contrib.auth.models import AnonymousUser, Group, User
 from django.db import DEFAULT_DB_ALIAS, connection, transaction
+from django.db.models import QuerySet
 
 from casebook.db import prepared
 from casebook.models import Team
@@ -44,6 +47,12 @@ def teams_of(user: User | AnonymousUser) -> list[Team]:
     found = prepared(_TEAMS_OF, [group_ids_of(user)])
     teams = [Team.from_db(DEFAULT_DB_ALIAS, ["id", "name", "group_id"], row) for row in found]
     return sorted(teams, key=lambda team: team.name)
+
+
+def teams_among(teams: Sequence[Team]) -> QuerySet[Team]:
+    """The same teams as a queryset, by name: a form offers and checks its choice
+    from it, and reads it only when it does."""
+    return Team.objects.filter(pk__in=[team.pk for team in teams]).order_by("name")
 
 
 def team_names() -> list[str]:

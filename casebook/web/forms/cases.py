@@ -12,6 +12,7 @@ from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from casebook import taxonomy
+from casebook.accounts.teams import teams_among
 from casebook.cases.identifiers import find_identifiers
 from casebook.cases.records import CaseRecord, Pattern, SurvivorLink, Testimony
 from casebook.models import CasePattern, Team
@@ -263,9 +264,7 @@ class CaseCreateForm(CasePatternForm):
             self.initial.setdefault("submission", uuid.uuid4())
         team_field = cast("forms.ModelChoiceField[Team]", self.fields["team"])
         # Read again only to offer a choice of several, or to check the one chosen.
-        team_field.queryset = Team.objects.filter(pk__in=[team.pk for team in teams]).order_by(
-            "name"
-        )
+        team_field.queryset = teams_among(teams)
         self.only_team = teams[0] if len(teams) == 1 else None
         if self.only_team is not None:
             # One team: no choice to make, so the field is neither shown nor required.
