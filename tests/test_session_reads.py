@@ -13,7 +13,8 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from casebook.accounts.devices import device_of_session
+from casebook.accounts.backend import AccountBackend
+from casebook.accounts.devices import device_of_session, read_with_account
 from casebook.accounts.second_factor import backup_codes_issue
 from casebook.accounts.sessions import SessionStore
 from tests import factories
@@ -63,6 +64,34 @@ class DeviceReadTests(CastTestCase):
                 device.confirmed,
                 device.name,
             )
+
+    def test_a_device_read_with_its_account_is_the_one_django_otp_would_find(self):
+        mine = TOTPDevice.objects.create(user=self.author, name="test device", confirmed=True)
+        theirs = TOTPDevice.objects.create(user=self.colleague, name="theirs", confirmed=True)
+        for device, expected in ((mine, mine), (theirs, None)):
+            with read_with_account(device.persistent_id):
+                assert AccountBackend().get_user(self.author.pk) == self.author
+                with self.assertNumQueries(0):
+                    found = device_of_session(device.persistent_id)
+            assert found == expected, device
+            if found is not None:
+                assert (found.user_id, found.confirmed, found.name) == (
+                    self.author.pk,
+                    True,
+                    "test device",
+                )
+        # Outside such a read (or for another id than the one wanted), read on its own.
+        with read_with_account(mine.persistent_id):
+            AccountBackend().get_user(self.author.pk)
+            assert device_of_session(theirs.persistent_id) == theirs
+        assert device_of_session(mine.persistent_id) == mine
+
+    def test_a_device_deleted_since_counts_from_the_next_request(self):
+        factories.sign_in(self.client, self.author)
+        assert self.client.get(CASES).status_code == 200
+        TOTPDevice.objects.filter(user=self.author).delete()
+        StaticDevice.objects.filter(user=self.author).delete()
+        assert self.client.get(CASES)["Location"].startswith("/accounts/")
 
     def test_ids_that_name_no_device_find_none(self):
         for persistent_id in (

@@ -10,10 +10,10 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
 from django.utils.functional import LazyObject, empty
-from django_otp import user_has_device
+from django_otp import DEVICE_ID_SESSION_KEY, user_has_device
 from django_otp.middleware import OTPMiddleware
 
-from casebook.accounts.devices import device_of_session
+from casebook.accounts.devices import device_of_session, read_with_account
 from casebook.accounts.preferences import language_of
 from casebook.accounts.second_factor import mfa_required
 from casebook.audit.log import request_id_var
@@ -51,10 +51,16 @@ class SecondFactorMiddleware(OTPMiddleware):  # type: ignore[misc]  # django-otp
         return device_of_session(self._normalize_persistent_id(persistent_id))
 
     def _verify_user_sync(self, request: HttpRequest, user: object) -> object:
+        # The session's device is read with the account, in one statement, as django-otp
+        # works the account out.
+        named = request.session.get(DEVICE_ID_SESSION_KEY)
+        persistent_id = self._normalize_persistent_id(named) if isinstance(named, str) else None
+        with read_with_account(persistent_id):
+            verified = super()._verify_user_sync(request, user)
         # The account itself rather than Django's lazy wrapper of it, once verified:
         # read through two lazy wrappers, each of a request's hundred-odd reads of
         # request.user went through two proxies.
-        return _unwrapped(super()._verify_user_sync(request, user))
+        return _unwrapped(verified)
 
 
 def _unwrapped(user: object) -> object:
