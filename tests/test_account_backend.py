@@ -5,7 +5,6 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from casebook.accounts.backend import WITH_DEVICE, AccountBackend

@@ -4,6 +4,7 @@ import csv
 import datetime as dt
 import io
 import os
+import re
 from unittest import mock
 
 from django.db import connection
@@ -162,6 +163,9 @@ class WorkspaceTests(TestCase):
         assert not [sql for sql in statements if 'FROM "casebook_accessseal"' in sql]
         checkpoints = [sql for sql in statements if "FROM casebook_accesscheckpoint" in sql]
         assert len(checkpoints) == 1, statements
+        # The waiting events are counted above the horizon written into the statement.
+        waiting = [sql for sql in statements if "SELECT 1 FROM casebook_accessseal AS" in sql]
+        assert len(waiting) == 1 and re.search(r"WHERE event\.id > [0-9]+\s", waiting[0]), waiting
 
     @override_settings(CASEBOOK_SEAL_INLINE=False)
     def test_the_statement_counts_what_the_orm_counts(self):
