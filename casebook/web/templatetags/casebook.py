@@ -177,16 +177,39 @@ def _row_cells(entries: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
 
 @register.simple_tag
 def event_rows(events: list[Any], flagged: Any, break_glass: str) -> SafeString:
-    """The access log's rows (casebook/jinja2/casebook/event_rows.html): `flagged`
-    holds the actions auditors are shown first, `break_glass` the break-glass action."""
-    return _rows(
-        "casebook/event_rows.html",
-        {
-            "events": events,
-            "flagged": flagged,
-            "break_glass": break_glass,
-            "moment": _dates("%Y-%m-%d %H:%M:%S"),
-            "role_label": functools.cache(role_label),
-            "details_items": details_items,
-        },
-    )
+    """The access log's rows (casebook/jinja2/casebook/event_rows.html), each row's cells
+    worked out here: `flagged` holds the actions auditors are shown first, `break_glass`
+    the break-glass action."""
+    return _rows("casebook/event_rows.html", {"rows": _event_cells(events, flagged, break_glass)})
+
+
+def _event_cells(events: list[Any], flagged: Any, break_glass: str) -> list[tuple[Any, ...]]:
+    """(the row's classes, its seal's position or None while it waits, moment, actor or "",
+    role, "break_glass", "flagged" or "", action, target, outcome, reason, details as
+    (name, value) pairs) per event."""
+    moment = _dates("%Y-%m-%d %H:%M:%S")
+    role = functools.cache(role_label)
+    cells = []
+    for event in events:
+        action, outcome = event.action, event.outcome
+        marked = "break_glass" if action == break_glass else "flagged" if action in flagged else ""
+        classes = ("event-break-glass" if action in flagged else "") + (
+            " event-denied" if outcome != "allowed" else ""
+        )
+        seal = getattr(event, "seal", None)  # read with the event; none while it waits
+        cells.append(
+            (
+                classes,
+                seal.position if seal is not None else None,
+                moment(event.occurred_at),
+                event.actor_username,
+                role(event.role),
+                marked,
+                action,
+                event.target,
+                outcome,
+                event.reason,
+                details_items(event.details),
+            )
+        )
+    return cells
