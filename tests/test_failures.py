@@ -13,6 +13,7 @@ from django.db import OperationalError, connection
 from django.test import Client
 from django.urls import reverse
 
+from casebook.audit.actions import Action
 from casebook.models import AccessEvent, CasePattern
 from casebook.roles import Role
 from tests import factories
@@ -95,6 +96,10 @@ class DuplicateSubmitTests(CastTestCase):
         assert first.status_code == second.status_code == 302
         assert first["Location"] == second["Location"]
         assert CasePattern.objects.filter(submission=token).count() == 1
+        # The second, refused by the value it spent, wrote nothing: one recording logged.
+        reference = CasePattern.objects.get(submission=token).reference
+        created = AccessEvent.objects.filter(action=Action.CASE_CREATE, target=reference)
+        assert created.count() == 1
         page = self.client.get(second["Location"]).content.decode()
         assert "had already recorded this case" in page
 

@@ -124,8 +124,8 @@ def case_create(request):
     )
     if request.method == "POST" and form.is_valid():
         submission = form.cleaned_data["submission"]
-        if first := submitted_case(request.user, submission):
-            return _already_recorded(request, first)
+        # A form sent again fails on its single-use value (and writes nothing): looked
+        # up only then, not before every recording.
         try:
             case = services.case_create(
                 author=request.user,
@@ -135,7 +135,7 @@ def case_create(request):
                 survivor=form.survivor_link(),
                 submission=submission,
             )
-        except IntegrityError:  # the same form, submitted twice at once: the other won
+        except IntegrityError:  # the same form, submitted again (or twice at once)
             if first := submitted_case(request.user, submission):
                 return _already_recorded(request, first)
             # A value spent on a case no longer open to its author: the same form, as
