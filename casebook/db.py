@@ -71,7 +71,12 @@ def prepared(statement: str, values: Sequence[Any] | Mapping[str, Any]) -> list[
             # build an object per column of every statement, each time.
             result = cursor.pgresult
             returned = result is not None and result.status == psycopg.pq.ExecStatus.TUPLES_OK
-            return cursor.fetchall() if returned else []
+            rows = cursor.fetchall() if returned else []
+        # The connection answered: this request's health check is done (Django's own
+        # would send a SELECT 1 before its first query of the request, a round trip
+        # more for nearly every request, each of which starts with a prepared read).
+        database.health_check_done = True
+        return rows
     finally:
         if logged:
             took = time.monotonic() - started

@@ -66,3 +66,27 @@ class PreparedStatementTests(CastTestCase):
         assert any(text.startswith(_as_prepared(SESSION)[:40]) for text in held)
         # Django's compiler names every column with its table ("table"."column").
         assert not [text for text in held if '"."' in text]
+
+    def test_a_request_whose_prepared_read_answered_sends_no_health_check(self):
+        from unittest import mock
+
+        from casebook.db import prepared
+
+        assert connection.health_check_enabled  # as configured (conn_health_checks)
+        with mock.patch.object(connection, "is_usable", wraps=connection.is_usable) as checked:
+            # Django checks a connection before the first query of each request.
+            connection.health_check_done = False
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            assert checked.call_count == 1
+            # A prepared read that answered is that check.
+            connection.health_check_done = False
+            assert prepared("SELECT %s::integer", [7]) == [(7,)]
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            assert checked.call_count == 1
+            # Through a whole request: the access log's page uses Django's cursor too.
+            factories.sign_in(self.client, self.auditor)
+            checked.reset_mock()
+            assert self.client.get("/audit/").status_code == 200
+            assert checked.call_count == 0
