@@ -75,7 +75,7 @@ def prepared(statement: str, values: Sequence[Any] | Mapping[str, Any]) -> list[
         # The connection answered: this request's health check is done (Django's own
         # would send a SELECT 1 before its first query of the request, a round trip
         # more for nearly every request, each of which starts with a prepared read).
-        database.health_check_done = True
+        database.health_check_done = True  # type: ignore[attr-defined]  # not in the stubs
         return rows
     finally:
         if logged:
