@@ -75,10 +75,12 @@ def _spent(charges: QuerySet[PrivacyCharge] | QuerySet[CoalitionCharge]) -> Deci
     return charges.aggregate(total=Sum("epsilon"))["total"] or Decimal(0)
 
 
-def lifetime_spent() -> Decimal:
+def lifetime_spent(ledger: Decimal | None = None) -> Decimal:
     """Epsilon spent over the dataset's lifetime: exports, the dashboard, and the
-    coalition's bundles (casebook.coalition), which pay nothing else of this ledger."""
-    return _spent(PrivacyCharge.objects.all()) + _spent(CoalitionCharge.objects.all())
+    coalition's bundles (casebook.coalition), which pay nothing else of this ledger.
+    `ledger`: this ledger's own lifetime sum, when the caller has read it already."""
+    own = _spent(PrivacyCharge.objects.all()) if ledger is None else ledger
+    return own + _spent(CoalitionCharge.objects.all())
 
 
 @dataclass(frozen=True)
@@ -105,9 +107,7 @@ def budget(supervisor: User | None) -> Budget:
             dashboard=Sum("epsilon", filter=month & Q(release__purpose=Purpose.DASHBOARD)),
         ).items()
     }
-    lifetime_left = (
-        chosen.global_lifetime_budget - spent["lifetime"] - _spent(CoalitionCharge.objects.all())
-    )
+    lifetime_left = chosen.global_lifetime_budget - lifetime_spent(spent["lifetime"])
     own = spent["own"] if supervisor is not None else Decimal(0)
     exports, dashboard = spent["exports"], spent["dashboard"]
     return Budget(

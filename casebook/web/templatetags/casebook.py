@@ -98,12 +98,13 @@ def _dates(form: str) -> Callable[[dt.datetime], str]:
     return lambda moment: moment.astimezone(zone).strftime(form)
 
 
-def _rows(template_name: str, context: dict[str, Any]) -> SafeString:
-    """Rows of a table drawn by Jinja2 (autoescaped) like the forms' widgets: for a page
-    of fifty rows, Django's template engine spent more than the rest of the request.
-    Each text is translated once per drawing (`_`), not once per row."""
-    rows = get_default_renderer().get_template(template_name)
-    html: str = rows.render({"_": functools.cache(_), **context})
+def _drawn(template_name: str, context: dict[str, Any]) -> SafeString:
+    """A part of a page drawn by Jinja2 (autoescaped) like the forms' widgets: rows of a
+    table, a case's page, the case form's sections. For a page of fifty rows, Django's
+    template engine spent more than the rest of the request. Each text is translated
+    once per drawing (`_`), not once per row."""
+    part = get_default_renderer().get_template(template_name)
+    html: str = part.render({"_": functools.cache(_), **context})
     return mark_safe(html)  # noqa: S308 -- Jinja2's own output, autoescaped
 
 
@@ -111,7 +112,7 @@ def _rows(template_name: str, context: dict[str, Any]) -> SafeString:
 def case_page(record: Any, can_edit: bool, can_delete: bool) -> SafeString:
     """A case as its reader sees it (casebook/jinja2/casebook/case_page.html): the page
     every opening of a case draws, twenty-odd labelled fields."""
-    return _rows(
+    return _drawn(
         "casebook/case_page.html",
         {
             "record": record,
@@ -131,14 +132,14 @@ def case_form_fields(form: Any) -> SafeString:
     """The case form's fields, section by section (casebook/jinja2/casebook/
     case_form_fields.html): each field's group is mostly kept (casebook.web.forms.rendering),
     and going through twenty of them cost Django's template engine more than drawing them."""
-    return _rows("casebook/case_form_fields.html", {"form": form})
+    return _drawn("casebook/case_form_fields.html", {"form": form})
 
 
 @register.simple_tag
 def case_rows(entries: list[dict[str, Any]], is_supervisor: bool) -> SafeString:
     """The case list's rows (casebook/jinja2/casebook/case_rows.html), each row's cells
     worked out here: fifty rows of a dozen lookups each cost Jinja2 more than Python."""
-    return _rows(
+    return _drawn(
         "casebook/case_rows.html", {"rows": _row_cells(entries), "is_supervisor": is_supervisor}
     )
 
@@ -180,7 +181,7 @@ def event_rows(events: list[Any], flagged: Any, break_glass: str) -> SafeString:
     """The access log's rows (casebook/jinja2/casebook/event_rows.html), each row's cells
     worked out here: `flagged` holds the actions auditors are shown first, `break_glass`
     the break-glass action."""
-    return _rows("casebook/event_rows.html", {"rows": _event_cells(events, flagged, break_glass)})
+    return _drawn("casebook/event_rows.html", {"rows": _event_cells(events, flagged, break_glass)})
 
 
 def _event_cells(events: list[Any], flagged: Any, break_glass: str) -> list[tuple[Any, ...]]:
