@@ -7,6 +7,7 @@ Not a target. On a saturated machine the load's p95 ratio follows the mean cost 
 its requests against the sign-in page's; this says which requests that mean is made
 of, for whoever works on it."""
 
+import logging
 import re
 import statistics
 import sys
@@ -51,6 +52,10 @@ def breakdown(codes: dict[str, list[str]]) -> str:
     """A table of each request kind's median time and statements (people from
     load.accounts(), signed in through the test client with their backup codes)."""
     from django.test import Client
+
+    # Its three sign-ins would each print django-axes' "Successful login" lines into
+    # the benchmark's output.
+    logging.getLogger("axes").setLevel(logging.WARNING)
 
     from tests.faults.service import CASE_FORM, PASSWORD
 
