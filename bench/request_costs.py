@@ -53,11 +53,11 @@ def breakdown(codes: dict[str, list[str]]) -> str:
     load.accounts(), signed in through the test client with their backup codes)."""
     from django.test import Client
 
+    from tests.faults.service import CASE_FORM, PASSWORD
+
     # Its three sign-ins would each print django-axes' "Successful login" lines into
     # the benchmark's output.
     logging.getLogger("axes").setLevel(logging.WARNING)
-
-    from tests.faults.service import CASE_FORM, PASSWORD
 
     def browser() -> Client:
         return Client(headers={"host": "casebook.example", "x-forwarded-proto": "https"})
