@@ -126,7 +126,7 @@ class ListPagesTests(TestCase):
 
     def test_a_page_is_two_statements_read_from_the_grants_in_order_with_a_limit(self):
         # As a request reads it: the person (role, groups, overseen teams) once, then the
-        # count and the page, each one prepared statement whoever reads it.
+        # page and the count, each one prepared statement whoever reads it.
         for user in (self.author, self.supervisor):
             person = User.objects.get(pk=user.pk)
             cursor = page(person).older
@@ -134,13 +134,33 @@ class ListPagesTests(TestCase):
                 again = page(person, older=cursor)
             assert len(again.rows) == 2
             assert len(captured) == 2
-            counted, read = (query["sql"] for query in captured.captured_queries)
+            read, counted = (query["sql"] for query in captured.captured_queries)
             assert counted == GrantedList.COUNTED and read == GrantedList.statement(after=True)
             # Each grant index (the person's own, each group's) and each overseen team's
             # is read in the list's order with a LIMIT, then the page's cases.
             assert read.count("case_created_at DESC, content_object_id DESC LIMIT %s") == 2
             assert "unnest(%s::integer[]) AS holder (id)" in read
             assert "created_at DESC, id DESC LIMIT %s" in read
+
+    def test_a_first_page_that_holds_every_row_is_its_own_count(self):
+        # One statement, and the total is what the page holds. A first page with more
+        # after it, and any page after a cursor, are counted.
+        for user, sees in (
+            (self.author, self.caseworker_sees),
+            (self.supervisor, self.supervisor_sees),
+        ):
+            overseen = user == self.supervisor
+            person = User.objects.get(pk=user.pk)
+            parts = listed_case_parts(person, include_overseen=overseen, filters={})
+            counted = listed_to_count(person, include_overseen=overseen, filters={})
+            for size, statements in ((len(sees), 1), (len(sees) - 1, 2)):
+                with CaptureQueriesContext(connection) as captured:
+                    first = keyset_page(
+                        counted, ORDER, older=None, newer=None, size=size, parts=parts
+                    )
+                assert len(captured) == statements
+                assert [case.pk for case in first.rows] == newest_first(sees)[:size]
+                assert first.total == len(sees)
 
     def test_accounts_that_may_hold_no_grants_list_nothing_on_this_path(self):
         superuser = User.objects.get(pk=self.author.pk)

@@ -59,12 +59,9 @@ def keyset_page(
 
     With `parts` (querysets whose union is `rows`, RowsByIds read as ids, or lists that
     read themselves), each part's page is read on its own and the pages merged: `rows` is
-    then only counted (and may be the rows' ids)."""
+    then only counted (and may be the rows' ids). A first page that holds every row is
+    not counted again: its total is its length."""
     field = order[0].lstrip("-")
-    if isinstance(rows, QuerySet):
-        total = rows.order_by()[: COUNT_LIMIT + 1].count()
-    else:
-        total = rows.counted(COUNT_LIMIT + 1)
     after, before = _parse(older), _parse(newer)
     newest_first = before is None
     cursor = after if newest_first else before
@@ -73,6 +70,7 @@ def keyset_page(
         field,
         newest_first=newest_first,
     )[: size + 1]
+    total = len(chunk) if cursor is None and len(chunk) <= size else _counted(rows)
     if not newest_first:
         more_newer = len(chunk) > size
         page = list(reversed(chunk[:size]))
@@ -89,6 +87,12 @@ def keyset_page(
         older=_cursor(page[-1], field) if len(chunk) > size else "",
         total=total,
     )
+
+
+def _counted(rows: QuerySet[Any] | StatementList) -> int:
+    if isinstance(rows, QuerySet):
+        return rows.order_by()[: COUNT_LIMIT + 1].count()
+    return rows.counted(COUNT_LIMIT + 1)
 
 
 def _part_page(
