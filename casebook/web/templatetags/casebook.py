@@ -193,8 +193,9 @@ def _event_cells(events: list[Any], flagged: Any, break_glass: str) -> list[tupl
     cells = []
     for event in events:
         action, outcome = event.action, event.outcome
-        marked = "break_glass" if action == break_glass else "flagged" if action in flagged else ""
-        classes = ("event-break-glass" if action in flagged else "") + (
+        shown_first = action in flagged
+        marked = "break_glass" if action == break_glass else "flagged" if shown_first else ""
+        classes = ("event-break-glass" if shown_first else "") + (
             " event-denied" if outcome != "allowed" else ""
         )
         seal = getattr(event, "seal", None)  # read with the event; none while it waits
