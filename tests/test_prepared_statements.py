@@ -2,12 +2,15 @@
 once per connection and planned once, without their values; Django's own queries are
 never prepared."""
 
+from unittest import mock
+
 import pytest
 from django.db import connection
 
 from casebook.accounts.backend import STATEMENT as ACCOUNT
 from casebook.accounts.sessions import STATEMENT as SESSION
 from casebook.audit.workspace import STATEMENT as WORKSPACE
+from casebook.db import prepared
 from tests import factories
 from tests.cast import CastTestCase
 
@@ -68,10 +71,6 @@ class PreparedStatementTests(CastTestCase):
         assert not [text for text in held if '"."' in text]
 
     def test_a_request_whose_prepared_read_answered_sends_no_health_check(self):
-        from unittest import mock
-
-        from casebook.db import prepared
-
         assert connection.health_check_enabled  # as configured (conn_health_checks)
         with mock.patch.object(connection, "is_usable", wraps=connection.is_usable) as checked:
             # Django checks a connection before the first query of each request.
