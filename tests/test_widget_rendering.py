@@ -179,3 +179,24 @@ def test_a_zero_is_a_value_and_never_kept_as_nothing():
     zero = Form(initial={"count": 0})["count"].as_field_group()
     assert 'value="0"' in zero and 'value="0"' not in empty
     assert len(rendering._drawings) == 1  # the empty one only
+
+
+def test_own_choices_are_drawn_as_django_s_select_draws_them():
+    from django import forms
+    from django.utils.translation import gettext_lazy
+
+    from casebook.web.forms.rendering import OwnSelect
+
+    choices = [
+        ("", gettext_lazy("No other case")),
+        ("CB-AAAA-AAAA", 'CB-AAAA-AAAA · "<Trafficking>" & co · 2019'),
+        (None, "no code"),
+        (7, "a number"),
+        ("CB-AAAA-AAAA", "the same code again"),
+    ]
+    for value in (None, "", "CB-AAAA-AAAA", "7", "CB-NONE-NONE", "<b>"):
+        for attrs in (None, {"id": "id_picker", "aria-describedby": "id_picker_helptext"}):
+            own = OwnSelect(choices=choices).render("picker", value, attrs)
+            assert own == forms.Select(choices=choices).render("picker", value, attrs), value
+            assert "<Trafficking>" not in own and "&lt;Trafficking&gt;" in own
+            assert own.count(" selected") == (value in (None, "", "CB-AAAA-AAAA", "7")), value

@@ -21,6 +21,7 @@ from casebook.web.forms.rendering import (
     FixedMultipleChoiceField,
     FixedTypedChoiceField,
     KeptFieldGroup,
+    OwnSelect,
 )
 
 BLANK = [("", "---------")]
@@ -50,6 +51,37 @@ def coded(label: Any, vocabulary: type[models.TextChoices]) -> forms.ChoiceField
 
 SEPARATE = "separate"  # the choice that separates a case from its survivor's others
 Linkable = list[tuple[str, str, int]]  # (reference, category code, year) of pickable cases
+
+
+class SurvivorChoices(BaseChoiceIterator):
+    """The survivor picker's choices: nothing chosen (and, when editing, separating the
+    case from its survivor's others), then each linkable case as "reference · category
+    · year". The cases are read the first time the choices are (`linkable` may be what
+    reads them), and the list kept for the form: as choices given as a function, they
+    would be normalised again, option by option, each time they are read."""
+
+    def __init__(self, linkable: Linkable | Callable[[], Linkable], *, editing: bool) -> None:
+        self.linkable, self.editing = linkable, editing
+
+    @functools.cached_property
+    def listed(self) -> list[tuple[str, Any]]:
+        choices: list[tuple[str, Any]] = [
+            ("", _("Unchanged") if self.editing else _("No other case"))
+        ]
+        if self.editing:
+            choices.append((SEPARATE, _("Not the same survivor as any other case")))
+        cases = self.linkable() if callable(self.linkable) else self.linkable
+        # Each category's label looked up once, not once per case.
+        category = functools.cache(functools.partial(taxonomy.label_of, taxonomy.Category))
+        return choices + [
+            (reference, f"{reference} · {category(code)} · {year}")
+            for reference, code, year in cases
+        ]
+
+    def __iter__(self) -> Any:
+        return iter(self.listed)
+
+
 NARRATIVE_MAX = 20_000
 NOTES_MAX = 10_000
 DETAILS_MAX = 5_000
@@ -154,6 +186,7 @@ class CasePatternForm(forms.Form):
     same_survivor_as = forms.ChoiceField(
         label=_("Same survivor as"),
         required=False,
+        widget=OwnSelect,
         help_text=_(
             "If this survivor is also in another case you recorded or can open, choose it: "
             "statistics then count only a set number of cases of one person. The link shows "
@@ -173,20 +206,7 @@ class CasePatternForm(forms.Form):
         choose none, and then they are never read)."""
         super().__init__(*args, **kwargs)
         field = cast(forms.ChoiceField, self.fields["same_survivor_as"])
-        first = _("Unchanged") if editing else _("No other case")
-
-        @functools.cache
-        def picker() -> list[tuple[str, Any]]:
-            choices: list[tuple[str, Any]] = [("", first)]
-            if editing:
-                choices.append((SEPARATE, _("Not the same survivor as any other case")))
-            cases = linkable() if callable(linkable) else linkable
-            return choices + [
-                (reference, f"{reference} · {taxonomy.Category(category).label} · {year}")
-                for reference, category, year in cases
-            ]
-
-        field.choices = picker
+        field.choices = SurvivorChoices(linkable, editing=editing)
 
     SECTIONS = (
         (_("What happened"), ("primary_category", "sub_patterns", "perpetrators")),

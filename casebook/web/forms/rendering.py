@@ -198,6 +198,29 @@ class FixedMultipleChoiceField(SharedChoices, forms.MultipleChoiceField):
     widget = FixedCheckboxes
 
 
+class OwnSelect(forms.Select):
+    """One of someone's own choices (the survivor picker's cases: up to a thousand, and
+    different for each caseworker, so never kept), drawn in one loop over (code,
+    label, chosen) with the markup of Select's. Django's builds a dictionary of a dozen
+    entries for each option (optgroups, create_option), which cost the case form more
+    than the rest of its drawing. Flat choices only, as Select chooses: the first
+    option whose code is the value."""
+
+    template_name = "casebook/own_select.html"
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = forms.Widget.get_context(self, name, value, attrs)
+        shown = set(context["widget"]["value"])
+        options, chosen = [], False
+        for code, label in self.choices:
+            code = "" if code is None else code
+            selected = not chosen and str(code) in shown
+            chosen |= selected
+            options.append((code, label, selected))
+        context["widget"]["options"] = options
+        return context
+
+
 def _nothing(value: Any) -> bool:
     """Whether a field's value shows nothing (0 is a value, though 0 == False)."""
     return value is None or value is False or (isinstance(value, str) and value == "")
