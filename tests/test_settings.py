@@ -72,3 +72,19 @@ def test_suite_runs_on_postgresql_when_required():
         assert connection.vendor == "postgresql"
     else:
         assert connection.vendor in {"postgresql", "sqlite"}
+
+
+def test_the_web_application_moves_what_it_loaded_out_of_the_collector_s_reach():
+    frozen = subprocess.run(
+        [sys.executable, "-c", "import gc, config.wsgi; print(gc.get_freeze_count())"],
+        cwd=ROOT,
+        env={
+            "PATH": os.environ["PATH"],
+            "CASEBOOK_SECRET_KEY": "fictional-key-for-a-test",
+            "DATABASE_URL": "sqlite:///:memory:",
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert int(frozen.stdout) > 10_000  # Django and Casebook, loaded once per worker
