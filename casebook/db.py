@@ -6,7 +6,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import psycopg
 from django.conf import settings
@@ -63,15 +63,28 @@ def prepared(statement: str, values: Sequence[Any] | Mapping[str, Any]) -> list[
     database.validate_no_broken_transaction()
     logged = database.queries_logged
     started = time.monotonic()
+    # A read that is the request's first statement on a connection kept from an earlier
+    # request stands for Django's health check, which would have found a connection
+    # lost while it sat idle (the database restarted, say) and made it anew. Such a read,
+    # outside a transaction, is sent again once on a new connection: nothing else of
+    # the request had reached the lost one.
+    checked = cast(Any, database)  # the health check's attributes are not in the stubs
+    resendable = (
+        checked.health_check_enabled
+        and not checked.health_check_done
+        and not database.in_atomic_block
+        and statement.lstrip()[:6].upper() == "SELECT"
+    )
     try:
         with database.wrap_database_errors:
-            cursor = _prepared_cursor(database)
-            cursor.execute(statement, values, prepare=True)
-            # Whether it returned rows, from the result's status: its description would
-            # build an object per column of every statement, each time.
-            result = cursor.pgresult
-            returned = result is not None and result.status == psycopg.pq.ExecStatus.TUPLES_OK
-            rows = cursor.fetchall() if returned else []
+            try:
+                rows = _rows_of(_prepared_cursor(database), statement, values)
+            except psycopg.OperationalError:
+                if not (resendable and database.connection.broken):
+                    raise
+                database.close()
+                database.ensure_connection()
+                rows = _rows_of(_prepared_cursor(database), statement, values)
         # The connection answered: this request's health check is done (Django's own
         # would send a SELECT 1 before its first query of the request, a round trip
         # more for nearly every request, each of which starts with a prepared read).
@@ -81,6 +94,17 @@ def prepared(statement: str, values: Sequence[Any] | Mapping[str, Any]) -> list[
         if logged:
             took = time.monotonic() - started
             database.queries_log.append({"sql": statement, "time": f"{took:.3f}"})
+
+
+def _rows_of(
+    cursor: psycopg.Cursor[Any], statement: str, values: Sequence[Any] | Mapping[str, Any]
+) -> list[tuple[Any, ...]]:
+    cursor.execute(statement, values, prepare=True)
+    # Whether it returned rows, from the result's status: its description would build
+    # an object per column of every statement, each time.
+    result = cursor.pgresult
+    returned = result is not None and result.status == psycopg.pq.ExecStatus.TUPLES_OK
+    return cursor.fetchall() if returned else []
 
 
 PREPARED_CURSOR = "_casebook_prepared_cursor"

@@ -4,15 +4,18 @@ never prepared."""
 
 from unittest import mock
 
+import psycopg
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 
 from casebook.accounts.backend import STATEMENT as ACCOUNT
 from casebook.accounts.sessions import STATEMENT as SESSION
 from casebook.audit.workspace import STATEMENT as WORKSPACE
 from casebook.db import prepared
+from casebook.roles import Role
 from tests import factories
 from tests.cast import CastTestCase
+from tests.transactional import LoggedTransactionTestCase
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
@@ -89,3 +92,56 @@ class PreparedStatementTests(CastTestCase):
             checked.reset_mock()
             assert self.client.get("/audit/").status_code == 200
             assert checked.call_count == 0
+
+
+class ConnectionLostWhileIdleTests(LoggedTransactionTestCase):
+    """A connection kept between requests that the database dropped meanwhile (a
+    restart, say): the next request's first read, which stands for Django's health
+    check, is sent again on a new connection; anything else that finds it lost fails."""
+
+    def tearDown(self):
+        if connection.connection is not None and connection.connection.broken:
+            connection.close()
+        super().tearDown()
+
+    def _lose_the_connection(self, *, as_a_request_starts: bool = True) -> int:
+        """The database ends this connection's backend; returns the backend's pid."""
+        lost = connection.connection.info.backend_pid
+        settings = connection.settings_dict
+        with psycopg.connect(
+            host=settings["HOST"],
+            port=settings["PORT"] or 5432,
+            user=settings["USER"],
+            dbname=settings["NAME"],
+            autocommit=True,
+        ) as database:
+            database.execute("SELECT pg_terminate_backend(%s, 10000)", [lost])
+        # What Django does as each request starts, with a connection it keeps.
+        connection.health_check_done = not as_a_request_starts
+        return lost
+
+    def test_the_next_request_is_answered_on_a_new_connection(self):
+        caseworker = factories.user("fictional-lost-connection", Role.CASEWORKER, "Test Team Alpha")
+        factories.sign_in(self.client, caseworker)
+        assert self.client.get("/cases/").status_code == 200
+        lost = self._lose_the_connection()
+        assert self.client.get("/cases/").status_code == 200
+        assert connection.connection.info.backend_pid != lost
+
+    def test_a_connection_lost_after_the_request_s_first_answer_is_not_hidden(self):
+        assert prepared("SELECT %s::integer", [1]) == [(1,)]
+        self._lose_the_connection(as_a_request_starts=False)
+        with pytest.raises(OperationalError):
+            prepared("SELECT %s::integer", [2])
+
+    def test_a_connection_lost_inside_a_transaction_is_not_hidden(self):
+        with pytest.raises(OperationalError), transaction.atomic():
+            prepared("SELECT %s::integer", [1])
+            self._lose_the_connection()
+            prepared("SELECT %s::integer", [2])
+
+    def test_only_a_plain_read_is_sent_again(self):
+        prepared("SELECT %s::integer", [1])
+        self._lose_the_connection()
+        with pytest.raises(OperationalError):
+            prepared("WITH chosen AS (SELECT %s::integer AS n) SELECT n FROM chosen", [2])
