@@ -6,7 +6,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 import psycopg
 from django.conf import settings
@@ -63,24 +63,12 @@ def prepared(statement: str, values: Sequence[Any] | Mapping[str, Any]) -> list[
     database.validate_no_broken_transaction()
     logged = database.queries_logged
     started = time.monotonic()
-    # A read that is the request's first statement on a connection kept from an earlier
-    # request stands for Django's health check, which would have found a connection
-    # lost while it sat idle (the database restarted, say) and made it anew. Such a read,
-    # outside a transaction, is sent again once on a new connection: nothing else of
-    # the request had reached the lost one.
-    checked = cast(Any, database)  # the health check's attributes are not in the stubs
-    resendable = (
-        checked.health_check_enabled
-        and not checked.health_check_done
-        and not database.in_atomic_block
-        and statement.lstrip()[:6].upper() == "SELECT"
-    )
     try:
         with database.wrap_database_errors:
             try:
                 rows = _rows_of(_prepared_cursor(database), statement, values)
             except psycopg.OperationalError:
-                if not (resendable and database.connection.broken):
+                if not _resendable(database, statement):
                     raise
                 database.close()
                 database.ensure_connection()
@@ -94,6 +82,23 @@ def prepared(statement: str, values: Sequence[Any] | Mapping[str, Any]) -> list[
         if logged:
             took = time.monotonic() - started
             database.queries_log.append({"sql": statement, "time": f"{took:.3f}"})
+
+
+def _resendable(database: Any, statement: str) -> bool:
+    """Whether `statement`, which found its connection lost, may be sent again on a new
+    one. A read that is the request's first statement on a connection kept from an
+    earlier request stands for Django's health check, which would have found a
+    connection lost while it sat idle (the database restarted, say) and made it anew.
+    Such a read, outside a transaction, is sent again once: nothing else of the request
+    had reached the lost connection."""
+    return bool(
+        database.connection is not None
+        and database.connection.broken
+        and database.health_check_enabled
+        and not database.health_check_done
+        and not database.in_atomic_block
+        and statement.lstrip()[:6].upper() == "SELECT"
+    )
 
 
 def _rows_of(
