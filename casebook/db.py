@@ -113,6 +113,13 @@ def _rows_of(
 
 
 PREPARED_CURSOR = "_casebook_prepared_cursor"
+# psycopg's own loader of timestamps with a time zone (compiled, with psycopg[binary]).
+# Django registers its own on every connection, which parses each timestamp in Python to
+# give it Django's time zone; with Django's time zone UTC, the connection's too (Django
+# sets it), psycopg's gives the same datetimes, about ten times faster. A page of the
+# case list reads a hundred.
+_TIMESTAMPTZ = psycopg.adapters.types["timestamptz"].oid
+_TIMESTAMPTZ_LOADER = psycopg.adapters.get_loader(_TIMESTAMPTZ, psycopg.pq.Format.TEXT)
 
 
 def _prepared_cursor(database: Any) -> psycopg.Cursor[Any]:
@@ -122,6 +129,8 @@ def _prepared_cursor(database: Any) -> psycopg.Cursor[Any]:
     cursor = getattr(database, PREPARED_CURSOR, None)
     if cursor is None or cursor.closed or cursor.connection is not raw:
         cursor = psycopg.Cursor(raw)
+        if settings.USE_TZ and database.timezone_name == "UTC" and _TIMESTAMPTZ_LOADER:
+            cursor.adapters.register_loader(_TIMESTAMPTZ, _TIMESTAMPTZ_LOADER)
         setattr(database, PREPARED_CURSOR, cursor)
     return cursor
 

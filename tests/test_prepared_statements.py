@@ -2,16 +2,18 @@
 once per connection and planned once, without their values; Django's own queries are
 never prepared."""
 
+import datetime as dt
 from unittest import mock
 
 import psycopg
 import pytest
 from django.db import OperationalError, connection, transaction
+from django.db.backends.postgresql.psycopg_any import BaseTzLoader
 
 from casebook.accounts.backend import STATEMENT as ACCOUNT
 from casebook.accounts.sessions import STATEMENT as SESSION
 from casebook.audit.workspace import STATEMENT as WORKSPACE
-from casebook.db import prepared
+from casebook.db import PREPARED_CURSOR, prepared
 from casebook.roles import Role
 from tests import factories
 from tests.cast import CastTestCase
@@ -92,6 +94,27 @@ class PreparedStatementTests(CastTestCase):
             checked.reset_mock()
             assert self.client.get("/audit/").status_code == 200
             assert checked.call_count == 0
+
+
+class PreparedTimestampTests(CastTestCase):
+    def test_timestamps_read_prepared_are_the_datetimes_django_reads(self):
+        moments = [
+            dt.datetime(2019, 3, 1, 4, 5, 6, tzinfo=dt.UTC),
+            dt.datetime(2026, 12, 31, 23, 59, 59, 999_999, tzinfo=dt.UTC),
+            dt.datetime(2020, 6, 1, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=9))),
+        ]
+        for moment in moments:
+            [(prepared_moment,)] = prepared("SELECT %s::timestamptz", [moment])
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT %s::timestamptz", [moment])
+                [(django_s,)] = cursor.fetchall()
+            assert prepared_moment == django_s == moment
+            assert prepared_moment.tzinfo is django_s.tzinfo is dt.UTC
+        # Read by psycopg's own loader, not Django's (which parses each in Python).
+        loader = getattr(connection, PREPARED_CURSOR).adapters.get_loader(
+            psycopg.adapters.types["timestamptz"].oid, psycopg.pq.Format.TEXT
+        )
+        assert not issubclass(loader, BaseTzLoader)
 
 
 class ConnectionLostWhileIdleTests(LoggedTransactionTestCase):
