@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psycopg
 from report import Row, table
-from setup import BASE, BENCH, ROOT, django_on_bench_database
+from setup import BASE, BENCH, ROOT, django_on_bench_database, vacuumed
 
 NEEDED_GB = 8  # a million cases with keys and grants, a million events, WAL, a snapshot
 DATABASE = os.environ.get("BENCH_DATABASE", "casebook_bench_million")
@@ -69,9 +69,10 @@ def machine() -> str:
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     with psycopg.connect(f"{BASE}/postgres") as admin:
         server = admin.execute("SHOW server_version").fetchone()[0]
+        autovacuum = admin.execute("SHOW autovacuum").fetchone()[0]
     return (
-        f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GB RAM, PostgreSQL {server}, "
-        f"Python {platform.python_version()}"
+        f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GB RAM, PostgreSQL {server} "
+        f"(autovacuum {autovacuum}), Python {platform.python_version()}"
     )
 
 
@@ -135,6 +136,8 @@ def main() -> None:
     from million import build, say
 
     build(args.cases)
+    say("VACUUM (ANALYZE), as autovacuum would have after earlier runs")
+    vacuumed()
     chosen = (
         set(args.only.split(",")) if args.only else {"lists", "log", "rotation", "exports", "load"}
     )
