@@ -66,9 +66,8 @@ def interleaved_medians_ms(first, second, repeat: int = 200) -> tuple[float, flo
 
 def vacuumed() -> None:
     """VACUUM (ANALYZE) the bench database (DATABASE_URL), as autovacuum would have done
-    in production. Each run churns it (every load run
-    deletes the previous run's cases, every rotation rewrites every data key), and a
-    server with autovacuum off (this machine's is) would otherwise measure the dead rows
-    of all earlier runs: the fifty people's ratio grew from 3.3x to 3.8x over a day."""
+    in production. Each run churns it (every load run deletes the previous run's cases,
+    every rotation rewrites every data key), and a server with autovacuum off (this
+    machine's is) would otherwise measure the dead rows of all earlier runs."""
     with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as database:
         database.execute("VACUUM (ANALYZE)")
