@@ -4,7 +4,7 @@ from django.db import connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from casebook.cases import services
 from casebook.cases.sharing import case_share
@@ -252,3 +252,72 @@ def test_a_supervisor_s_list_joins_id_sets_instead_of_or_ing_across_the_table(db
     supervisor = made.user("sup-union", Role.SUPERVISOR, "Test Team Alpha")
     sql = str(listed_cases(supervisor, include_overseen=True, filters={}).query)
     assert "UNION" in sql and " OR " not in sql
+
+
+def _listed(reference: str, **fields) -> dict:
+    """A list entry for a fictional case (unsaved), openable, with no holders shown."""
+    from django.contrib.auth.models import User
+
+    case = CasePattern(reference=reference, primary_category="trafficking", year=2019, **fields)
+    case.author = User(username="cw-fictional")
+    case.created_at = case.updated_at = MOMENT
+    return {"case": case, "openable": True, "holders": None}
+
+
+def _drawn_afresh(entries: list[dict], is_supervisor: bool) -> str:
+    from casebook.web.templatetags.casebook import _drawn, _row_cells
+
+    return _drawn(
+        "casebook/case_rows.html", {"rows": _row_cells(entries), "is_supervisor": is_supervisor}
+    )
+
+
+def test_kept_rows_are_the_rows_as_drawn_afresh():
+    from casebook.web.templatetags import casebook as tags
+
+    tags._rows.clear()
+    entries = [_listed("CB-0000-0001"), _listed("CB-0000-0002", current_status="repatriated")]
+    entries[1]["openable"] = False
+    entries.append({**_listed("CB-0000-0003"), "holders": {"teams": ["A"], "users": ["b"]}})
+    for is_supervisor in (False, True):
+        first, again = (tags.case_rows(entries, is_supervisor) for _ in range(2))
+        assert first == again == _drawn_afresh(entries, is_supervisor)
+    assert len(tags._rows) == 6  # each row once per kind of list
+
+
+def test_a_kept_row_is_drawn_anew_when_anything_it_shows_changes():
+    from casebook.web.templatetags import casebook as tags
+
+    tags._rows.clear()
+    entry = _listed("CB-0000-0001", current_status="in_china")
+    before = tags.case_rows([entry], True)
+    changes = [
+        lambda: setattr(entry["case"], "current_status", "repatriated"),
+        lambda: setattr(entry["case"], "primary_category", "detention"),
+        lambda: setattr(entry["case"], "year", 2020),
+        lambda: setattr(entry["case"], "updated_at", MOMENT + dt.timedelta(days=1)),
+        lambda: setattr(entry["case"].author, "username", "cw-renamed"),
+        lambda: entry.update(holders={"teams": [], "users": ["cw-new-holder"]}),
+        lambda: entry.update(openable=False),
+    ]
+    for change in changes:
+        change()
+        after = tags.case_rows([entry], True)
+        assert after != before and after == _drawn_afresh([entry], True)
+        before = after
+    with translation.override("ko"):
+        assert tags.case_rows([entry], True) == _drawn_afresh([entry], True) != before
+    entry["case"].updated_at = dt.datetime(2026, 6, 15, 20, tzinfo=dt.UTC)
+    utc = tags.case_rows([entry], True)
+    with timezone.override("Asia/Seoul"):  # already the next day there
+        assert tags.case_rows([entry], True) == _drawn_afresh([entry], True) != utc
+
+
+def test_kept_rows_are_bounded(monkeypatch):
+    from casebook.web.templatetags import casebook as tags
+
+    monkeypatch.setattr(tags, "ROWS_KEPT", 3)
+    tags._rows.clear()
+    entries = [_listed(f"CB-0000-000{n}") for n in range(1, 8)]
+    assert tags.case_rows(entries, False) == _drawn_afresh(entries, False)
+    assert 0 < len(tags._rows) <= 3

@@ -135,12 +135,51 @@ def case_form_fields(form: Any) -> SafeString:
     return _drawn("casebook/case_form_fields.html", {"form": form})
 
 
+# Case-list rows as drawn, by everything a row shows (casebook.web.templatetags.casebook
+# .case_rows), all cleared when full: a few lists' worth per person working in a process.
+ROWS_KEPT = 10_000
+_rows: dict[tuple[Any, ...], str] = {}
+
+
 @register.simple_tag
 def case_rows(entries: list[dict[str, Any]], is_supervisor: bool) -> SafeString:
     """The case list's rows (casebook/jinja2/casebook/case_rows.html), each row's cells
-    worked out here: fifty rows of a dozen lookups each cost Jinja2 more than Python."""
-    return _drawn(
-        "casebook/case_rows.html", {"rows": _row_cells(entries), "is_supervisor": is_supervisor}
+    worked out here (fifty rows of a dozen lookups each cost Jinja2 more than Python),
+    and each row drawn once and kept, by what it shows (`_row_key`): a list is mostly the
+    same rows from one look to the next, and drawing fifty of them cost as much as the
+    rest of the request."""
+    setting = (get_language(), timezone.get_current_timezone_name(), get_script_prefix())
+    drawn = []
+    for entry in entries:
+        key = _row_key(entry, is_supervisor, setting)
+        row = _rows.get(key)
+        if row is None:
+            if len(_rows) >= ROWS_KEPT:
+                _rows.clear()
+            context = {"rows": _row_cells([entry]), "is_supervisor": is_supervisor}
+            row = _rows[key] = _drawn("casebook/case_rows.html", context)
+        drawn.append(row)
+    return mark_safe("".join(drawn))  # noqa: S308 -- rows drawn by Jinja2, autoescaped
+
+
+def _row_key(
+    entry: dict[str, Any], is_supervisor: bool, setting: tuple[Any, ...]
+) -> tuple[Any, ...]:
+    """Everything `entry`'s row shows (`_row_cells` works out the cells from these alone)
+    and draws it with: the language, the time zone and the script prefix in `setting`."""
+    case, holders = entry["case"], entry["holders"]
+    return (
+        setting,
+        is_supervisor,
+        entry["openable"],
+        case.reference,
+        case.primary_category,
+        case.year,
+        case.current_status,
+        case.author.get_username(),
+        case.created_at,
+        case.updated_at,
+        (tuple(holders["teams"]), tuple(holders["users"])) if holders else holders,
     )
 
 
