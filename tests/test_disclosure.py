@@ -312,3 +312,48 @@ class BeforeTheFirstSnapshotTests(CastTestCase):
         assert response["Retry-After"] == "60"
         assert "first snapshot" in response.json()["error"]
         assert PrivacyCharge.objects.count() == 0
+
+
+class BudgetSumsTests(TestCase):
+    """The budget's figures from a ledger of every kind of charge (in one statement on
+    PostgreSQL, through the ORM elsewhere)."""
+
+    @classmethod
+    def setUpTestData(cls):
+        factories.team("Test Team Alpha")
+        cls.supervisor = factories.user("sup-alpha", Role.SUPERVISOR, "Test Team Alpha")
+        other = factories.user("sup-alpha-2", Role.SUPERVISOR, "Test Team Alpha")
+        month = releases.current_period()
+        for purpose, period, who, epsilon in (
+            (Release.Purpose.EXPORT, month, cls.supervisor, "1.25"),
+            (Release.Purpose.EXPORT, month, cls.supervisor, "0.5"),
+            (Release.Purpose.EXPORT, month, other, "2"),
+            (Release.Purpose.EXPORT, "2000-01", cls.supervisor, "3"),
+            (Release.Purpose.DASHBOARD, month, None, "0.25"),
+            (Release.Purpose.DASHBOARD, "2000-01", None, "0.5"),
+        ):
+            release = Release.objects.create(
+                purpose=purpose,
+                dimensions="year",
+                snapshot_number=1,
+                epsilon=Decimal(epsilon),
+                scale=1.0,
+                threshold=10,
+                rounding_base=5,
+                method="fictional",
+                published={},
+            )
+            PrivacyCharge.objects.create(
+                period=period, supervisor=who, epsilon=Decimal(epsilon), release=release
+            )
+
+    def test_each_budget_counts_only_its_own_charges(self):
+        with self.assertNumQueries(1):
+            budget = releases.budget(self.supervisor)
+        assert budget.supervisor_left == Decimal("4.0") - Decimal("1.75")
+        assert budget.exports_left == Decimal("30.0") - Decimal("3.75")
+        assert budget.dashboard_left == Decimal("1.0") - Decimal("0.25")
+        assert budget.lifetime_left == Decimal("200.0") - Decimal("7.5")
+        nobody = releases.budget(None)
+        assert nobody.supervisor_left == nobody.supervisor_limit == Decimal("4.0")
+        assert nobody.exports_left == budget.exports_left
