@@ -275,20 +275,20 @@ def _drawn_afresh(entries: list[dict], is_supervisor: bool) -> str:
 def test_kept_rows_are_the_rows_as_drawn_afresh():
     from casebook.web.templatetags import casebook as tags
 
-    tags._rows.clear()
+    tags._kept_rows.rows.clear()
     entries = [_listed("CB-0000-0001"), _listed("CB-0000-0002", current_status="repatriated")]
     entries[1]["openable"] = False
     entries.append({**_listed("CB-0000-0003"), "holders": {"teams": ["A"], "users": ["b"]}})
     for is_supervisor in (False, True):
         first, again = (tags.case_rows(entries, is_supervisor) for _ in range(2))
         assert first == again == _drawn_afresh(entries, is_supervisor)
-    assert len(tags._rows) == 6  # each row once per kind of list
+    assert len(tags._kept_rows.rows) == 6  # each row once per kind of list
 
 
 def test_a_kept_row_is_drawn_anew_when_anything_it_shows_changes():
     from casebook.web.templatetags import casebook as tags
 
-    tags._rows.clear()
+    tags._kept_rows.rows.clear()
     entry = _listed("CB-0000-0001", current_status="in_china")
     before = tags.case_rows([entry], True)
     changes = [
@@ -313,11 +313,27 @@ def test_a_kept_row_is_drawn_anew_when_anything_it_shows_changes():
         assert tags.case_rows([entry], True) == _drawn_afresh([entry], True) != utc
 
 
-def test_kept_rows_are_bounded(monkeypatch):
+def test_kept_rows_are_bounded_in_number_and_in_time(monkeypatch):
     from casebook.web.templatetags import casebook as tags
 
-    monkeypatch.setattr(tags, "ROWS_KEPT", 3)
-    tags._rows.clear()
+    monkeypatch.setattr(tags._kept_rows, "limit", 3)
+    tags._kept_rows.rows.clear()
     entries = [_listed(f"CB-0000-000{n}") for n in range(1, 8)]
     assert tags.case_rows(entries, False) == _drawn_afresh(entries, False)
-    assert 0 < len(tags._rows) <= 3
+    assert 0 < len(tags._kept_rows.rows) <= 3
+    monkeypatch.setattr(tags._kept_rows, "limit", 100)
+    tags.case_rows(entries, False)
+    assert len(tags._kept_rows.rows) == 7
+    tags._kept_rows.since -= tags._kept_rows.seconds + 1  # as if they were kept that long
+    assert tags.case_rows(entries[:2], False) == _drawn_afresh(entries[:2], False)
+    assert len(tags._kept_rows.rows) == 2  # the others dropped
+
+
+def test_a_row_that_cannot_be_opened_is_kept_without_its_year_or_status():
+    from casebook.web.templatetags import casebook as tags
+
+    tags._kept_rows.rows.clear()
+    entry = {**_listed("CB-0000-0001", current_status="repatriated"), "openable": False}
+    tags.case_rows([entry], True)
+    [key] = tags._kept_rows.rows
+    assert 2019 not in key and "repatriated" not in key

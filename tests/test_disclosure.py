@@ -348,7 +348,9 @@ class BudgetSumsTests(TestCase):
             )
 
     def test_each_budget_counts_only_its_own_charges(self):
-        with self.assertNumQueries(1):
+        from django.db import connection
+
+        with self.assertNumQueries(1 if connection.vendor == "postgresql" else 2):
             budget = releases.budget(self.supervisor)
         assert budget.supervisor_left == Decimal("4.0") - Decimal("1.75")
         assert budget.exports_left == Decimal("30.0") - Decimal("3.75")
@@ -357,3 +359,6 @@ class BudgetSumsTests(TestCase):
         nobody = releases.budget(None)
         assert nobody.supervisor_left == nobody.supervisor_limit == Decimal("4.0")
         assert nobody.exports_left == budget.exports_left
+        # The dashboard's charges are nobody's: as the ORM's "IS NULL" counts them.
+        month = releases.current_period()
+        assert releases._spent_sums(None, month)["own"] == Decimal("0.25")

@@ -97,7 +97,8 @@ class Budget:
 # composing the ORM's two aggregates cost more than the rest of its page did.
 _SUMS = f"""
     SELECT SUM(charge.epsilon),
-        SUM(charge.epsilon) FILTER (WHERE charge.period = %s AND charge.supervisor_id = %s),
+        SUM(charge.epsilon) FILTER (
+            WHERE charge.period = %s AND charge.supervisor_id IS NOT DISTINCT FROM %s),
         SUM(charge.epsilon) FILTER (WHERE charge.period = %s AND released.purpose = %s),
         SUM(charge.epsilon) FILTER (WHERE charge.period = %s AND released.purpose = %s),
         (SELECT SUM(coalition.epsilon) FROM {CoalitionCharge._meta.db_table} AS coalition)

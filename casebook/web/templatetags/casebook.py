@@ -3,6 +3,7 @@ the lists' rows, drawn by Jinja2 or drawn once."""
 
 import datetime as dt
 import functools
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -135,47 +136,70 @@ def case_form_fields(form: Any) -> SafeString:
     return _drawn("casebook/case_form_fields.html", {"form": form})
 
 
-# Case-list rows as drawn, by everything a row shows (casebook.web.templatetags.casebook
-# .case_rows), all cleared when full: a few lists' worth per person working in a process.
-ROWS_KEPT = 10_000
-_rows: dict[tuple[Any, ...], str] = {}
+class _KeptRows:
+    """Case-list rows as drawn (casebook.web.templatetags.casebook.case_rows), by what
+    each shows: all dropped once `limit` are kept (a few lists' worth per person working
+    in a process) or `seconds` after they last were, so that the row of a case deleted
+    since, or a holder's name after the grant was revoked, leaves the process's memory
+    soon after it leaves the lists."""
+
+    def __init__(self, limit: int, seconds: float) -> None:
+        self.limit, self.seconds = limit, seconds
+        self.rows: dict[tuple[Any, ...], str] = {}
+        self.since = time.monotonic()
+
+    def get(self, key: tuple[Any, ...], draw: Callable[[], str]) -> str:
+        now = time.monotonic()
+        if len(self.rows) >= self.limit or now - self.since > self.seconds:
+            self.rows.clear()
+            self.since = now
+        row = self.rows.get(key)
+        if row is None:
+            row = self.rows[key] = draw()
+        return row
+
+
+_kept_rows = _KeptRows(limit=10_000, seconds=300)
 
 
 @register.simple_tag
 def case_rows(entries: list[dict[str, Any]], is_supervisor: bool) -> SafeString:
     """The case list's rows (casebook/jinja2/casebook/case_rows.html), each row's cells
     worked out here (fifty rows of a dozen lookups each cost Jinja2 more than Python),
-    and each row drawn once and kept, by what it shows (`_row_key`): a list is mostly the
-    same rows from one look to the next, and drawing fifty of them cost as much as the
-    rest of the request."""
+    and each row drawn once and kept a while, by what it shows (`_row_key`): a list is
+    mostly the same rows from one look to the next, and drawing fifty of them cost as
+    much as the rest of the request."""
     setting = (get_language(), timezone.get_current_timezone_name(), get_script_prefix())
-    drawn = []
-    for entry in entries:
-        key = _row_key(entry, is_supervisor, setting)
-        row = _rows.get(key)
-        if row is None:
-            if len(_rows) >= ROWS_KEPT:
-                _rows.clear()
-            context = {"rows": _row_cells([entry]), "is_supervisor": is_supervisor}
-            row = _rows[key] = _drawn("casebook/case_rows.html", context)
-        drawn.append(row)
-    return mark_safe("".join(drawn))  # noqa: S308 -- rows drawn by Jinja2, autoescaped
+
+    def drawing(entry: dict[str, Any]) -> Callable[[], str]:
+        """What draws `entry`'s row, when it is not kept."""
+        return lambda: _drawn(
+            "casebook/case_rows.html", {"rows": _row_cells([entry]), "is_supervisor": is_supervisor}
+        )
+
+    return mark_safe(  # noqa: S308 -- rows drawn by Jinja2, autoescaped
+        "".join(
+            _kept_rows.get(_row_key(entry, is_supervisor, setting), drawing(entry))
+            for entry in entries
+        )
+    )
 
 
 def _row_key(
     entry: dict[str, Any], is_supervisor: bool, setting: tuple[Any, ...]
 ) -> tuple[Any, ...]:
-    """Everything `entry`'s row shows (`_row_cells` works out the cells from these alone)
-    and draws it with: the language, the time zone and the script prefix in `setting`."""
-    case, holders = entry["case"], entry["holders"]
+    """Everything `entry`'s row shows (`_row_cells` works out the cells from these alone,
+    and a case that cannot be opened shows no year or status) and draws it with: the
+    language, the time zone and the script prefix in `setting`."""
+    case, holders, openable = entry["case"], entry["holders"], entry["openable"]
     return (
         setting,
         is_supervisor,
-        entry["openable"],
+        openable,
         case.reference,
         case.primary_category,
-        case.year,
-        case.current_status,
+        case.year if openable else None,
+        case.current_status if openable else None,
         case.author.get_username(),
         case.created_at,
         case.updated_at,
