@@ -138,10 +138,10 @@ def case_form_fields(form: Any) -> SafeString:
 
 class _KeptRows:
     """Case-list rows as drawn (casebook.web.templatetags.casebook.case_rows), by what
-    each shows: all dropped once `limit` are kept (a few lists' worth per person working
-    in a process) or `seconds` after they last were, so that the row of a case deleted
-    since, or a holder's name after the grant was revoked, leaves the process's memory
-    soon after it leaves the lists."""
+    each shows: all dropped, at the next drawing, once `limit` are kept (a few lists'
+    worth per person working in a process) or `seconds` have passed since they last
+    were, so that the row of a case deleted since, or a holder's name after the grant
+    was revoked, leaves the process's memory soon after it leaves the lists."""
 
     def __init__(self, limit: int, seconds: float) -> None:
         self.limit, self.seconds = limit, seconds
