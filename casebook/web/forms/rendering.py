@@ -4,8 +4,9 @@ and errors is casebook/jinja2/casebook/field.html ({{ field.as_field_group }}); 
 widgets are Django's own templates, except that select and multiple_input.html draw
 each of their options in their own loop (casebook/jinja2/django/forms/widgets/), where
 Django's include two or four templates per option; OwnSelect draws someone's own
-choices (the survivor picker's) without a context per option. A widget whose template exists for
-Django's engine only (the admin's, for one) is drawn by that engine instead of failing.
+choices (the survivor picker's) without a context per option. A widget whose template
+exists for Django's engine only (the admin's, for one) is drawn by that engine instead
+of failing.
 """
 
 import copy

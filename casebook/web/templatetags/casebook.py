@@ -11,7 +11,7 @@ from django import template
 from django.forms.renderers import get_default_renderer
 from django.template.defaultfilters import linebreaks_filter
 from django.template.loader import render_to_string
-from django.urls import get_script_prefix, reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy
@@ -87,10 +87,18 @@ SAMPLE_REFERENCE = "CB-0000-0000"
 
 
 def _case_url(name: str) -> Callable[[str], str]:
-    """The URL `name` of any case, reversed once: a page of fifty rows links each case
-    two or three times, and reversing each link cost more than drawing its row."""
-    sample = reverse(name, args=[SAMPLE_REFERENCE])
+    """The URL `name` of any case, reversed once per process, script prefix and URL
+    configuration: a page of fifty rows links each case two or three times, and
+    reversing each link cost more than drawing its row."""
+    sample = _sample_url(name, get_script_prefix(), get_urlconf())
     return lambda reference: sample.replace(SAMPLE_REFERENCE, reference)
+
+
+@functools.lru_cache(maxsize=64)
+def _sample_url(name: str, prefix: str, urlconf: str | None) -> str:
+    """The URL `name` of the sample case (`prefix`, which reverse() reads itself, only
+    tells one prefix's from another's)."""
+    return reverse(name, args=[SAMPLE_REFERENCE], urlconf=urlconf)
 
 
 def _dates(form: str) -> Callable[[dt.datetime], str]:
