@@ -129,6 +129,22 @@ class WorkspaceTests(TestCase):
         assert "BREAK-GLASS" in page and "Fictional review reason" in page
         assert "FICTIONAL-NARRATIVE" not in page
 
+    def test_each_row_is_styled_by_whether_it_is_shown_first_and_whether_it_was_allowed(self):
+        log.record(Action.ACCOUNT_UNLOCK, actor=Actor.of(self.supervisor), outcome=Outcome.DENIED)
+
+        def classes_by_action() -> dict[str, str]:
+            page = self.client.get(LOG).content.decode()
+            return {
+                re.search(r"<code>([a-z_]+\.[a-z_]+)</code></td>", row).group(1): row.split('"')[0]
+                for row in page.split('<tr class="')[1:]
+            }
+
+        classes = classes_by_action()
+        assert classes[Action.CASE_BREAK_GLASS] == "event-flagged"
+        assert classes[Action.ACCOUNT_UNLOCK] == "event-flagged event-denied"
+        assert classes[Action.CASE_ACCESS] == "event-denied"
+        assert classes[Action.CASE_VIEW] == ""
+
     def test_each_row_reads_in_the_auditor_s_words_and_escapes_what_was_recorded(self):
         log.record(
             Action.CASE_ACCESS,
@@ -143,7 +159,7 @@ class WorkspaceTests(TestCase):
         ):
             self.client.cookies["django_language"] = language
             page = self.client.get(LOG, {"outcome": "denied"}).content.decode()
-            row = page[page.index('<tr class=" event-denied">') :]
+            row = page[page.index('<tr class="event-denied">') :]
             row = " ".join(row[: row.index("</tr>")].split())
             assert "<code>&lt;b&gt;typed&lt;/b&gt;</code>" in row and "<b>" not in row
             assert "<code>sup-alpha</code>" in row

@@ -255,6 +255,15 @@ def event_rows(events: list[Any], flagged: Any, break_glass: str) -> SafeString:
     return _drawn("casebook/event_rows.html", {"rows": _event_cells(events, flagged, break_glass)})
 
 
+# An event row's classes, by (shown first, not allowed).
+_EVENT_ROW_CLASSES = {
+    (False, False): "",
+    (True, False): "event-flagged",
+    (False, True): "event-denied",
+    (True, True): "event-flagged event-denied",
+}
+
+
 def _event_cells(events: list[Any], flagged: Any, break_glass: str) -> list[tuple[Any, ...]]:
     """(the row's classes, its seal's position or None while it waits, moment, actor or "",
     role, "break_glass", "flagged" or "", action, target, outcome, reason, details as
@@ -266,9 +275,7 @@ def _event_cells(events: list[Any], flagged: Any, break_glass: str) -> list[tupl
         action, outcome = event.action, event.outcome
         shown_first = action in flagged
         marked = "break_glass" if action == break_glass else "flagged" if shown_first else ""
-        classes = ("event-break-glass" if shown_first else "") + (
-            " event-denied" if outcome != "allowed" else ""
-        )
+        classes = _EVENT_ROW_CLASSES[shown_first, outcome != "allowed"]
         seal = getattr(event, "seal", None)  # read with the event; none while it waits
         cells.append(
             (
