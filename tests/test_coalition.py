@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from casebook import taxonomy
-from casebook.aggregates import releases
+from casebook.aggregates import ledger, releases
 from casebook.coalition import documents, membership
 from casebook.coalition.bundles import bundle_make
 from casebook.coalition.members import MembersFileInvalid, parse_members
@@ -201,7 +201,7 @@ class BundleTests(InstallationTestCase):
         assert body_2020["tables"][0]["cells"] == [0, 1, 0, 0]
 
     def test_charged_once_to_the_coalition_budget_and_reused_for_the_same_snapshot(self):
-        lifetime_before = releases.budget(self.supervisor).lifetime_left
+        lifetime_before = ledger.budget(self.supervisor).lifetime_left
         first = bundle_make(requester=self.supervisor, year=YEAR)
         second = bundle_make(requester=self.colleague_supervisor(), year=YEAR)
         assert (first.charged, second.charged) == (True, False)
@@ -210,7 +210,7 @@ class BundleTests(InstallationTestCase):
         assert {c.year for c in CoalitionCharge.objects.all()} == {YEAR}
         assert self.opened(first.content)["body"] == self.opened(second.content)["body"]
         # Never the supervisor's own budget, nor the exports' ledger; the lifetime one, yes.
-        budget = releases.budget(self.supervisor)
+        budget = ledger.budget(self.supervisor)
         assert budget.supervisor_left == budget.supervisor_limit
         assert PrivacyCharge.objects.count() == 0
         assert budget.lifetime_left == lifetime_before - Decimal("2.0")

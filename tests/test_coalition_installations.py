@@ -49,7 +49,7 @@ def run_member(spec_text: str) -> None:
     cases, a snapshot, and the supervisor's downloads through the page."""
     from django.test import Client
 
-    from casebook.aggregates import releases
+    from casebook.aggregates import ledger
     from casebook.models import AccessEvent, CoalitionCharge, PrivacyCharge
     from casebook.roles import Role
     from tests import factories
@@ -68,7 +68,7 @@ def run_member(spec_text: str) -> None:
         response = client.post("/coalition/", {"year": year})
         assert response.status_code == 200, response.content[:500]
         Path(path).write_bytes(response.content)
-    budget = releases.budget(supervisor)
+    budget = ledger.budget(supervisor)
     events = AccessEvent.objects.filter(action__startswith="coalition.")
     report = {
         "charges": CoalitionCharge.objects.count(),

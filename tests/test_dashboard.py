@@ -8,7 +8,7 @@ from unittest import mock
 from django.urls import reverse
 from django.utils import timezone
 
-from casebook.aggregates import releases
+from casebook.aggregates import ledger
 from casebook.jobs.runner import run_due_jobs
 from casebook.models import DashboardPanel, PrivacyCharge, Release
 from tests import factories
@@ -139,7 +139,7 @@ class DashboardYearTests(CastTestCase):
         for month in months:  # 4 tables at 0.1: the dashboard's monthly 0.4, never more
             spent = sum(c.epsilon for c in charges if c.period == month)
             assert spent == Decimal("0.4")
-        left = releases.budget(self.supervisor)
+        left = ledger.budget(self.supervisor)
         assert left.supervisor_left == Decimal(4) and left.exports_left == Decimal(20)
         factories.sign_in(self.client, self.supervisor)
         assert self.client.get(EXPORT, {"dimensions": "gender"}).status_code == 200

@@ -10,7 +10,7 @@ import pytest
 from django.test import TestCase, override_settings
 from django.urls import reverse
 
-from casebook.aggregates import disclosure, releases
+from casebook.aggregates import disclosure, ledger
 from casebook.checks import disclosure_policy_valid
 from casebook.models import AccessEvent, PrivacyCharge, Release
 from casebook.roles import Role
@@ -126,7 +126,7 @@ class ExportTests(TestCase):
         first, second = self.export().json(), self.export().json()
         assert first == second
         assert PrivacyCharge.objects.count() == 1
-        assert releases.budget(self.supervisor).supervisor_left == Decimal("3")
+        assert ledger.budget(self.supervisor).supervisor_left == Decimal("3")
 
     def test_a_case_added_between_exports_changes_nothing_until_the_next_snapshot(self):
         first = self.export().json()
@@ -323,7 +323,7 @@ class BudgetSumsTests(TestCase):
         factories.team("Test Team Alpha")
         cls.supervisor = factories.user("sup-alpha", Role.SUPERVISOR, "Test Team Alpha")
         other = factories.user("sup-alpha-2", Role.SUPERVISOR, "Test Team Alpha")
-        month = releases.current_period()
+        month = ledger.current_period()
         for purpose, period, who, epsilon in (
             (Release.Purpose.EXPORT, month, cls.supervisor, "1.25"),
             (Release.Purpose.EXPORT, month, cls.supervisor, "0.5"),
@@ -351,14 +351,14 @@ class BudgetSumsTests(TestCase):
         from django.db import connection
 
         with self.assertNumQueries(1 if connection.vendor == "postgresql" else 2):
-            budget = releases.budget(self.supervisor)
+            budget = ledger.budget(self.supervisor)
         assert budget.supervisor_left == Decimal("4.0") - Decimal("1.75")
         assert budget.exports_left == Decimal("30.0") - Decimal("3.75")
         assert budget.dashboard_left == Decimal("1.0") - Decimal("0.25")
         assert budget.lifetime_left == Decimal("200.0") - Decimal("7.5")
-        nobody = releases.budget(None)
+        nobody = ledger.budget(None)
         assert nobody.supervisor_left == nobody.supervisor_limit == Decimal("4.0")
         assert nobody.exports_left == budget.exports_left
         # The dashboard's charges are nobody's: as the ORM's "IS NULL" counts them.
-        month = releases.current_period()
-        assert releases._spent_sums(None, month)["own"] == Decimal("0.25")
+        month = ledger.current_period()
+        assert ledger._spent_sums(None, month)["own"] == Decimal("0.25")

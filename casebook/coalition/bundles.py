@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 
 from casebook import taxonomy
 from casebook.aggregates import disclosure
-from casebook.aggregates.releases import lifetime_spent
+from casebook.aggregates.ledger import lifetime_spent
 from casebook.aggregates.snapshots import current_snapshot
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor, Outcome

@@ -3,7 +3,7 @@
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from casebook.aggregates import disclosure, releases
+from casebook.aggregates import disclosure, ledger
 from casebook.aggregates.dashboard import dashboard_panels
 from casebook.roles import Role
 from casebook.web.decorators import role_required
@@ -18,8 +18,8 @@ def dashboard(request):
         "casebook/dashboard.html",
         {
             "panels": dashboard_panels(),
-            "budget": releases.budget(request.user),
+            "budget": ledger.budget(request.user),
             "policy": disclosure.policy(),
-            "next_refresh": releases.next_month(),
+            "next_refresh": ledger.next_month(),
         },
     )
