@@ -69,7 +69,8 @@ def test_the_forms_years_follow_the_calendar_into_a_new_year():
     import datetime as dt
     from unittest import mock
 
-    from casebook.web.forms.cases import CaseFilterForm, CasePatternForm
+    from casebook.web.forms.case_list import CaseFilterForm
+    from casebook.web.forms.cases import CasePatternForm
 
     def offered(form):
         return [code for code, _ in form.fields["year"].choices]

@@ -1,7 +1,7 @@
 from django.contrib.admin.widgets import AdminDateWidget
 from django.forms.renderers import get_default_renderer
 
-from casebook.web.forms.cases import CaseFilterForm
+from casebook.web.forms.case_list import CaseFilterForm
 
 
 def test_django_s_widgets_are_drawn_by_jinja2_and_escaped():
@@ -100,7 +100,8 @@ def test_field_groups_kept_match_a_fresh_drawing_for_each_language_and_value():
     from django.utils import translation
 
     from casebook.models import Team
-    from casebook.web.forms.cases import CaseCreateForm, CaseFilterForm
+    from casebook.web.forms.case_list import CaseFilterForm
+    from casebook.web.forms.cases import CaseCreateForm
     from casebook.web.forms.rendering import KeptFieldGroup
 
     teams, linkable = Team.objects.none(), [("CB-TEST-0001", "trafficking", 2019)]
@@ -128,7 +129,8 @@ def test_field_groups_kept_match_a_fresh_drawing_for_each_language_and_value():
 
 def test_what_was_typed_or_refused_is_drawn_never_kept():
     from casebook.web.forms import rendering
-    from casebook.web.forms.cases import CaseFilterForm, CasePatternForm
+    from casebook.web.forms.case_list import CaseFilterForm
+    from casebook.web.forms.cases import CasePatternForm
 
     rendering._drawings.clear()
     typed = "FICTIONAL-TYPED-TEXT"

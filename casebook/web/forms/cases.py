@@ -1,14 +1,12 @@
-"""The case form and the case list's filters, validated against the taxonomy."""
+"""The case form: a pattern, its testimony and its survivor link, validated against the
+taxonomy (its choice lists: casebook.web.forms.choices)."""
 
-import functools
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, cast
 
 from django import forms
-from django.db import models
-from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from casebook import taxonomy
@@ -16,71 +14,13 @@ from casebook.accounts.teams import teams_among
 from casebook.cases.identifiers import find_identifiers
 from casebook.cases.records import CaseRecord, Pattern, SurvivorLink, Testimony
 from casebook.models import CasePattern, Team
+from casebook.web.forms.choices import SEPARATE, Linkable, SurvivorChoices, YearChoices, coded
 from casebook.web.forms.rendering import (
-    FixedChoiceField,
     FixedMultipleChoiceField,
     FixedTypedChoiceField,
     KeptFieldGroup,
     OwnSelect,
 )
-
-BLANK = [("", "---------")]
-
-
-class YearChoices(BaseChoiceIterator):
-    """The years a pattern may have, newest first (up to the current year, whenever
-    read), after an empty choice labelled `first`. Choices given as a function are
-    worked out and checked again each time they are read, several times a form."""
-
-    def __init__(self, first: Any) -> None:
-        self.first = first
-
-    def __iter__(self) -> Any:
-        return iter([("", self.first), *taxonomy.year_choices()])
-
-
-def choose(vocabulary: type[models.TextChoices]) -> list[tuple[str, str]]:
-    """A code list with an empty first option, so nothing is chosen for the caseworker."""
-    return BLANK + list(vocabulary.choices)
-
-
-def coded(label: Any, vocabulary: type[models.TextChoices]) -> forms.ChoiceField:
-    """A required choice of one of `vocabulary`'s codes, nothing chosen at first."""
-    return FixedChoiceField(label=label, choices=choose(vocabulary))
-
-
-SEPARATE = "separate"  # the choice that separates a case from its survivor's others
-Linkable = list[tuple[str, str, int]]  # (reference, category code, year) of pickable cases
-
-
-class SurvivorChoices(BaseChoiceIterator):
-    """The survivor picker's choices: nothing chosen (and, when editing, separating the
-    case from its survivor's others), then each linkable case as "reference · category
-    · year". The cases are read the first time the choices are (`linkable` may be what
-    reads them), and the list kept for the form: as choices given as a function, they
-    would be normalised again, option by option, each time they are read."""
-
-    def __init__(self, linkable: Linkable | Callable[[], Linkable], *, editing: bool) -> None:
-        self.linkable, self.editing = linkable, editing
-
-    @functools.cached_property
-    def listed(self) -> list[tuple[str, Any]]:
-        choices: list[tuple[str, Any]] = [
-            ("", _("Unchanged") if self.editing else _("No other case"))
-        ]
-        if self.editing:
-            choices.append((SEPARATE, _("Not the same survivor as any other case")))
-        cases = self.linkable() if callable(self.linkable) else self.linkable
-        # Each category's label looked up once, not once per case.
-        category = functools.cache(functools.partial(taxonomy.label_of, taxonomy.Category))
-        return choices + [
-            (reference, f"{reference} · {category(code)} · {year}")
-            for reference, code, year in cases
-        ]
-
-    def __iter__(self) -> Any:
-        return iter(self.listed)
-
 
 NARRATIVE_MAX = 20_000
 NOTES_MAX = 10_000
@@ -321,60 +261,3 @@ class CaseDeleteForm(forms.Form):
         if self.cleaned_data["reference"] != self.case.reference:
             raise forms.ValidationError(_("That is not this case's reference."))
         return str(self.cleaned_data["reference"])
-
-
-class CaseFilterForm(forms.Form):
-    """Filters of the case list. Invalid filters are reported and ignored."""
-
-    bound_field_class = KeptFieldGroup
-
-    category = FixedChoiceField(
-        label=_("Category"),
-        choices=[("", _("All categories")), *taxonomy.Category.choices],
-        required=False,
-    )
-    year = FixedTypedChoiceField(
-        label=_("Year"),
-        coerce=int,
-        empty_value=None,
-        choices=YearChoices(_("All years")),
-        required=False,
-    )
-    status = FixedChoiceField(
-        label=_("Current status"),
-        choices=[("", _("All statuses")), *taxonomy.CurrentStatus.choices],
-        required=False,
-    )
-    reference = forms.RegexField(
-        label=_("Reference"),
-        regex=r"^[0-9A-Za-z-]{1,12}$",
-        required=False,
-        help_text=_("The whole reference, or its beginning (CB-7K3M)."),
-        error_messages={"invalid": _("A reference has letters, digits and dashes only.")},
-    )
-    mine = forms.BooleanField(label=_("Only cases I recorded"), required=False)
-    sort = FixedChoiceField(
-        label=_("Order"),
-        choices=[("created", _("Newest recorded first")), ("updated", _("Newest changed first"))],
-        required=False,
-    )
-
-    ORDERS = {"created": ("-created_at", "-id"), "updated": ("-updated_at", "-id")}
-
-    def filters(self, user: Any = None) -> dict[str, object]:
-        """The lookups chosen (what the reader may see of a case only)."""
-        if not self.is_valid():
-            return {}
-        data = self.cleaned_data
-        lookups = {
-            "primary_category": data.get("category"),
-            "year": data.get("year"),
-            "current_status": data.get("status"),
-            "reference__startswith": (data.get("reference") or "").upper(),
-            "author_id": user.pk if data.get("mine") and user is not None else None,
-        }
-        return {key: value for key, value in lookups.items() if value not in ("", None)}
-
-    def order(self) -> tuple[str, ...]:
-        chosen = self.cleaned_data.get("sort") if self.is_valid() else ""
-        return self.ORDERS.get(chosen or "created", self.ORDERS["created"])

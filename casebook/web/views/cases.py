@@ -38,7 +38,8 @@ from casebook.web.decorators import (
     role_required,
 )
 from casebook.web.failures import committed_write
-from casebook.web.forms.cases import CaseCreateForm, CaseDeleteForm, CaseEditForm, CaseFilterForm
+from casebook.web.forms.case_list import CaseFilterForm
+from casebook.web.forms.cases import CaseCreateForm, CaseDeleteForm, CaseEditForm
 from casebook.web.paging import COUNT_LIMIT, keyset_page
 
 TESTIMONY_FIELDS = Testimony.FIELDS
