@@ -15,7 +15,7 @@ PAGE = 50
 def measure() -> list[Row]:
     from django.contrib.auth.models import User
 
-    from casebook.cases.selectors import listed_case_parts, listed_to_count
+    from casebook.cases.listing import listed_case_parts, listed_to_count
     from casebook.models import CasePattern
     from casebook.web.paging import keyset_page
 

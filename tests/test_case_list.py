@@ -244,7 +244,7 @@ class CaseListSearchTests(CastTestCase):
 
 
 def test_a_supervisor_s_list_joins_id_sets_instead_of_or_ing_across_the_table(db):
-    from casebook.cases.selectors import listed_cases
+    from casebook.cases.listing import listed_cases
     from casebook.roles import Role
     from tests import factories as made
 

@@ -93,7 +93,8 @@ class CaseToOpenTests(CastTestCase):
     def test_the_other_prepared_reads_find_what_the_orm_finds(self):
         from unittest import mock
 
-        from casebook.cases.selectors import linkable_cases, openable_among, submitted_case
+        from casebook.cases.listing import linkable_cases
+        from casebook.cases.selectors import openable_among, submitted_case
 
         submission = uuid.uuid4()
         CasePattern.objects.filter(pk=self.linked.pk).update(submission=submission)

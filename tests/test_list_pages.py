@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from guardian.shortcuts import assign_perm
 
 from casebook.accounts.teams import team_add_member
-from casebook.cases.selectors import GrantedList, listed_case_parts, listed_to_count
+from casebook.cases.granted_list import GrantedList
+from casebook.cases.listing import listed_case_parts, listed_to_count
 from casebook.cases.sharing import case_share
 from casebook.models import CaseGroupGrant, CasePattern, CaseUserGrant
 from casebook.roles import Role, group_ids_of, role_of

@@ -1,6 +1,7 @@
 from django.contrib.auth.models import Permission, User
 
-from casebook.cases.selectors import Access, listed_cases, overseen_cases, visible_cases
+from casebook.cases.listing import listed_cases
+from casebook.cases.selectors import Access, overseen_cases, visible_cases
 from casebook.cases.sharing import case_share, case_unshare
 from casebook.models import CasePattern
 from casebook.roles import Role

@@ -1,4 +1,5 @@
-"""Who may see and change which case. Every query for cases starts here.
+"""Who may see and change which case. Every query for cases starts here (the lists, in
+casebook.cases.listing, are built on what is here).
 
 Grants are guardian's per-object permissions, stored in the direct foreign-key
 tables CaseUserGrant and CaseGroupGrant. There is no bypass: superusers, staff and
@@ -13,7 +14,6 @@ from django.contrib.auth.models import AnonymousUser, Permission, User
 from django.db import connection
 from django.db.models import QuerySet, Subquery
 
-from casebook.cases.granted_list import GrantedList
 from casebook.cases.granted_reads import (
     CaseToOpen,
     openable_prepared,
@@ -21,7 +21,7 @@ from casebook.cases.granted_reads import (
     read_through_orm,
     submitted_prepared,
 )
-from casebook.db import IdsInOrder, RowsByIds, prepared
+from casebook.db import prepared
 from casebook.models import CaseGroupGrant, CasePattern, CaseUserGrant, Team
 from casebook.roles import Role, group_ids_of, role_of
 
@@ -42,12 +42,12 @@ def granted_case_ids(user: User, access: Access) -> QuerySet[CaseUserGrant, Any]
     A UNION of two index scans. Guardian's get_objects_for_user ORs permission
     subqueries, which defeats the case index on large tables (see bench/).
     """
-    direct = _direct_grants(user, access).values("content_object_id")
+    direct = direct_grants(user, access).values("content_object_id")
     through_groups = _group_grants(user, access).values("content_object_id")
     return direct.union(through_groups)
 
 
-def _direct_grants(user: User, access: Access) -> QuerySet[CaseUserGrant]:
+def direct_grants(user: User, access: Access) -> QuerySet[CaseUserGrant]:
     return CaseUserGrant.objects.filter(user=user, permission=_permission(access))
 
 
@@ -55,7 +55,7 @@ def _group_grants(user: User, access: Access) -> QuerySet[CaseGroupGrant]:
     return CaseGroupGrant.objects.filter(group__user=user, permission=_permission(access))
 
 
-def _grants_of_group(group: int, access: Access) -> QuerySet[CaseGroupGrant]:
+def grants_of_group(group: int, access: Access) -> QuerySet[CaseGroupGrant]:
     return CaseGroupGrant.objects.filter(group_id=group, permission=_permission(access))
 
 
@@ -72,7 +72,7 @@ def _permission(access: Access) -> Subquery:
 CASE_ROLES = (Role.CASEWORKER, Role.SUPERVISOR)
 
 
-def _may_hold_grants(user: User | AnonymousUser) -> bool:
+def may_hold_grants(user: User | AnonymousUser) -> bool:
     return role_of(user) in CASE_ROLES and not user.is_superuser
 
 
@@ -85,7 +85,7 @@ def visible_cases(
     administrators, superusers and accounts with no or two roles see none. No flag or
     global permission adds any.
     """
-    if not _may_hold_grants(user):
+    if not may_hold_grants(user):
         return CasePattern.objects.none()
     return CasePattern.objects.filter(pk__in=granted_case_ids(cast(User, user), access))
 
@@ -108,14 +108,14 @@ def overseen_cases(supervisor: User | AnonymousUser) -> QuerySet[CasePattern]:
 
 def deletable_cases(user: User | AnonymousUser) -> QuerySet[CasePattern]:
     """Cases this user may delete: those granted for deletion (their own), or overseen."""
-    if not _may_hold_grants(user):
+    if not may_hold_grants(user):
         return CasePattern.objects.none()
     return CasePattern.objects.filter(
-        pk__in=_granted_or_overseen_ids(cast(User, user), Access.DELETE)
+        pk__in=granted_or_overseen_ids(cast(User, user), Access.DELETE)
     )
 
 
-def _granted_or_overseen_ids(user: User, access: Access) -> QuerySet[Any]:
+def granted_or_overseen_ids(user: User, access: Access) -> QuerySet[Any]:
     """Ids of the cases granted to `user` with `access`, and of the overseen teams' cases:
     two index-backed id sets joined by UNION (an OR across them would scan the table),
     so the cost grows with what the person may see, not with the table."""
@@ -123,82 +123,11 @@ def _granted_or_overseen_ids(user: User, access: Access) -> QuerySet[Any]:
     return granted_case_ids(user, access).union(overseen)
 
 
-# What a supervisor's list shows of every overseen case, and so may filter by.
-OVERSEEN_FILTERS = {"primary_category", "reference__startswith", "author_id"}
-
-
-def listed_cases(
-    user: User | AnonymousUser, *, include_overseen: bool, filters: dict[str, object]
-) -> QuerySet[CasePattern]:
-    """The case list: visible cases, plus the overseen teams' cases for supervisors.
-
-    Overseen cases show only their reference, category and author, so only those
-    filters apply to them: filtering them by year or status would reveal what the page
-    hides.
-    """
-    visible = visible_cases(user).filter(**filters)
-    if not include_overseen or set(filters) - OVERSEEN_FILTERS:
-        return visible
-    if not _may_hold_grants(user):
-        return CasePattern.objects.none()
-    return CasePattern.objects.filter(
-        pk__in=_granted_or_overseen_ids(cast(User, user), Access.VIEW)
-    ).filter(**filters)
-
-
-# The list's own order, which the grants' and the teams' indexes hold.
-NEWEST_FIRST = ("-created_at", "-id")
-
-
-def listed_case_parts(
-    user: User | AnonymousUser,
-    *,
-    include_overseen: bool,
-    filters: dict[str, object],
-    order: tuple[str, ...] = NEWEST_FIRST,
-) -> list[QuerySet[CasePattern] | RowsByIds | GrantedList]:
-    """The case list as parts whose union it is, each of which a page can be read from in
-    order with a LIMIT on its own index, so that a page costs what a page of ids costs,
-    however many cases the person may see.
-
-    Newest first and unfiltered, the list is read as ids: the person's direct grants,
-    each of their groups' grants (a grant carries its case's created_at) and, for
-    supervisors, each overseen team's cases (by the team index); then the page's cases
-    are fetched. On PostgreSQL, one prepared statement does all that (GrantedList).
-    Otherwise, the visible cases and the overseen teams' cases are paged apart and
-    merged: one ORDER BY over their union would make PostgreSQL guess the union's size
-    (and at a million cases, guess a table scan)."""
-    if not filters and order == NEWEST_FIRST and _may_hold_grants(user):
-        holder = cast(User, user)
-        if granted := _granted_list(holder, include_overseen=include_overseen):
-            return [granted]
-        # Each group's grants apart: read through the membership join, a case shared
-        # with two of the person's teams would come twice and crowd the LIMIT.
-        grants = [
-            _direct_grants(holder, Access.VIEW),
-            *(_grants_of_group(group, Access.VIEW) for group in group_ids_of(holder)),
-        ]
-        ids = [IdsInOrder(part, "case_created_at", "content_object_id") for part in grants]
-        if include_overseen:
-            ids += [
-                IdsInOrder(CasePattern.objects.filter(team_id=team), "created_at", "id")
-                for team in _supervised_team_ids(holder)
-            ]
-        return [RowsByIds(CasePattern.objects.all(), tuple(ids), NEWEST_FIRST)]
-    visible = visible_cases(user).filter(**filters)
-    if not include_overseen or set(filters) - OVERSEEN_FILTERS:
-        return [visible]
-    if not _may_hold_grants(user):
-        return [CasePattern.objects.none()]
-    teams = _supervised_team_ids(cast(User, user))
-    return [visible, CasePattern.objects.filter(team_id__in=teams, **filters)]
-
-
 TEAMS_MEMO = "_casebook_supervised_team_ids"
 _SUPERVISED = f"SELECT team_id FROM {Team.supervisors.through._meta.db_table} WHERE user_id = %s"  # noqa: S608
 
 
-def _supervised_team_ids(user: User) -> list[int]:
+def supervised_team_ids(user: User) -> list[int]:
     """The team ids themselves (a supervisor oversees a few): with a subquery in their
     place PostgreSQL cannot tell that the team index gives the page in order.
 
@@ -215,63 +144,20 @@ def _supervised_team_ids(user: User) -> list[int]:
     return list(getattr(user, TEAMS_MEMO))
 
 
-def listed_to_count(
-    user: User | AnonymousUser, *, include_overseen: bool, filters: dict[str, object]
-) -> QuerySet[Any] | GrantedList:
-    """What to count for the list's total: without filters, the case ids themselves
-    (grants and overseen teams' index entries; every grant's case exists), so that
-    counting never reads a case row; with filters, the listed cases."""
-    if filters or not _may_hold_grants(user):
-        return listed_cases(user, include_overseen=include_overseen, filters=filters)
-    holder = cast(User, user)
-    if granted := _granted_list(holder, include_overseen=include_overseen):
-        return granted
-    if include_overseen:
-        return _granted_or_overseen_ids(holder, Access.VIEW)
-    return granted_case_ids(holder, Access.VIEW)
-
-
-def _granted_list(user: User, *, include_overseen: bool) -> GrantedList | None:
-    """The unfiltered list of someone who may hold grants, as PostgreSQL reads it."""
-    if connection.vendor != "postgresql":
-        return None
-    teams = _supervised_team_ids(user) if include_overseen else []
-    return GrantedList(user.pk, tuple(group_ids_of(user)), tuple(teams))
-
-
-# The picker of "same survivor as..." lists a caseworker's newest visible cases.
-LINKABLE_LIMIT = 1000
-
-
-def linkable_cases(user: User | AnonymousUser, *, besides: str = "") -> list[tuple[str, str, int]]:
-    """(reference, category code, year) of the cases this user could mark as the same
-    survivor's: only cases they can open, never a search over anyone else's."""
-    if _may_hold_grants(user) and connection.vendor == "postgresql":
-        holder = cast(User, user)
-        newest = GrantedList(holder.pk, tuple(group_ids_of(holder)), ()).picked(LINKABLE_LIMIT + 1)
-        return [case for case in newest if case[0] != besides][:LINKABLE_LIMIT]
-    return list(
-        visible_cases(user)
-        .exclude(reference=besides)
-        .order_by("-created_at", "-id")
-        .values_list("reference", "primary_category", "year")[:LINKABLE_LIMIT]
-    )
-
-
 def case_to_open(
     user: User | AnonymousUser, reference: str, access: Access = Access.VIEW
 ) -> CaseToOpen | None:
     """The case `reference` as `user` is about to open it, if it is visible to them with
     `access` (None for missing and forbidden alike), with what else they may do with it
     and the survivor's other cases they can open (never the others)."""
-    if not _may_hold_grants(user):
+    if not may_hold_grants(user):
         return None
     holder = cast(User, user)
     if connection.vendor == "postgresql":
         return read_prepared(
             person=holder.pk,
             groups=group_ids_of(holder),
-            teams=_supervised_team_ids(holder),
+            teams=supervised_team_ids(holder),
             reference=reference,
             access=access.value,
         )
@@ -280,7 +166,7 @@ def case_to_open(
 
 def openable_among(user: User | AnonymousUser, ids: list[Any]) -> set[Any]:
     """Those of the cases `ids` whose content `user` may open."""
-    if not _may_hold_grants(user) or not ids:
+    if not may_hold_grants(user) or not ids:
         return set()
     holder = cast(User, user)
     if connection.vendor == "postgresql":
@@ -311,7 +197,7 @@ def submitted_case(author: User, submission: uuid.UUID | None) -> str | None:
     (and only if they can still open it: one they cannot is as good as none)."""
     if submission is None:
         return None
-    if _may_hold_grants(author) and connection.vendor == "postgresql":
+    if may_hold_grants(author) and connection.vendor == "postgresql":
         return submitted_prepared(
             person=author.pk, groups=group_ids_of(author), submission=submission
         )

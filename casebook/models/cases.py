@@ -146,7 +146,7 @@ class CaseGrant(models.Model):
 
     The creation time, which never changes, is carried so that a person's grants can be
     read newest case first from one index, a page at a time with a LIMIT, instead of
-    fetching every granted case to sort it (casebook.cases.selectors.listed_case_parts).
+    fetching every granted case to sort it (casebook.cases.listing.listed_case_parts).
     save() copies it (guardian's assign_perm saves one grant at a time); a grant written
     around save, by bulk_create or SQL, must set it too: the column is NOT NULL, so a
     path that forgets fails instead of misplacing the case in the lists.

@@ -16,13 +16,11 @@ from casebook.accounts.teams import teams_of
 from casebook.cases import access, services
 from casebook.cases.drafts import drafts_listed
 from casebook.cases.holders import holder_names
+from casebook.cases.listing import linkable_cases, listed_case_parts, listed_to_count
 from casebook.cases.records import Testimony
 from casebook.cases.selectors import (
     Access,
     deletable_cases,
-    linkable_cases,
-    listed_case_parts,
-    listed_to_count,
     openable_among,
     submitted_case,
     visible_cases,
