@@ -93,6 +93,8 @@ class CaseToOpenTests(CastTestCase):
     def test_the_other_prepared_reads_find_what_the_orm_finds(self):
         from unittest import mock
 
+        from casebook.cases import listing
+        from casebook.cases.granted_reads import openable_prepared
         from casebook.cases.listing import linkable_cases
         from casebook.cases.selectors import openable_among, submitted_case
 
@@ -102,7 +104,13 @@ class CaseToOpenTests(CastTestCase):
 
         def reads(vendor: str) -> list:
             found = []
-            with mock.patch("casebook.cases.selectors.connection", mock.Mock(vendor=vendor)):
+            database = mock.Mock(vendor=vendor)
+            with (
+                mock.patch("casebook.cases.selectors.connection", database),
+                mock.patch("casebook.cases.listing.connection", database),
+                mock.patch.object(listing, "GrantedList", wraps=listing.GrantedList) as picker,
+                mock.patch.object(selectors, "openable_prepared", wraps=openable_prepared) as some,
+            ):
                 for reader in self.readers():
                     found.append(
                         (
@@ -112,6 +120,8 @@ class CaseToOpenTests(CastTestCase):
                             submitted_case(reader, submission),
                         )
                     )
+                # Each vendor's own reads ran: the prepared ones on PostgreSQL only.
+                assert picker.called == some.called == (vendor == "postgresql")
             return found
 
         prepared, through_orm = reads("postgresql"), reads("sqlite")

@@ -47,6 +47,10 @@ def granted_case_ids(user: User, access: Access) -> QuerySet[CaseUserGrant, Any]
     return direct.union(through_groups)
 
 
+# The grants below are read whatever the person's role: whoever reads cases through them
+# asks may_hold_grants first (visible_cases, and casebook.cases.listing, do).
+
+
 def direct_grants(user: User, access: Access) -> QuerySet[CaseUserGrant]:
     return CaseUserGrant.objects.filter(user=user, permission=_permission(access))
 
