@@ -36,6 +36,10 @@ class Access(StrEnum):
 SHARED_ACCESS = (Access.VIEW, Access.CHANGE)
 
 
+# The grants below are read whatever the person's role: whoever reads cases through them
+# asks may_hold_grants first (visible_cases, and casebook.cases.listing, do).
+
+
 def granted_case_ids(user: User, access: Access) -> QuerySet[CaseUserGrant, Any]:
     """Ids of the cases granted to the user directly or through one of their groups.
 
@@ -45,10 +49,6 @@ def granted_case_ids(user: User, access: Access) -> QuerySet[CaseUserGrant, Any]
     direct = direct_grants(user, access).values("content_object_id")
     through_groups = _group_grants(user, access).values("content_object_id")
     return direct.union(through_groups)
-
-
-# The grants below are read whatever the person's role: whoever reads cases through them
-# asks may_hold_grants first (visible_cases, and casebook.cases.listing, do).
 
 
 def direct_grants(user: User, access: Access) -> QuerySet[CaseUserGrant]:
