@@ -77,6 +77,12 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # and with them casebook.db.prepared's. It asks for them by name; nothing else is
     # prepared (Django's cursors never are, and a count this high is never reached).
     options["prepare_threshold"] = 2**31 - 1
+elif DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The embedded default lets one writer in at a time. A transaction takes the write
+    # lock as it begins, waiting for it up to 20 seconds: begun as a reader, a transaction
+    # that then wrote while another held the lock would fail at once ("database is
+    # locked"), and two people recording at the same moment would see a 503.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(transaction_mode="IMMEDIATE", timeout=20)
 # Who seals the access log (casebook.audit.sealing): on PostgreSQL the sealer, a process
 # of its own (`manage.py seal_access_log --follow`); on the embedded SQLite default, which
 # serialises every writer anyway, each append seals itself. CASEBOOK_SEAL_INLINE=1 or 0

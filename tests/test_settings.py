@@ -88,3 +88,43 @@ def test_the_web_application_moves_what_it_loaded_out_of_the_collector_s_reach()
         check=True,
     )
     assert int(frozen.stdout) > 10_000  # Django and Casebook, loaded once per worker
+
+
+def test_on_the_embedded_database_a_transaction_holds_the_write_lock_from_its_start(tmp_path):
+    """Two people recording at once on `make run`'s SQLite: each transaction takes the
+    write lock as it begins (and waits for it), so none fails halfway ("database is
+    locked") when another writer comes between its first read and its first write."""
+    script = """
+import sqlite3, sys
+import django
+django.setup()
+from django.db import connection, transaction
+with connection.cursor() as cursor:
+    cursor.execute("PRAGMA busy_timeout")
+    print(cursor.fetchone()[0])
+    cursor.execute("CREATE TABLE fictional (n INTEGER)")
+other = sqlite3.connect(sys.argv[1], timeout=0, isolation_level=None)
+with transaction.atomic():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM fictional")  # read only, so far
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        print("another writer got in")
+    except sqlite3.OperationalError as refused:
+        print(refused)
+"""
+    database = tmp_path / "casebook.sqlite3"
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(database)],
+        cwd=ROOT,
+        env={
+            "PATH": os.environ["PATH"],
+            "CASEBOOK_SECRET_KEY": "fictional-key-for-a-test",
+            "DATABASE_URL": f"sqlite:///{database}",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.split("\n")[:2] == ["20000", "database is locked"]
