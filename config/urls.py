@@ -6,7 +6,11 @@ from casebook.web.views import invitation, language, sign_in, start
 
 urlpatterns = [
     path("", start.start, name="start"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(http_method_names=sign_in.FORM_METHODS),
+        name="login",
+    ),
     path("accounts/logout/", sign_in.CasebookLogoutView.as_view(), name="logout"),
     path("accounts/mfa/verify/", sign_in.mfa_verify, name="mfa_verify"),
     path("accounts/mfa/missing/", sign_in.mfa_missing, name="mfa_missing"),

@@ -143,3 +143,21 @@ class URLMatrixTests(TestCase):
                     if status not in expected:
                         failures.append((role, state, path, status, expected))
         assert failures == [], "\n".join(map(str, failures))
+
+    def test_no_page_is_served_to_a_method_it_does_not_take(self):
+        """PUT, PATCH, DELETE and TRACE change nothing here and are answered 405 (or refused
+        as GET is), never with the page: a list or the access log's CSV sent back to a
+        TRACE is a page served to a method nobody asked it to serve."""
+        served = []
+        for role in ROLES[1:]:
+            self.client.logout()
+            factories.sign_in(self.client, self.users[role])
+            for route in routes():
+                if route.startswith("admin/"):
+                    continue
+                path = concrete(route, self.reference(role, "own"))
+                for method in ("PUT", "PATCH", "DELETE", "TRACE"):
+                    status = self.client.generic(method, path).status_code
+                    if status < 300:
+                        served.append((role, method, path, status))
+        assert served == [], "\n".join(map(str, served))

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from casebook.audit import log
 from casebook.audit.actions import FLAGGED_ACTIONS, Action, Actor
@@ -31,6 +31,7 @@ def _seq_param(request, name: str) -> int | None:
 
 @never_cache
 @role_required(Role.AUDITOR)
+@require_safe
 def access_log(request):
     """The auditor's workspace: filter, page, and see the chain's status."""
     form = EventFilterForm(request.GET or None)
@@ -77,6 +78,7 @@ def _cell(value) -> str:
 
 @never_cache
 @role_required(Role.AUDITOR)
+@require_safe
 def access_log_csv(request):
     """The filtered log as CSV. The download itself is recorded first."""
     form = EventFilterForm(request.GET or None)

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from casebook.accounts.teams import teams_of
 from casebook.cases import access, services
@@ -46,6 +46,7 @@ LINK_UNAVAILABLE = gettext_lazy("That case is no longer open to you: choose anot
 
 
 @role_required(Role.CASEWORKER, Role.SUPERVISOR)
+@require_safe
 def case_list(request):
     is_supervisor = role_of(request.user) == Role.SUPERVISOR
     filter_form = CaseFilterForm(request.GET or None)

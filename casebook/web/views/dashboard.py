@@ -2,6 +2,7 @@
 
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 from casebook.aggregates import disclosure, ledger
 from casebook.aggregates.dashboard import dashboard_panels
@@ -11,6 +12,7 @@ from casebook.web.decorators import role_required
 
 @never_cache
 @role_required(Role.SUPERVISOR)
+@require_safe
 def dashboard(request):
     """Charts drawn only from released noisy tables; a page view releases nothing."""
     return render(

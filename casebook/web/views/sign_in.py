@@ -110,9 +110,15 @@ def second_step_failed(request: HttpRequest, user: Any) -> HttpResponse | None:
     return render(request, "registration/locked_out.html", status=429)
 
 
+# What the sign-in and password forms answer: Django's form views would also take PUT as
+# a POST (and, with no form data read from it, draw the page again).
+FORM_METHODS = ["get", "post", "head", "options"]
+
+
 class CasebookPasswordChangeView(PasswordChangeView):
     """Changing the password keeps this session and ends every other one."""
 
+    http_method_names = FORM_METHODS
     success_url = reverse_lazy("casebook:case_list")
     template_name = "registration/password_change.html"
 
