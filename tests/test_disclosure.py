@@ -287,8 +287,17 @@ class ExportRefusalTests(CastTestCase):
         assert (event.action, event.outcome, event.details["dimensions"]) == (
             "export.create",
             "denied",
-            "name",
+            "?",
         )
+
+    def test_what_was_typed_for_a_dimension_is_never_written_to_the_log(self):
+        factories.sign_in(self.client, self.supervisor)
+        typed = "[FICTIONAL] typed into the address"
+        asked = {"dimensions": f"category, {typed},year,gender"}
+        assert self.client.get(EXPORT, asked).status_code == 400
+        event = AccessEvent.objects.order_by("-id").first()
+        assert event.details == {"dimensions": "category,?,year,gender", "result": "400"}
+        assert not AccessEvent.objects.filter(details__icontains="FICTIONAL").exists()
 
     @policy(GLOBAL_LIFETIME_BUDGET=1.5)
     def test_the_dataset_has_a_lifetime_budget_as_well_as_a_monthly_one(self):

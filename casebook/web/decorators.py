@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from casebook.aggregates import disclosure
 from casebook.audit import log
 from casebook.audit.actions import Action, Actor, Outcome
 from casebook.audit.flood import admitted
@@ -48,16 +49,25 @@ def role_required(*roles: Role) -> Callable[[View], View]:
     return decorator
 
 
+# What a refusal records for a name asked for that is not a dimension's.
+NOT_A_DIMENSION = "?"
+
+
 def record_release_refusal(request: HttpRequest, status: int) -> None:
-    """Record a refused release as a denial (the request's dimensions, never counts)."""
+    """Record a refused release as a denial: the dimensions asked for, never counts. A
+    name that is not a dimension's is recorded as NOT_A_DIMENSION, never as typed: the
+    log would otherwise keep whatever text was put in the address."""
     asked = request.GET.get("dimensions") or ",".join(
         request.GET.get(name, "") for name in ("first", "second", "third")
-    ).strip(",")
+    )
+    known = disclosure.dimensions()
+    names = [name.strip() for name in asked.split(",") if name.strip()]
+    recorded = ",".join(name if name in known else NOT_A_DIMENSION for name in names)
     log.record(
         Action.EXPORT_CREATE,
         actor=Actor.of(request.user),
         outcome=Outcome.DENIED,
-        details={"dimensions": asked[:100], "result": str(status)},
+        details={"dimensions": recorded[:100], "result": str(status)},
     )
 
 
