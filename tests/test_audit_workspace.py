@@ -83,6 +83,19 @@ class WorkspaceTests(TestCase):
             response = self.client.get(LOG, params)
             assert response.status_code == status, params
 
+    def test_a_filter_that_is_not_valid_is_left_out_and_the_valid_ones_apply(self):
+        response = self.client.get(LOG, {"outcome": "denied", "date_from": "yesterday"})
+        page = response.content.decode()
+        assert response.status_code == 400
+        assert "These filters were not applied (the others were)" in page
+        assert '<tr class="event-denied">' in page and '<tr class="">' not in page
+        # Dates in the wrong order are both left out; the other filters still apply.
+        reversed_dates = {"outcome": "denied", "date_from": "2026-02-01", "date_to": "2026-01-01"}
+        page = self.client.get(LOG, reversed_dates).content.decode()
+        assert '<tr class="">' not in page and "event-denied" in page
+        viewed = AccessEvent.objects.filter(action="log.view").order_by("-id").first()
+        assert viewed.details == {"filters": ["outcome"]}
+
     def test_odd_digits_and_far_dates_are_refused_without_a_500(self):
         for params, status in (
             ({"before": "²"}, 200),

@@ -89,6 +89,23 @@ class CaseListTests(TestCase):
         assert "Select a valid choice" in response.content.decode()
         assert len(self.references(response)) == 4
 
+    def test_a_filter_that_is_not_valid_is_left_out_and_the_valid_ones_apply(self):
+        factories.sign_in(self.client, self.author)
+        for language, heading in (
+            ("en", "These filters were not applied (the others were)"),
+            ("ko", "다음 필터는 적용되지 않았습니다"),
+        ):
+            self.client.cookies["django_language"] = language
+            response = self.client.get(LIST, {"category": "detention", "year": "abc"})
+            page = response.content.decode()
+            assert response.status_code == 200 and heading in page, language
+            assert "Nothing was saved" not in page and "저장되지 않았습니다" not in page
+            assert self.references(response) == {self.own[1].reference, self.own[2].reference}
+        self.client.cookies["django_language"] = "en"
+        newest_changed = self.client.get(LIST, {"sort": "updated", "status": "nonsense"})
+        assert len(self.references(newest_changed)) == 4
+        assert 'value="updated" selected' in newest_changed.content.decode()
+
     def test_supervisor_sees_team_cases_with_grants_but_opens_only_shared_ones(self):
         factories.sign_in(self.client, self.supervisor)
         response = self.client.get(LIST)

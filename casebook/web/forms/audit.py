@@ -63,23 +63,31 @@ class EventFilterForm(forms.Form):
             raise forms.ValidationError(_("The start date is after the end date."))
         return cleaned
 
+    def _applied(self) -> dict[str, Any]:
+        """The filters that are valid, which apply; those that are not are told on the
+        page and left out. Dates in the wrong order are both left out."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()  # cleans each field: cleaned_data holds those that are valid
+        applied = dict(self.cleaned_data)
+        if self.non_field_errors():
+            applied.pop("date_from", None)
+            applied.pop("date_to", None)
+        return applied
+
     def used(self) -> list[str]:
         """The names (never the values) of the filters in use, for the access log."""
-        if not self.is_valid():
-            return []
-        return sorted(name for name, value in self.cleaned_data.items() if value)
+        return sorted(name for name, value in self._applied().items() if value)
 
     def event_filter(self) -> EventFilter:
-        """The filters as the log's queries take them; none when the form is invalid."""
-        if not self.is_valid():
-            return EventFilter()
-        data = self.cleaned_data
+        """The filters as the log's queries take them: the valid ones (`_applied`)."""
+        data = self._applied()
         return EventFilter(
-            actor=data["actor"],
-            action=data["action"],
-            target=data["target"],
-            outcome=data["outcome"],
-            date_from=data["date_from"],
-            date_to=data["date_to"],
-            flagged=data["flagged"],
+            actor=data.get("actor", ""),
+            action=data.get("action", ""),
+            target=data.get("target", ""),
+            outcome=data.get("outcome", ""),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            flagged=data.get("flagged", False),
         )

@@ -15,7 +15,8 @@ from casebook.web.forms.rendering import (
 
 
 class CaseFilterForm(forms.Form):
-    """Filters of the case list. Invalid filters are reported and ignored."""
+    """Filters of the case list. Those that are not valid are told on the page and left
+    out; the others apply."""
 
     bound_field_class = KeptFieldGroup
 
@@ -52,11 +53,16 @@ class CaseFilterForm(forms.Form):
 
     ORDERS = {"created": ("-created_at", "-id"), "updated": ("-updated_at", "-id")}
 
+    def _valid(self) -> dict[str, Any]:
+        """The filters that are valid, which apply (an unbound form has none)."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()  # cleans each field: cleaned_data holds those that are valid
+        return self.cleaned_data
+
     def filters(self, user: Any = None) -> dict[str, object]:
         """The lookups chosen (what the reader may see of a case only)."""
-        if not self.is_valid():
-            return {}
-        data = self.cleaned_data
+        data = self._valid()
         lookups = {
             "primary_category": data.get("category"),
             "year": data.get("year"),
@@ -67,5 +73,5 @@ class CaseFilterForm(forms.Form):
         return {key: value for key, value in lookups.items() if value not in ("", None)}
 
     def order(self) -> tuple[str, ...]:
-        chosen = self.cleaned_data.get("sort") if self.is_valid() else ""
+        chosen = self._valid().get("sort")
         return self.ORDERS.get(chosen or "created", self.ORDERS["created"])
