@@ -120,6 +120,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "casebook.web.failures.BodyCheckMiddleware",  # a malformed body never reaches CSRF
+    "casebook.web.failures.NotAllowedPageMiddleware",  # a 405 in words, in the language
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "casebook.web.idle.IdleSessionMiddleware",  # its check runs after the CSRF check

@@ -267,3 +267,20 @@ class SpentSubmissionTests(CastTestCase):
         mine = CasePattern.objects.get(author=self.author, submission=token)
         assert second["Location"] == reverse("casebook:case_detail", args=[mine.reference])
         assert CasePattern.objects.filter(submission=token).count() == 2
+
+
+class NotAllowedPageTests(CastTestCase):
+    def test_a_method_the_address_does_not_take_is_told_in_words_in_the_language(self):
+        factories.sign_in(self.client, self.author)
+        path = reverse("casebook:case_revoke", args=[self.case.reference])
+        for language, words in (
+            ("en", "does not take that kind of request"),
+            ("ko", "그런 종류의 요청을 받지 않습니다"),
+        ):
+            self.client.cookies["django_language"] = language
+            response = self.client.get(path)
+            assert response.status_code == 405 and response["Allow"] == "POST", language
+            assert words in response.content.decode(), language
+        self.client.cookies["django_language"] = "en"
+        signed_out = self.client.get(reverse("logout"))
+        assert signed_out.status_code == 405 and "Nothing was changed" in signed_out.text

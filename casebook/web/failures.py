@@ -6,6 +6,7 @@
   anything reads it: BodyCheckMiddleware, first in the chain after security.
 - A database that cannot be reached is a 503 with Retry-After, whatever part of the
   request (session, lockout, second factor, view) found it out.
+- A method an address does not take is a 405 page in words (NotAllowedPageMiddleware).
 - A write that committed is reported as done even if something after the commit
   fails (CommittedWriteMiddleware): the person must not enter it again.
 - The server's log of a failure names its request id (as in the access log), its kind
@@ -132,6 +133,22 @@ class BodyCheckMiddleware:
         if request.method in BODY_METHODS and _malformed(request):
             return _page("400.html", 400, {"malformed": True})
         return self.get_response(request)
+
+
+class NotAllowedPageMiddleware:
+    """A 405 (a method the address does not take) says so in words: Django's own is an
+    empty page, which a person sees as blank."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 405 or response.streaming or response.content:
+            return response
+        page = _page("405.html", 405)
+        page["Allow"] = response.get("Allow", "")
+        return page
 
 
 class CommittedWriteMiddleware:
