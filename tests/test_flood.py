@@ -97,3 +97,31 @@ class SecurityLogTests(CastTestCase):
             assert client.post(url, {"narrative": "x"}).status_code == 403
         assert self.case.reference not in "".join(logs.output)
         assert "refused by the csrf check" in logs.output[0]
+
+    def test_the_server_log_names_the_refused_request_by_its_id(self):
+        """The filter runs on the logger and again on the console handler: the second pass
+        must keep what the first wrote (it had dropped the request's id)."""
+        import io
+        import logging
+
+        from django.test import Client
+
+        from casebook.web.server_log import NoPathsFilter
+        from tests import factories
+
+        [console] = [
+            handler
+            for handler in logging.getLogger().handlers
+            if any(isinstance(f, NoPathsFilter) for f in handler.filters)
+        ]
+        written = io.StringIO()
+        previous = console.setStream(written)
+        try:
+            client = Client(enforce_csrf_checks=True, headers={"x-request-id": "fictional-id-0001"})
+            factories.sign_in(client, self.author)
+            url = reverse("casebook:case_edit", args=[self.case.reference])
+            assert client.post(url, {"narrative": "x"}).status_code == 403
+        finally:
+            console.setStream(previous)
+        assert "request fictional-id-0001 refused by the csrf check" in written.getvalue()
+        assert self.case.reference not in written.getvalue()

@@ -15,6 +15,9 @@ class NoPathsFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not record.name.startswith(("django.request", "django.security")):
             return True  # other loggers are left as they are
+        if getattr(record, "casebook_cleaned", False):
+            return True  # cleaned by the logger's filter: the handler's must not redo it
+        record.casebook_cleaned = True  # (without the request, it would lose its id)
         status = getattr(record, "status_code", "")
         where = ""
         if record.exc_info and record.exc_info[1] is not None:
