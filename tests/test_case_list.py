@@ -102,8 +102,11 @@ class CaseListTests(TestCase):
             assert "Nothing was saved" not in page and "저장되지 않았습니다" not in page
             assert self.references(response) == {self.own[1].reference, self.own[2].reference}
         self.client.cookies["django_language"] = "en"
+        # The oldest case changed last: newest changed first, it leads the list.
+        CasePattern.objects.filter(pk=self.own[0].pk).update(updated_at=timezone.now())
         newest_changed = self.client.get(LIST, {"sort": "updated", "status": "nonsense"})
-        assert len(self.references(newest_changed)) == 4
+        listed = [entry["case"].reference for entry in newest_changed.context["entries"]]
+        assert len(listed) == 4 and listed[0] == self.own[0].reference
         assert 'value="updated" selected' in newest_changed.content.decode()
 
     def test_supervisor_sees_team_cases_with_grants_but_opens_only_shared_ones(self):
@@ -150,6 +153,11 @@ class CaseListTests(TestCase):
         for params in ({"year": "2021"}, {"status": "repatriated"}, {"year": "2019"}):
             response = self.client.get(LIST, params)
             assert self.references(response) == set(), params
+        # Beside a filter that is not valid, the valid ones keep the same rule.
+        with_bad_category = self.client.get(LIST, {"year": "2021", "category": "nonsense"})
+        assert self.references(with_bad_category) == set()
+        with_bad_year = self.client.get(LIST, {"category": "detention", "year": "abc"})
+        assert self.references(with_bad_year) == {self.own[1].reference, self.own[2].reference}
 
     def test_auditor_and_administrator_have_no_case_list(self):
         for username, role in (("auditor-1", Role.AUDITOR), ("admin-1", Role.ADMINISTRATOR)):

@@ -53,13 +53,11 @@ def role_required(*roles: Role) -> Callable[[View], View]:
 NOT_A_DIMENSION = "?"
 
 
-def record_release_refusal(request: HttpRequest, status: int) -> None:
-    """Record a refused release as a denial: the dimensions asked for, never counts. A
-    name that is not a dimension's is recorded as NOT_A_DIMENSION, never as typed: the
-    log would otherwise keep whatever text was put in the address."""
-    asked = request.GET.get("dimensions") or ",".join(
-        request.GET.get(name, "") for name in ("first", "second", "third")
-    )
+def record_release_refusal(request: HttpRequest, status: int, asked: str) -> None:
+    """Record a refused release as a denial: the dimensions `asked` for (as the API's
+    `dimensions` or the builder's fields name them), never counts. A name that is not a
+    dimension's is recorded as NOT_A_DIMENSION, never as typed: the log would otherwise
+    keep whatever text was put in the address."""
     known = disclosure.dimensions()
     names = [name.strip() for name in asked.split(",") if name.strip()]
     recorded = ",".join(name if name in known else NOT_A_DIMENSION for name in names)
@@ -73,7 +71,7 @@ def record_release_refusal(request: HttpRequest, status: int) -> None:
 
 def release_refused(request: HttpRequest, message: str, status: int) -> HttpResponse:
     """A refused release for an API client: recorded, and answered in JSON."""
-    record_release_refusal(request, status)
+    record_release_refusal(request, status, request.GET.get("dimensions", ""))
     return JsonResponse({"error": message}, status=status)
 
 

@@ -74,7 +74,7 @@ def export_builder(request: SignedInRequest) -> HttpResponse:
     if not form.is_bound:
         return render(request, "casebook/export_builder.html", context)
     if not form.is_valid():
-        record_release_refusal(request, 400)
+        record_release_refusal(request, 400, _builder_asked(request))
         return render(request, "casebook/export_builder.html", context, status=400)
     dimensions = form.dimensions()
     try:
@@ -93,9 +93,14 @@ def export_builder(request: SignedInRequest) -> HttpResponse:
     return table_response(served, form.cleaned_data["format"], translation.get_language())
 
 
+def _builder_asked(request: SignedInRequest) -> str:
+    """The dimensions the builder's fields asked for (whatever else the address holds)."""
+    return ",".join(request.GET.get(name, "") for name in ("first", "second", "third"))
+
+
 def _refused_page(
     request: SignedInRequest, context: dict[str, object], message: str, status: int
 ) -> HttpResponse:
-    record_release_refusal(request, status)
+    record_release_refusal(request, status, _builder_asked(request))
     context["refusal"] = message
     return render(request, "casebook/export_builder.html", context, status=status)
