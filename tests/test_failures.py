@@ -284,3 +284,18 @@ class NotAllowedPageTests(CastTestCase):
         self.client.cookies["django_language"] = "en"
         signed_out = self.client.get(reverse("logout"))
         assert signed_out.status_code == 405 and "Nothing was changed" in signed_out.text
+
+    def test_the_405_page_keeps_the_headers_and_cookies_the_answer_had(self):
+        from django.http import HttpResponseNotAllowed
+        from django.test import RequestFactory
+
+        from casebook.web.failures import NotAllowedPageMiddleware
+
+        def refused(request):
+            answer = HttpResponseNotAllowed(["GET", "HEAD"])
+            answer.set_cookie("fictional_cookie", "kept")
+            return answer
+
+        page = NotAllowedPageMiddleware(refused)(RequestFactory().put("/"))
+        assert page.status_code == 405 and page["Allow"] == "GET, HEAD" and page.content
+        assert page.cookies["fictional_cookie"].value == "kept"

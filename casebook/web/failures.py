@@ -148,6 +148,7 @@ class NotAllowedPageMiddleware:
             return response
         page = _page("405.html", 405)
         page["Allow"] = response.get("Allow", "")
+        page.cookies = response.cookies  # what the inner middleware set still reaches the browser
         return page
 
 
