@@ -27,6 +27,8 @@ def dimension_choices() -> list[tuple[str, Any]]:
 
 
 class ExportForm(forms.Form):
+    DIMENSION_FIELDS = ("first", "second", "third")
+
     first = forms.ChoiceField(label=_("First dimension"), choices=dimension_choices)
     second = forms.ChoiceField(
         label=_("Second dimension"), choices=dimension_choices, required=False
@@ -43,11 +45,16 @@ class ExportForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
-        chosen = [cleaned.get(name) for name in ("first", "second", "third") if cleaned.get(name)]
+        chosen = [cleaned.get(name) for name in self.DIMENSION_FIELDS if cleaned.get(name)]
         if len(set(chosen)) != len(chosen):
             raise forms.ValidationError(_("Choose each dimension once."))
         return cleaned
 
     def dimensions(self) -> str:
         data = self.cleaned_data
-        return ",".join(data[name] for name in ("first", "second", "third") if data.get(name))
+        return ",".join(data[name] for name in self.DIMENSION_FIELDS if data.get(name))
+
+    def asked(self) -> str:
+        """The dimensions the fields asked for, as sent (valid or not), for the record of a
+        refusal (casebook.web.decorators.record_release_refusal)."""
+        return ",".join(str(self.data.get(name, "")) for name in self.DIMENSION_FIELDS)

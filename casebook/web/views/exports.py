@@ -74,7 +74,7 @@ def export_builder(request: SignedInRequest) -> HttpResponse:
     if not form.is_bound:
         return render(request, "casebook/export_builder.html", context)
     if not form.is_valid():
-        record_release_refusal(request, 400, _builder_asked(request))
+        record_release_refusal(request, 400, form.asked())
         return render(request, "casebook/export_builder.html", context, status=400)
     dimensions = form.dimensions()
     try:
@@ -83,24 +83,23 @@ def export_builder(request: SignedInRequest) -> HttpResponse:
             return render(request, "casebook/export_builder.html", context)
         served = releases.release_table(requester=request.user, dimensions=dimensions)
     except releases.BudgetExhausted as refusal:
-        return _refused_page(request, context, str(refusal), 429)
+        return _refused_page(request, form, context, str(refusal), 429)
     except releases.NoSnapshotYet as refusal:
-        response = _refused_page(request, context, str(refusal), 503)
+        response = _refused_page(request, form, context, str(refusal), 503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
     except disclosure.DisclosureRefused as refusal:
-        return _refused_page(request, context, str(refusal), 400)
+        return _refused_page(request, form, context, str(refusal), 400)
     return table_response(served, form.cleaned_data["format"], translation.get_language())
 
 
-def _builder_asked(request: SignedInRequest) -> str:
-    """The dimensions the builder's fields asked for (whatever else the address holds)."""
-    return ",".join(request.GET.get(name, "") for name in ("first", "second", "third"))
-
-
 def _refused_page(
-    request: SignedInRequest, context: dict[str, object], message: str, status: int
+    request: SignedInRequest,
+    form: ExportForm,
+    context: dict[str, object],
+    message: str,
+    status: int,
 ) -> HttpResponse:
-    record_release_refusal(request, status, _builder_asked(request))
+    record_release_refusal(request, status, form.asked())
     context["refusal"] = message
     return render(request, "casebook/export_builder.html", context, status=status)
